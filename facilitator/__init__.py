@@ -1,0 +1,52 @@
+"""facilitator: curriculum sequencing, completion tracking and printable worksheets for IOP programs."""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+from typing import Any
+
+from flask import Flask
+
+from .config import Config
+
+ROOT = Path(__file__).resolve().parent.parent
+
+
+def create_app(test_config: dict[str, Any] | None = None) -> Flask:
+    """Build the Flask app: configuration, extensions, blueprints. No I/O beyond reading settings."""
+    app = Flask(
+        __name__,
+        instance_path=os.environ.get("FACILITATOR_INSTANCE", str(ROOT / "instance")),
+        template_folder=str(ROOT / "templates"),
+        static_folder="static",
+    )
+    app.config.from_object(Config)
+    if test_config is None:
+        app.config.update(Config.from_environment(app.instance_path, debug=app.debug or _debug_requested()))
+    else:
+        app.config.update(test_config)
+
+    from . import models  # noqa: F401  (registers every table on the metadata)
+    from .extensions import csrf, db, login_manager, migrate
+
+    db.init_app(app)
+    from . import db_setup
+
+    db_setup.init_app(app)
+    migrate.init_app(app, db, directory=str(Path(__file__).parent / "migrations"), render_as_batch=True)
+    csrf.init_app(app)
+    login_manager.init_app(app)
+
+    from .auth import views as auth_views
+    from .web import errors
+    from .web import views as web_views
+
+    app.register_blueprint(auth_views.bp)
+    app.register_blueprint(web_views.bp)
+    errors.init_app(app)
+    return app
+
+
+def _debug_requested() -> bool:
+    return os.environ.get("FLASK_DEBUG", "") in ("1", "true", "True")

@@ -1,0 +1,1 @@
+"""Attendance of participants and family guests at meetings."""

@@ -1,0 +1,1 @@
+"""Drug and breath tests, and relapse analyses."""

@@ -1,0 +1,62 @@
+"""Configuration from environment variables, with safe defaults and a test configuration."""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+
+class ConfigError(RuntimeError):
+    """The configuration cannot be used as it is (for example, no SECRET_KEY in production)."""
+
+
+def default_database_url(instance_path: str) -> str:
+    """SQLite in the instance folder: the embedded default."""
+    return "sqlite:///" + str(Path(instance_path) / "facilitator.sqlite")
+
+
+class Config:
+    """Production-safe defaults; values come from the environment at app creation."""
+
+    SECRET_KEY: str | None = None
+    SQLALCHEMY_DATABASE_URI: str | None = None
+    SQLALCHEMY_ENGINE_OPTIONS = {"pool_pre_ping": True}
+    WTF_CSRF_ENABLED = True
+    WTF_CSRF_TIME_LIMIT = 8 * 3600  # a facilitator's shift; the form stays usable all evening
+    SESSION_COOKIE_HTTPONLY = True
+    SESSION_COOKIE_SAMESITE = "Lax"
+    SESSION_COOKIE_SECURE = False  # set FACILITATOR_SECURE_COOKIES=1 behind HTTPS
+    REMEMBER_COOKIE_HTTPONLY = True
+    PERMANENT_SESSION_LIFETIME = 12 * 3600
+    MAX_CONTENT_LENGTH = 8 * 1024 * 1024  # curriculum zips and forms; nothing larger is expected
+
+    @classmethod
+    def from_environment(cls, instance_path: str, debug: bool) -> dict:
+        """Read the environment; refuse to run without a SECRET_KEY outside debug."""
+        values = {
+            "SQLALCHEMY_DATABASE_URI": os.environ.get("DATABASE_URL") or default_database_url(instance_path),
+            "SECRET_KEY": os.environ.get("SECRET_KEY"),
+        }
+        if os.environ.get("FACILITATOR_SECURE_COOKIES") == "1":
+            values["SESSION_COOKIE_SECURE"] = values["REMEMBER_COOKIE_SECURE"] = True
+        if not values["SECRET_KEY"]:
+            if not debug:
+                raise ConfigError(
+                    "SECRET_KEY is not set. Set it to a long random value, e.g. "
+                    "SECRET_KEY=$(python3 -c 'import secrets; print(secrets.token_hex(32))')"
+                )
+            values["SECRET_KEY"] = "development-only-key"
+        url = values["SQLALCHEMY_DATABASE_URI"]
+        if url.startswith("postgres://"):  # the scheme some hosts hand out; SQLAlchemy wants postgresql://
+            values["SQLALCHEMY_DATABASE_URI"] = "postgresql+psycopg://" + url[len("postgres://"):]
+        elif url.startswith("postgresql://"):
+            values["SQLALCHEMY_DATABASE_URI"] = "postgresql+psycopg://" + url[len("postgresql://"):]
+        return values
+
+
+class TestConfig(Config):
+    """For the test suite: a throwaway database, CSRF on (tests fetch tokens like a browser)."""
+
+    TESTING = True
+    SECRET_KEY = "test-secret-key"
+    SERVER_NAME = "localhost"

@@ -1,0 +1,1 @@
+"""Curricula and their immutable published versions: tracks, modules, worksheets."""

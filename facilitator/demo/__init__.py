@@ -1,0 +1,1 @@
+"""A realistic demo program for trying the app and for screenshots."""

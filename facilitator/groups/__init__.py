@@ -1,0 +1,1 @@
+"""Groups, their weekly pattern of slots, meetings and cancellations."""

@@ -1,0 +1,18 @@
+"""Every model, imported in dependency order so metadata is complete (Alembic, tests, CLI)."""
+
+from .attendance.models import Attendance
+from .audit.models import AuditEvent
+from .auth.models import User
+from .clinical.models import DrugTest, RelapseAnalysis
+from .curricula.models import Curriculum, CurriculumVersion, Module, Track, Worksheet
+from .groups.models import Cancellation, Group, Meeting, MeetingAddendum, Slot
+from .participants.models import Enrollment, FamilyGuest, Participant
+from .programs.models import AttendanceStatus, Holiday, Program
+from .progress.models import Credit, MakeUp
+
+__all__ = [
+    "Attendance", "AttendanceStatus", "AuditEvent", "Cancellation", "Credit", "Curriculum",
+    "CurriculumVersion", "DrugTest", "Enrollment", "FamilyGuest", "Group", "Holiday", "MakeUp",
+    "Meeting", "MeetingAddendum", "Module", "Participant", "Program", "RelapseAnalysis", "Slot",
+    "Track", "User", "Worksheet",
+]

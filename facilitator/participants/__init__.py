@@ -1,0 +1,1 @@
+"""Participants and their enrollments (history rows, never overwritten)."""

@@ -1,0 +1,1 @@
+"""Programs (clinics or sites): their settings, attendance statuses and holidays."""

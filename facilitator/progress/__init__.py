@@ -1,0 +1,1 @@
+"""Credits beyond attendance (make-ups, overrides) and make-up plans."""

@@ -1,0 +1,1 @@
+"""The web shell: home page, health check, error pages."""

@@ -1,0 +1,42 @@
+"""Error pages; every error rolls the database session back so no half-change is kept."""
+
+from __future__ import annotations
+
+from flask import Flask, render_template, request
+from flask_wtf.csrf import CSRFError
+from werkzeug.exceptions import HTTPException
+
+from ..extensions import db
+
+MESSAGES = {
+    400: "The request could not be understood.",
+    403: "You do not have access to this page.",
+    404: "There is no such page, or it is not part of your program.",
+    405: "That action is not allowed here.",
+    413: "The file is too large.",
+    500: "Something went wrong on our side. Nothing was saved; please try again.",
+}
+
+
+def _page(code: int, message: str):
+    db.session.rollback()
+    if request.accept_mimetypes.best == "application/json" or request.path.startswith("/api/"):
+        return {"error": message, "status": code}, code
+    return render_template("errors/error.html", code=code, message=message), code
+
+
+def init_app(app: Flask) -> None:
+    """Register the handlers on the app."""
+
+    @app.errorhandler(CSRFError)
+    def csrf_error(error: CSRFError):
+        return _page(400, "This form has expired or was not sent from this site. Reload the page and try again.")
+
+    @app.errorhandler(HTTPException)
+    def http_error(error: HTTPException):
+        return _page(error.code or 500, MESSAGES.get(error.code or 500, error.description or "Error"))
+
+    @app.errorhandler(Exception)
+    def unexpected(error: Exception):
+        app.logger.exception("unhandled error on %s %s", request.method, request.path)
+        return _page(500, MESSAGES[500])

@@ -1,0 +1,213 @@
+"""Fixtures in the flaskr/Indico style: one migrated database per run, a rolled-back transaction
+per test, factory fixtures, and a query counter.
+
+The database is SQLite in a temporary folder unless TEST_DATABASE_URL points at PostgreSQL
+(`make test` runs the suite once on each).
+"""
+
+from __future__ import annotations
+
+import os
+import re
+from collections.abc import Iterator
+from contextlib import contextmanager
+from datetime import date, time
+
+import pytest
+from flask_migrate import upgrade
+from sqlalchemy import event
+from sqlalchemy.orm import scoped_session, sessionmaker
+
+from facilitator import create_app
+from facilitator.auth.services import create_user
+from facilitator.config import TestConfig
+from facilitator.extensions import db
+from facilitator.setup_cli import load_shipped_curricula
+
+PASSWORD = "correct-horse-battery"
+
+
+def _config(tmp_root: str) -> dict:
+    url = os.environ.get("TEST_DATABASE_URL") or f"sqlite:///{tmp_root}/test.sqlite"
+    config = {k: getattr(TestConfig, k) for k in dir(TestConfig) if k.isupper()}
+    config["SQLALCHEMY_DATABASE_URI"] = url
+    return config
+
+
+@pytest.fixture(scope="session")
+def app(tmp_path_factory):
+    """The app on a migrated database with the shipped curricula loaded (once per run)."""
+    root = tmp_path_factory.mktemp("db")
+    application = create_app(_config(str(root)))
+    with application.app_context():
+        db.drop_all()  # a PostgreSQL test database may hold a previous run's tables
+        with db.engine.begin() as conn:
+            conn.exec_driver_sql("DROP TABLE IF EXISTS alembic_version")
+        upgrade()
+        load_shipped_curricula()
+        db.session.commit()
+    yield application
+    with application.app_context():
+        db.session.remove()
+        db.engine.dispose()
+
+
+@pytest.fixture
+def session(app) -> Iterator:
+    """A database session whose work is rolled back after the test, even if the code commits."""
+    with app.app_context():
+        connection = db.engine.connect()
+        outer = connection.begin()
+        # A plain session bound to the connection: Flask-SQLAlchemy's own Session.get_bind would
+        # route mapped queries to the engine (a new connection) and commits would escape the rollback.
+        scoped = scoped_session(sessionmaker(bind=connection, join_transaction_mode="create_savepoint"))
+        original, db.session = db.session, scoped
+        try:
+            yield scoped
+        finally:
+            scoped.remove()
+            db.session = original
+            outer.rollback()
+            connection.close()
+
+
+@pytest.fixture
+def client(app, session):
+    """A test client sharing the test's rolled-back session."""
+    return app.test_client()
+
+
+@pytest.fixture
+def runner(app, session):
+    """A CLI runner for the app's commands, sharing the rolled-back session."""
+    from facilitator.cli import register_commands
+
+    if "curriculum" not in app.cli.commands:
+        register_commands(app)
+    return app.test_cli_runner()
+
+
+class QueryCounter:
+    """Counts SQL statements sent to the database inside a `with` block."""
+
+    def __init__(self) -> None:
+        self.statements: list[str] = []
+
+    @property
+    def count(self) -> int:
+        """How many statements ran."""
+        return len(self.statements)
+
+
+@pytest.fixture
+def count_queries(app, session):
+    """Use as `with count_queries() as counter: ...; assert counter.count <= N`."""
+
+    @contextmanager
+    def counting():
+        counter = QueryCounter()
+        engine = db.engine
+
+        def before(conn, cursor, statement, parameters, context, executemany):
+            if not re.match(r"\s*(SAVEPOINT|RELEASE|ROLLBACK TO)", statement):
+                counter.statements.append(statement)
+
+        event.listen(engine, "before_cursor_execute", before)
+        try:
+            yield counter
+        finally:
+            event.remove(engine, "before_cursor_execute", before)
+
+    return counting
+
+
+@pytest.fixture
+def make_program(session):
+    """Factory: a program with the default statuses."""
+    from facilitator.programs.services import create_program
+
+    counter = iter(range(1, 10_000))
+
+    def make(name: str | None = None):
+        n = next(counter)
+        return create_program(name or f"Program {n}", slug=f"program-{n}-{os.getpid()}")
+
+    return make
+
+
+@pytest.fixture
+def make_user(session, make_program):
+    """Factory: a user of a role in a program (a new program unless one is given)."""
+    counter = iter(range(1, 10_000))
+
+    def make(role: str = "facilitator", program=None, email: str | None = None, participant=None):
+        program = program or make_program()
+        n = next(counter)
+        return create_user(program, email or f"{role}{n}-{program.id}@example.org", PASSWORD, role,
+                           f"{role.title()} {n}", participant_id=participant.id if participant else None)
+
+    return make
+
+
+@pytest.fixture
+def matrix16(session):
+    """The shipped matrix-16 version as stored."""
+    from facilitator.curricula.services import find_version, load_version
+
+    return load_version(find_version("matrix-16").id)
+
+
+@pytest.fixture
+def make_group(session, matrix16):
+    """Factory: a group running matrix-16 on its suggested pattern."""
+    from facilitator.groups.models import Group, Slot
+
+    weekdays = ("mon", "tue", "wed", "thu", "fri", "sat", "sun")
+
+    def make(program, name: str = "Evening group", start: date = date(2027, 1, 4), mode: str = "open"):
+        group = Group(program_id=program.id, name=name, version_id=matrix16.id, mode=mode, start_date=start)
+        group.slots = [
+            Slot(weekday=weekdays.index(s["weekday"]), start_time=time.fromisoformat(s["time"]),
+                 track_code=s["track"], minutes=s["minutes"])
+            for s in matrix16.pattern
+        ]
+        db.session.add(group)
+        db.session.flush()
+        return group
+
+    return make
+
+
+@pytest.fixture
+def make_participant(session):
+    """Factory: a participant in a program, optionally admitted to a group."""
+    from facilitator.participants.models import Enrollment, Participant
+
+    counter = iter(range(1, 10_000))
+
+    def make(program, group=None, admitted: date = date(2027, 1, 4), name: str | None = None):
+        n = next(counter)
+        person = Participant(program_id=program.id, preferred_name=name or f"Person {n}",
+                             initials=f"P{n % 100}"[:4], record_number=f"R-{program.id}-{n}")
+        db.session.add(person)
+        db.session.flush()
+        if group is not None:
+            db.session.add(Enrollment(participant_id=person.id, group_id=group.id, admitted_on=admitted))
+            db.session.flush()
+        return person
+
+    return make
+
+
+def csrf_token(html: str) -> str:
+    """The CSRF token from a rendered form, as a browser would send it back."""
+    match = re.search(r'name="csrf_token" type="hidden" value="([^"]+)"', html) or re.search(
+        r'name="csrf_token" value="([^"]+)"', html)
+    assert match, "no CSRF token in the page"
+    return match.group(1)
+
+
+def login(client, email: str, password: str = PASSWORD):
+    """Sign in through the real form (with its CSRF token)."""
+    page = client.get("/login")
+    return client.post("/login", data={"email": email, "password": password, "csrf_token": csrf_token(page.text)})

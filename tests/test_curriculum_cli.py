@@ -1,0 +1,126 @@
+"""`facilitator curriculum validate|import|export` and `facilitator init`."""
+
+from __future__ import annotations
+
+import shutil
+from pathlib import Path
+
+from sqlalchemy import func, select
+
+from facilitator import create_app
+from facilitator.cli import register_commands
+from facilitator.curricula.models import CurriculumVersion, Module
+from facilitator.domain.curriculum_files import SHIPPED_DIR
+
+MATRIX = SHIPPED_DIR / "matrix-16"
+
+
+def test_validate_reports_the_track_counts(runner):
+    result = runner.invoke(args=["curriculum", "validate", str(MATRIX)])
+    assert result.exit_code == 0, result.output
+    counts = {}
+    for line in result.output.splitlines():
+        parts = line.split()
+        if len(parts) == 5 and parts[0].isalpha() and parts[0].isupper():
+            counts[parts[0]] = (int(parts[1]), int(parts[2]), float(parts[3]), float(parts[4]))
+    assert {code: c[0] for code, c in counts.items()} == {"IC": 3, "ERS": 8, "RP": 32, "FE": 12, "SS": 36, "RA": 1}
+    for code, (modules, worksheets, mean_grade, max_grade) in counts.items():
+        assert worksheets >= modules, f"{code}: every module has a worksheet"
+        assert mean_grade <= 8 and max_grade <= 10
+    assert "valid: 0 errors" in result.output
+
+
+def test_validate_accepts_a_shipped_name(runner):
+    assert runner.invoke(args=["curriculum", "validate", "matrix-16"]).exit_code == 0
+
+
+def _broken_copy(tmp_path: Path, file: str, old: str, new: str) -> Path:
+    copy = tmp_path / "broken"
+    shutil.copytree(MATRIX, copy)
+    target = copy / file
+    text = target.read_text()
+    assert old in text
+    target.write_text(text.replace(old, new, 1))
+    return copy
+
+
+def test_a_broken_module_names_the_file_line_and_field(runner, tmp_path):
+    copy = _broken_copy(tmp_path, "modules/ers/ers-01.md", "minutes: 50\n", "minutes: fifty\n")
+    result = runner.invoke(args=["curriculum", "validate", str(copy)])
+    assert result.exit_code == 1
+    assert "modules/ers/ers-01.md:4: [minutes] error: 'fifty' is not of type 'integer'" in result.output
+
+
+def test_minutes_that_do_not_add_up_are_an_error(runner, tmp_path):
+    copy = _broken_copy(tmp_path, "modules/ers/ers-01.md", "  - minutes: 5\n", "  - minutes: 6\n")
+    result = runner.invoke(args=["curriculum", "validate", str(copy)])
+    assert result.exit_code == 1
+    assert "modules/ers/ers-01.md: [outline] error: outline minutes add up to 51, not 50" in result.output
+
+
+def test_a_missing_module_file_names_the_manifest_line(runner, tmp_path):
+    copy = tmp_path / "broken"
+    shutil.copytree(MATRIX, copy)
+    (copy / "modules/rp/rp-07.md").unlink()
+    result = runner.invoke(args=["curriculum", "validate", str(copy)])
+    assert result.exit_code == 1
+    assert "curriculum.yaml:" in result.output and "modules/rp/rp-07.md: no such module file" in result.output
+
+
+def test_a_failed_import_changes_nothing(runner, session, tmp_path):
+    before = session.scalar(select(func.count()).select_from(Module))
+    versions = session.scalar(select(func.count()).select_from(CurriculumVersion))
+    copy = _broken_copy(tmp_path, "modules/rp/rp-32.md", "minutes: 90\n", "minutes: -5\n")
+    (copy / "curriculum.yaml").write_text((copy / "curriculum.yaml").read_text().replace("2026.1", "broken-1"))
+    result = runner.invoke(args=["curriculum", "import", str(copy)])
+    assert result.exit_code == 1
+    assert "the database was not changed" in result.output
+    assert session.scalar(select(func.count()).select_from(Module)) == before
+    assert session.scalar(select(func.count()).select_from(CurriculumVersion)) == versions
+
+
+def test_export_then_import_gives_the_same_version_back(runner, tmp_path):
+    out = tmp_path / "exported"
+    result = runner.invoke(args=["curriculum", "export", "matrix-16", "1", str(out)])
+    assert result.exit_code == 0, result.output
+    assert (out / "curriculum.yaml").is_file() and (out / "modules/rp/rp-03.md").is_file()
+    result = runner.invoke(args=["curriculum", "import", str(out)])
+    assert result.exit_code == 0, result.output
+    assert "already present as version 1" in result.output
+
+
+def test_an_edited_export_imports_as_a_new_version(runner, tmp_path):
+    out = tmp_path / "exported"
+    runner.invoke(args=["curriculum", "export", "matrix-16", "2026.1", str(out)])
+    manifest = out / "curriculum.yaml"
+    manifest.write_text(manifest.read_text().replace("version: '2026.1'", "version: '2026.2'"))
+    result = runner.invoke(args=["curriculum", "import", str(out)])
+    assert result.exit_code == 0, result.output
+    assert "imported as version 2 (2026.2)" in result.output
+
+
+def test_export_of_an_unknown_version_fails_cleanly(runner, tmp_path):
+    result = runner.invoke(args=["curriculum", "export", "matrix-16", "99", str(tmp_path / "x")])
+    assert result.exit_code != 0
+    assert "has no version '99'" in result.output
+    assert not (tmp_path / "x").exists()
+
+
+def test_init_twice_is_harmless(tmp_path, monkeypatch):
+    monkeypatch.setenv("FACILITATOR_INSTANCE", str(tmp_path / "instance"))
+    app = create_app({"SQLALCHEMY_DATABASE_URI": f"sqlite:///{tmp_path}/instance/init.sqlite",
+                      "SECRET_KEY": "k", "TESTING": True})
+    register_commands(app)
+    runner = app.test_cli_runner()
+    first = runner.invoke(args=["init", "--email", "Boss@Example.org", "--password", "a-long-password"])
+    assert first.exit_code == 0, first.output
+    assert "matrix-16: imported version 1" in first.output and "created director boss@example.org" in first.output
+    second = runner.invoke(args=["init", "--email", "boss@example.org", "--password", "a-long-password"])
+    assert second.exit_code == 0, second.output
+    assert "matrix-16: up to date, version 1" in second.output
+    assert "director boss@example.org already exists" in second.output
+    with app.app_context():
+        from facilitator.extensions import db
+
+        assert db.session.scalar(select(func.count()).select_from(CurriculumVersion)) == 1
+        db.engine.dispose()

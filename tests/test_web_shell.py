@@ -1,0 +1,120 @@
+"""The web shell: sign-in, CSRF, health, error handling, configuration safety."""
+
+from __future__ import annotations
+
+import pytest
+
+from facilitator import create_app
+from facilitator.config import ConfigError
+
+from .conftest import PASSWORD, csrf_token, login
+
+
+def test_health_needs_no_login_and_reports_the_database(client):
+    response = client.get("/health")
+    assert response.status_code == 200
+    assert response.json == {"status": "ok", "database": "ok"}
+
+
+def test_pages_need_login(client):
+    response = client.get("/")
+    assert response.status_code == 302
+    assert "/login" in response.headers["Location"]
+
+
+def test_login_page_has_labelled_fields(client):
+    page = client.get("/login").text
+    assert '<label for="email">Email</label>' in page
+    assert '<label for="password">Password</label>' in page
+
+
+def test_empty_login_says_what_is_missing(client):
+    page = client.get("/login")
+    response = client.post("/login", data={"csrf_token": csrf_token(page.text), "email": "", "password": ""})
+    assert response.status_code == 422
+    assert "Enter your email address." in response.text
+    assert "Enter your password." in response.text
+
+
+def test_malformed_email_is_explained(client):
+    page = client.get("/login")
+    response = client.post("/login", data={"csrf_token": csrf_token(page.text), "email": "not-an-email",
+                                           "password": "x"})
+    assert "Enter an email address like name@example.org." in response.text
+
+
+def test_wrong_password_gives_one_clear_message(client, make_user):
+    user = make_user("facilitator")
+    response = login(client, user.email, "wrong-password")
+    assert response.status_code == 422
+    assert "That email and password do not match an active account." in response.text
+
+
+def test_login_and_logout(client, make_user):
+    user = make_user("director")
+    response = login(client, user.email.upper())  # emails compare without case
+    assert response.status_code == 302
+    home = client.get("/")
+    assert home.status_code == 200 and user.display_name in home.text
+    response = client.post("/logout", data={"csrf_token": csrf_token(home.text)})
+    assert response.status_code == 302
+    assert client.get("/").status_code == 302
+
+
+def test_inactive_user_cannot_sign_in(client, make_user, session):
+    user = make_user("facilitator")
+    user.active = False
+    session.flush()
+    assert login(client, user.email).status_code == 422
+
+
+def test_login_refuses_to_redirect_off_site(client, make_user):
+    user = make_user("facilitator")
+    page = client.get("/login?next=https://evil.example/")
+    response = client.post("/login?next=https://evil.example/", data={
+        "csrf_token": csrf_token(page.text), "email": user.email, "password": PASSWORD})
+    assert response.headers["Location"] in ("/", "http://localhost/")
+
+
+def test_every_post_route_refuses_a_missing_csrf_token(app, client, make_user):
+    login(client, make_user("director").email)
+    post_rules = [r for r in app.url_map.iter_rules() if "POST" in (r.methods or set())]
+    assert post_rules, "the app has POST routes"
+    for rule in post_rules:
+        url = rule.rule
+        for arg in rule.arguments:
+            url = url.replace(f"<{arg}>", "1").replace(f"<int:{arg}>", "1")
+        response = client.post(url, data={"anything": "x"})
+        assert response.status_code == 400, f"{rule.rule} accepted a POST without a CSRF token"
+        assert "expired or was not sent from this site" in response.text
+
+
+def test_unknown_page_is_a_plain_404(client, make_user):
+    login(client, make_user("facilitator").email)
+    response = client.get("/no-such-page")
+    assert response.status_code == 404
+    assert "There is no such page" in response.text
+
+
+def test_production_refuses_to_start_without_a_secret_key(monkeypatch, tmp_path):
+    monkeypatch.delenv("SECRET_KEY", raising=False)
+    monkeypatch.delenv("FLASK_DEBUG", raising=False)
+    monkeypatch.setenv("FACILITATOR_INSTANCE", str(tmp_path))
+    with pytest.raises(ConfigError, match="SECRET_KEY is not set"):
+        create_app()
+
+
+def test_database_url_defaults_to_sqlite_in_the_instance_folder(monkeypatch, tmp_path):
+    monkeypatch.setenv("SECRET_KEY", "x" * 32)
+    monkeypatch.delenv("DATABASE_URL", raising=False)
+    monkeypatch.setenv("FACILITATOR_INSTANCE", str(tmp_path))
+    app = create_app()
+    assert app.config["SQLALCHEMY_DATABASE_URI"] == f"sqlite:///{tmp_path}/facilitator.sqlite"
+    assert not (tmp_path / "facilitator.sqlite").exists()  # the factory creates nothing
+
+
+def test_postgres_urls_use_psycopg(monkeypatch, tmp_path):
+    monkeypatch.setenv("SECRET_KEY", "x" * 32)
+    monkeypatch.setenv("DATABASE_URL", "postgres://u:p@db.internal/facilitator")
+    monkeypatch.setenv("FACILITATOR_INSTANCE", str(tmp_path))
+    assert create_app().config["SQLALCHEMY_DATABASE_URI"] == "postgresql+psycopg://u:p@db.internal/facilitator"
