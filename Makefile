@@ -20,7 +20,7 @@ system:
 	@bash .ci/system-packages.sh
 
 node_modules/axe-core/axe.min.js:
-	@npm install --no-audit --no-fund --silent axe-core@4 >/dev/null
+	@npm install --no-audit --no-fund --silent >/dev/null
 
 browser-deps: node_modules/axe-core/axe.min.js
 

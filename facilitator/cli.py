@@ -18,9 +18,10 @@ def register_commands(app: Flask) -> None:
     from .auth.cli import create_user_command
     from .curricula.cli import curriculum_cli
     from .demo.cli import demo_command
+    from .schedule.cli import schedule_cli
     from .setup_cli import init_command
 
-    for command in (init_command, create_user_command, demo_command, curriculum_cli):
+    for command in (init_command, create_user_command, demo_command, curriculum_cli, schedule_cli):
         app.cli.add_command(command)
 
 

@@ -11,7 +11,7 @@ from ..curricula.models import Module
 from ..extensions import db
 from ..models_base import one_of, utcnow
 
-CREDIT_SOURCES = ("attendance", "make-up", "override")
+CREDIT_SOURCES = ("attendance", "make-up", "override", "individual")  # individual: an IC or RA session
 MAKEUP_METHODS = ("other_group", "individual", "homework", "next_rotation")
 MAKEUP_STATUSES = ("planned", "completed", "cancelled")
 

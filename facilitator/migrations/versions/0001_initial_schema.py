@@ -494,7 +494,7 @@ def upgrade():
     sa.Column('revoked_by_id', sa.Integer(), nullable=True),
     sa.CheckConstraint("source <> 'make-up' OR makeup_id IS NOT NULL", name=op.f('ck_credit_makeup_credit_links_plan')),
     sa.CheckConstraint("source <> 'override' OR length(reason) >= 5", name=op.f('ck_credit_override_has_reason')),
-    sa.CheckConstraint("source IN ('attendance', 'make-up', 'override')", name=op.f('ck_credit_source_allowed')),
+    sa.CheckConstraint("source IN ('attendance', 'make-up', 'override', 'individual')", name=op.f('ck_credit_source_allowed')),
     sa.ForeignKeyConstraint(['attendance_id'], ['attendance.id'], name=op.f('fk_credit_attendance_id_attendance')),
     sa.ForeignKeyConstraint(['created_by_id'], ['user_account.id'], name=op.f('fk_credit_created_by_id_user_account')),
     sa.ForeignKeyConstraint(['makeup_id'], ['makeup.id'], name=op.f('fk_credit_makeup_id_makeup')),
