@@ -38,13 +38,22 @@ def create_app(test_config: dict[str, Any] | None = None) -> Flask:
     csrf.init_app(app)
     login_manager.init_app(app)
 
+    from .api import views as api_views
     from .auth import views as auth_views
+    from .clinical import views as clinical_views
+    from .groups import views as group_views
+    from .meetings import views as meeting_views
+    from .participants import views as participant_views
     from .web import errors
     from .web import views as web_views
 
-    app.register_blueprint(auth_views.bp)
-    app.register_blueprint(web_views.bp)
+    for blueprint in (auth_views.bp, web_views.bp, meeting_views.bp, group_views.bp, participant_views.bp,
+                      clinical_views.bp, api_views.bp):
+        app.register_blueprint(blueprint)
     errors.init_app(app)
+    from .web.markdown import render_markdown
+
+    app.jinja_env.filters["markdown"] = render_markdown
     return app
 
 

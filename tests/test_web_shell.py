@@ -54,7 +54,7 @@ def test_login_and_logout(client, make_user):
     user = make_user("director")
     response = login(client, user.email.upper())  # emails compare without case
     assert response.status_code == 302
-    home = client.get("/")
+    home = client.get("/", follow_redirects=True)
     assert home.status_code == 200 and user.display_name in home.text
     response = client.post("/logout", data={"csrf_token": csrf_token(home.text)})
     assert response.status_code == 302

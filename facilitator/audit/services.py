@@ -4,7 +4,10 @@ from __future__ import annotations
 
 from typing import Any
 
+from sqlalchemy import insert
+
 from ..extensions import db
+from ..models_base import utcnow
 from .models import AuditEvent
 
 
@@ -24,3 +27,14 @@ def record(action: str, entity: str, entity_id: int | None, *, user: Any = None,
     )
     db.session.add(event)
     return event
+
+
+def record_many(action: str, entity: str, entity_id: int | None, participant_ids: list[int], *, user: Any,
+                remote_addr: str = "") -> None:
+    """One event per participant in a single statement (a roster view reads many records at once)."""
+    if not participant_ids:
+        return
+    rows = [{"at": utcnow(), "user_id": user.id, "program_id": user.program_id, "action": action, "entity": entity,
+             "entity_id": entity_id, "participant_id": pid, "detail": {}, "remote_addr": remote_addr[:45]}
+            for pid in participant_ids]
+    db.session.execute(insert(AuditEvent), rows)

@@ -9,18 +9,20 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import date, timedelta
 
-from sqlalchemy import select
+from sqlalchemy import select, update
 from sqlalchemy.orm import selectinload
 
 from ..attendance.models import Attendance
+from ..auth.models import User
 from ..curricula.models import Module
 from ..domain import sequencer as seq
 from ..extensions import db
 from ..groups.models import Group, Meeting
 from ..groups.services import group_calendars, version_structure
+from ..models_base import utcnow
 from ..participants.models import Enrollment, Participant
 from ..programs.models import AttendanceStatus, Program
-from .models import Credit, MakeUp
+from .models import MAKEUP_METHODS, Credit, MakeUp
 
 HORIZON = timedelta(weeks=20)  # how far ahead calendars are laid out for "coming on" dates
 
@@ -46,9 +48,9 @@ def stay_of(enrollments: Iterable[Enrollment]) -> seq.Stay | None:
     return seq.Stay(admitted=rows[0].admitted_on, discharged=None if open_now else max(e.discharged_on for e in rows))
 
 
-def rules_for(program: Program, credit_share: float) -> seq.Rules:
-    """The program's settings as the sequencer's rules."""
-    return seq.Rules(credit_share=credit_share, hours_floor=program.hours_floor_minutes / 60)
+def rules_for(program: Program, credit_share: float, as_of: date) -> seq.Rules:
+    """The program's settings as the sequencer's rules; meetings of as_of not yet recorded are pending."""
+    return seq.Rules(credit_share=credit_share, hours_floor=program.hours_floor_minutes / 60, pending_from=as_of)
 
 
 def _attendance_rows(participant_ids: list[int]) -> dict[int, list[seq.Attendance]]:
@@ -111,7 +113,7 @@ def progress_for(participants: list[Participant], as_of: date) -> dict[int, Part
             share = version_structure(group.version_id).credit_share
             progress = seq.participant_progress(stay, calendar, attendance.get(person.id, ()),
                                                 credits.get(person.id, ()), as_of=as_of,
-                                                rules=rules_for(program, share))
+                                                rules=rules_for(program, share, as_of))
         current = next((e for e in rows if e.discharged_on is None), None)
         out[person.id] = ParticipantProgress(person, rows, current, group, progress, calendar)
     return out
@@ -124,3 +126,134 @@ def planned_makeups(participant_ids: list[int]) -> dict[int, list[MakeUp]]:
                                                        MakeUp.status == "planned").options(selectinload(MakeUp.module))):
         out.setdefault(row.participant_id, []).append(row)
     return out
+
+
+# --- Make-ups: plan how a missed module is covered, then credit it when done. ---------------------
+
+MAKEUP_LABELS = {
+    "next_rotation": "Their group's next rotation",
+    "other_group": "Another group's meeting",
+    "individual": "Individual session",
+    "homework": "Homework",
+}
+MAKEUP_NOTE_MAX = 500
+
+
+class MakeUpError(ValueError):
+    """A make-up cannot be planned or completed as asked; `field` names the form field at fault."""
+
+    def __init__(self, field: str, message: str):
+        super().__init__(message)
+        self.field = field
+        self.message = message
+
+
+def _credit_of(plan: ParticipantProgress, code: str) -> seq.Credit | None:
+    """The credit of a module in the participant's progress, if it is credited."""
+    for track in plan.progress.tracks if plan.progress else ():
+        for credit in track.credits:
+            if credit.module == code:
+                return credit
+    return None
+
+
+def _credited_message(code: str, credit: seq.Credit) -> str:
+    how = "attended" if credit.source == "attendance" else credit.source
+    return f"{code} is already credited ({how} on {credit.date:%b %-d, %Y}). No make-up is needed."
+
+
+def assign_makeup(participant: Participant, module: str, method: str, group_id: int | None,
+                  planned_on: date | None, note: str, user: User, today: date) -> MakeUp:
+    """Plan a make-up for a module the participant still needs: a group's meeting, an individual
+    session or homework. A group meeting must really deliver the module on the planned date."""
+    plan = progress_for([participant], today)[participant.id]
+    if plan.current is None or plan.progress is None or plan.group is None:
+        raise MakeUpError("module", "Make-ups are planned for participants who are currently admitted.")
+    track = next((t for t in plan.progress.tracks if module in t.credited or module in t.missing), None)
+    if track is None or not track.scheduled:
+        raise MakeUpError("module", "Choose a group module of their curriculum.")
+    credit = _credit_of(plan, module)
+    if credit is not None:
+        raise MakeUpError("module", _credited_message(module, credit))
+    planned = db.session.scalar(select(MakeUp).join(Module, Module.id == MakeUp.module_id).where(
+        MakeUp.participant_id == participant.id, MakeUp.status == "planned", Module.code == module))
+    if planned is not None:
+        raise MakeUpError("module", f"A make-up for {module} is already planned "
+                                    f"({MAKEUP_LABELS[planned.method].lower()}).")
+    if method not in MAKEUP_METHODS:
+        raise MakeUpError("method", "Choose how the module will be made up.")
+    note = note.strip()
+    if len(note) > MAKEUP_NOTE_MAX:
+        raise MakeUpError("note", f"Keep the note to {MAKEUP_NOTE_MAX} characters or fewer.")
+    if planned_on is not None and planned_on < today:
+        raise MakeUpError("planned_on", "The planned date has passed. Choose today or a later date.")
+    if planned_on is not None and planned_on > today + HORIZON:
+        raise MakeUpError("planned_on", f"Plan within the next {HORIZON.days // 7} weeks.")
+    meeting_group_id = None
+    if method in ("other_group", "next_rotation"):
+        group = db.session.get(Group, group_id) if group_id else None
+        if group is None or group.program_id != participant.program_id or not group.active:
+            raise MakeUpError("group_id", "Choose the group whose meeting they will attend.")
+        if planned_on is None:
+            raise MakeUpError("planned_on", "Enter the date of that group's meeting.")
+        calendar = group_calendars([group], planned_on)[group.id]
+        if not any(m.date == planned_on and m.held and m.module == module for m in calendar.meetings):
+            raise MakeUpError("planned_on", f"{group.name} does not deliver {module} on {planned_on:%b %-d, %Y}. "
+                                            "Pick one of the suggested meetings.")
+        method = "next_rotation" if group.id == plan.current.group_id else "other_group"
+        meeting_group_id = group.id
+    module_id = db.session.scalar(select(Module.id).where(Module.version_id == plan.group.version_id,
+                                                         Module.code == module))
+    makeup = MakeUp(participant_id=participant.id, module_id=module_id, method=method,
+                    meeting_group_id=meeting_group_id, planned_on=planned_on, note=note, assigned_by_id=user.id)
+    db.session.add(makeup)
+    db.session.flush()
+    return makeup
+
+
+def complete_makeup(makeup: MakeUp, completed_on: date | None, user: User, today: date) -> Credit:
+    """Mark a planned make-up done and credit its module (a Credit with source make-up, linked to
+    the plan, with who and when). A make-up is completed once; a module is credited once."""
+    if makeup.status == "completed":
+        done = db.session.scalar(select(Credit.credited_on).where(Credit.makeup_id == makeup.id))
+        when = f" on {done:%b %-d, %Y}" if done else ""
+        raise MakeUpError("completed_on", f"This make-up was already completed{when}.")
+    if makeup.status != "planned":
+        raise MakeUpError("completed_on", "This make-up was cancelled. Plan a new one if it is still needed.")
+    if completed_on is None:
+        raise MakeUpError("completed_on", "Enter the date it was done.")
+    if completed_on > today:
+        raise MakeUpError("completed_on", "The date it was done cannot be in the future.")
+    participant = db.session.get(Participant, makeup.participant_id)
+    plan = progress_for([participant], today)[participant.id]
+    stay = plan.progress.stay if plan.progress else None
+    if stay is None or completed_on < stay.admitted:
+        raise MakeUpError("completed_on", "The date it was done is before the admission.")
+    if stay.discharged is not None and completed_on > stay.discharged:
+        raise MakeUpError("completed_on", f"The stay ended on {stay.discharged:%b %-d, %Y}; "
+                                          "the make-up cannot be later.")
+    code = makeup.module.code
+    credit = _credit_of(plan, code)
+    if credit is not None:
+        raise MakeUpError("completed_on", _credited_message(code, credit) + " Cancel this make-up instead.")
+    # Conditional update: of two clicks (or two people) at once, only one completes the plan.
+    changed = db.session.execute(
+        update(MakeUp).where(MakeUp.id == makeup.id, MakeUp.status == "planned")
+        .values(status="completed", completed_at=utcnow(), completed_by_id=user.id)
+        .execution_options(synchronize_session="fetch"))
+    if changed.rowcount != 1:
+        raise MakeUpError("completed_on", "This make-up was already completed.")
+    row = Credit(participant_id=makeup.participant_id, module_id=makeup.module_id, source="make-up",
+                 makeup_id=makeup.id, credited_on=completed_on, created_by_id=user.id)
+    db.session.add(row)
+    db.session.flush()
+    return row
+
+
+def cancel_makeup(makeup: MakeUp, user: User) -> MakeUp:
+    """Cancel a planned make-up (kept as history, never deleted)."""
+    if makeup.status != "planned":
+        raise MakeUpError("makeup", "Only a planned make-up can be cancelled.")
+    makeup.status = "cancelled"
+    db.session.flush()
+    return makeup

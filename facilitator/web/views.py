@@ -2,12 +2,11 @@
 
 from __future__ import annotations
 
-from flask import Blueprint, jsonify, render_template
+from flask import Blueprint, jsonify, redirect, url_for
 from flask_login import current_user, login_required
-from sqlalchemy import select, text
+from sqlalchemy import text
 
 from ..extensions import db
-from ..groups.models import Group
 
 bp = Blueprint("web", __name__)
 
@@ -26,10 +25,11 @@ def health():
 @bp.route("/")
 @login_required
 def home():
-    """The signed-in user's start page: their program's groups for now."""
-    groups = []
-    if current_user.is_staff:
-        groups = db.session.scalars(
-            select(Group).where(Group.program_id == current_user.program_id, Group.active).order_by(Group.name)
-        ).all()
-    return render_template("web/home.html", groups=groups)
+    """Staff start on today's meetings; participants on their own progress."""
+    return redirect(url_for("meetings.today" if current_user.is_staff else "participants.me"))
+
+
+@bp.app_template_global()
+def participant_url(participant_id: int) -> str:
+    """The participant page (used by every area's templates): the endpoint `participants.show`."""
+    return url_for("participants.show", participant_id=participant_id)

@@ -62,6 +62,9 @@ class Rules:
     # A past expected meeting without an attendance row: "absent" for real records (no row means
     # nobody marked them present), "present" for what-if runs that list only the absences.
     unrecorded: str = "absent"
+    # Meetings on or after this day that nobody has recorded yet (today's evening group at noon)
+    # are not due: they are neither missed nor credited, and the projection counts on them.
+    pending_from: date | None = None
 
 
 @dataclass(frozen=True)
@@ -259,6 +262,11 @@ def _track_progress(
     # Meetings before the track's first program week are not expected: the walk starts after them.
     k = bisect_left(ords, stay.admitted.toordinal() + 7 * (plan.first_week - 1))
     stop = bisect_right(ords, end.toordinal())
+    if rules.pending_from is not None:
+        for j in range(bisect_left(ords, rules.pending_from.toordinal()), stop):
+            if not timeline.meetings[j].recorded:
+                stop = j
+                break
     assume_present = rules.unrecorded == "present"
     pending, n_events, count = 0, len(events), 0
     while k < stop and count < n:

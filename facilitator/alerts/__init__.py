@@ -1,0 +1,1 @@
+"""Early warnings: absences, attendance rate, hours, positive tests, missed modules."""

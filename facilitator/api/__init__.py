@@ -1,0 +1,1 @@
+"""The read-only JSON API: progress and plan, group calendars, meeting rosters."""

@@ -1,0 +1,1 @@
+"""Meetings as facilitators run them: roster, attendance, note, fidelity, held or cancelled."""

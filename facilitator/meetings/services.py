@@ -1,0 +1,283 @@
+"""A meeting as the facilitator runs it: who is expected, attendance, the note, held or cancelled.
+
+Services take plain data and the acting user, change rows and flush; the view commits.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import date, time, timedelta
+
+from sqlalchemy import select
+from sqlalchemy.exc import IntegrityError
+
+from ..attendance.models import Attendance
+from ..auth.models import User
+from ..curricula.models import Module
+from ..domain import sequencer as seq
+from ..extensions import db
+from ..groups.models import Group, Meeting, MeetingAddendum
+from ..groups.services import group_calendar, group_calendars, version_structure
+from ..models_base import utcnow
+from ..participants.models import Enrollment, FamilyGuest, Participant
+from ..programs.models import AttendanceStatus
+from ..progress.services import ParticipantProgress, progress_for
+
+FIDELITY_ITEMS = (
+    ("handout", "Topic presented with the handout"),
+    ("open_discussion", "Open discussion held"),
+    ("tests_collected", "Urine or breath tests collected"),
+)
+MAX_EXTRA_MINUTES = 60  # a meeting may run over, but not by hours: that is a typing mistake
+
+
+class MeetingError(ValueError):
+    """The meeting cannot be changed as asked; the message says why, in the user's words."""
+
+
+@dataclass(frozen=True)
+class RosterEntry:
+    """One person expected at (or recorded for) a meeting."""
+
+    participant: Participant
+    enrollment: Enrollment | None
+    program_week: int | None
+    newest: bool  # in their first week: greet them, explain the group
+    attendance: Attendance | None
+    plan: ParticipantProgress | None
+    credited_here: bool  # this meeting's module is already credited (a repeat for them)
+
+
+def find_planned(group: Group, day: date, at: str, track: str) -> seq.Meeting | None:
+    """The calendar's meeting of a group at a date, time and track (None if the pattern has none)."""
+    calendar = group_calendar(group, day)
+    for meeting in calendar.meetings:
+        if meeting.date == day and meeting.time == at and meeting.track == track:
+            return meeting
+    return None
+
+
+def stored_meeting(group: Group, day: date, at: str, track: str) -> Meeting | None:
+    """The stored row of a meeting, if it was ever opened or recorded."""
+    return db.session.scalar(select(Meeting).where(
+        Meeting.group_id == group.id, Meeting.date == day, Meeting.start_time == time.fromisoformat(at),
+        Meeting.track_code == track))
+
+
+def ensure_meeting(group: Group, planned: seq.Meeting) -> Meeting:
+    """The stored row for a planned meeting, created if needed (safe when two people open it at once)."""
+    row = stored_meeting(group, planned.date, planned.time, planned.track)
+    if row is not None:
+        return row
+    row = Meeting(group_id=group.id, date=planned.date, start_time=time.fromisoformat(planned.time),
+                  track_code=planned.track, minutes=planned.minutes, status="scheduled")
+    try:
+        with db.session.begin_nested():
+            db.session.add(row)
+    except IntegrityError:  # someone else created it a moment ago: use theirs
+        row = stored_meeting(group, planned.date, planned.time, planned.track)
+    return row
+
+
+def module_id(group: Group, code: str | None) -> int | None:
+    """The id of a module code in the group's curriculum version."""
+    if code is None:
+        return None
+    return db.session.scalar(select(Module.id).where(Module.version_id == group.version_id, Module.code == code))
+
+
+def roster(group: Group, planned: seq.Meeting, row: Meeting | None) -> list[RosterEntry]:
+    """Who is expected at the meeting, per the sequencer, plus anyone already recorded there."""
+    stays = db.session.scalars(select(Enrollment).where(
+        Enrollment.group_id == group.id, Enrollment.admitted_on <= planned.date,
+        (Enrollment.discharged_on.is_(None)) | (Enrollment.discharged_on >= planned.date))).all()
+    recorded = {}
+    if row is not None:
+        recorded = {a.participant_id: a for a in db.session.scalars(
+            select(Attendance).where(Attendance.meeting_id == row.id, Attendance.participant_id.is_not(None)))}
+    ids = {e.participant_id for e in stays} | set(recorded)
+    people = db.session.scalars(select(Participant).where(Participant.id.in_(ids))).all() if ids else []
+    plans = progress_for(list(people), max(planned.date, date.today()))
+    by_person = {e.participant_id: e for e in stays}
+    entries = []
+    for person in people:
+        plan = plans.get(person.id)
+        stay = plan.progress.stay if plan and plan.progress else None
+        week = seq.program_week(stay, planned.date) if stay else None
+        track = plan.progress.track(planned.track) if plan and plan.progress else None
+        if not is_expected(plan, planned, _first_week(group, planned.track)) and person.id not in recorded:
+            continue
+        credited_here = bool(track and planned.module and any(
+            c.module == planned.module and c.date < planned.date for c in track.credits))
+        entries.append(RosterEntry(person, by_person.get(person.id), week, week == 1, recorded.get(person.id),
+                                   plan, credited_here))
+    entries.sort(key=lambda e: (not e.newest, e.participant.preferred_name.lower()))
+    return entries
+
+
+def is_expected(plan: ParticipantProgress | None, planned: seq.Meeting, first_week: int) -> bool:
+    """Expected at a meeting: inside the stay, at or past the track's first week, track not complete before."""
+    if plan is None or plan.progress is None or planned.status != "held":
+        return False
+    stay = plan.progress.stay
+    if planned.date < stay.admitted or (stay.discharged is not None and planned.date > stay.discharged):
+        return False
+    if seq.program_week(stay, planned.date) < first_week:
+        return False
+    track = plan.progress.track(planned.track)
+    return track.completed_on is None or track.completed_on >= planned.date
+
+
+def _first_week(group: Group, track: str) -> int:
+    return version_structure(group.version_id).track(track).first_week
+
+
+@dataclass(frozen=True)
+class AttendanceLine:
+    """One submitted attendance line: plain data from the form."""
+
+    participant_id: int
+    status_code: str
+    minutes: int
+    note: str = ""
+
+
+def save_attendance(group: Group, planned: seq.Meeting, lines: list[AttendanceLine], note: str,
+                    fidelity: dict[str, bool], user: User) -> Meeting:
+    """Record attendance for everyone at once and mark the meeting held; credits follow from the rows."""
+    row = ensure_meeting(group, planned)
+    if row.locked_at is not None:
+        raise MeetingError("This note is signed and locked. Add an addendum instead.")
+    if row.status == "cancelled":
+        raise MeetingError("This meeting was cancelled. Reopen it before recording attendance.")
+    statuses = {s.code: s for s in db.session.scalars(
+        select(AttendanceStatus).where(AttendanceStatus.program_id == group.program_id))}
+    allowed = {e.participant.id for e in roster(group, planned, row)}
+    for line in lines:
+        status = statuses.get(line.status_code)
+        if status is None:
+            raise MeetingError(f"Unknown attendance status {line.status_code!r}.")
+        if line.participant_id not in allowed:
+            raise MeetingError("Someone on the form is not on this meeting's roster.")
+        if not 0 <= line.minutes <= row.minutes + MAX_EXTRA_MINUTES:
+            raise MeetingError(f"Minutes must be between 0 and {row.minutes + MAX_EXTRA_MINUTES}.")
+    delivered = row.module_id or module_id(group, planned.module)  # before any change: queries autoflush
+    row.status, row.module_id = "held", delivered
+    row.note = note.strip()
+    row.fidelity = {key: bool(fidelity.get(key)) for key, _ in FIDELITY_ITEMS} | {"group_size": len(
+        [line for line in lines if statuses[line.status_code].counts_attended])}
+    for line in lines:
+        status = statuses[line.status_code]
+        minutes = line.minutes if status.counts_hours or status.counts_attended else 0
+        _upsert(row, line.participant_id, status, minutes, line.note.strip(), user)
+    db.session.flush()
+    return row
+
+
+def _upsert(row: Meeting, participant_id: int, status: AttendanceStatus, minutes: int, note: str, user: User) -> None:
+    """One attendance row per person and meeting, whoever saves first (no duplicates, nothing lost)."""
+    existing = db.session.scalar(select(Attendance).where(
+        Attendance.meeting_id == row.id, Attendance.participant_id == participant_id))
+    if existing is None:
+        try:
+            with db.session.begin_nested():
+                db.session.add(Attendance(meeting_id=row.id, participant_id=participant_id, status_id=status.id,
+                                          minutes=minutes, note=note, recorded_by_id=user.id))
+            return
+        except IntegrityError:  # another facilitator saved this person a moment ago: update theirs
+            existing = db.session.scalar(select(Attendance).where(
+                Attendance.meeting_id == row.id, Attendance.participant_id == participant_id))
+    existing.status_id, existing.minutes, existing.recorded_by_id = status.id, minutes, user.id
+    existing.note = note or existing.note
+    existing.recorded_at = utcnow()
+
+
+def cancel_meeting(group: Group, planned: seq.Meeting, reason: str, user: User) -> Meeting:
+    """Cancel a meeting: its module moves to the next meeting of the track (the group's policy)."""
+    row = ensure_meeting(group, planned)
+    if row.locked_at is not None or db.session.scalar(select(Attendance.id).where(Attendance.meeting_id == row.id)):
+        raise MeetingError("Attendance is already recorded for this meeting; it cannot be cancelled.")
+    row.status, row.cancel_reason, row.module_id = "cancelled", reason.strip()[:200], None
+    db.session.flush()
+    return row
+
+
+def reopen_meeting(group: Group, planned: seq.Meeting, user: User) -> Meeting:
+    """Undo a cancellation (before anything was recorded)."""
+    row = ensure_meeting(group, planned)
+    if row.status == "cancelled":
+        row.status, row.cancel_reason = "scheduled", ""
+    db.session.flush()
+    return row
+
+
+def lock_note(row: Meeting, user: User) -> None:
+    """Sign and lock the group note; from now on only addenda."""
+    if row.status != "held":
+        raise MeetingError("Record attendance before signing the note.")
+    if row.locked_at is not None:
+        raise MeetingError("This note is already signed.")
+    if not row.note.strip():
+        raise MeetingError("Write the group note before signing it.")
+    row.locked_at, row.locked_by_id = utcnow(), user.id
+    db.session.flush()
+
+
+def add_addendum(row: Meeting, text: str, user: User) -> MeetingAddendum:
+    """Add a signed addendum to a locked note."""
+    if row.locked_at is None:
+        raise MeetingError("Edit the note itself until it is signed; addenda are for signed notes.")
+    if not text.strip():
+        raise MeetingError("Write the addendum first.")
+    addendum = MeetingAddendum(meeting_id=row.id, author_id=user.id, text=text.strip())
+    db.session.add(addendum)
+    db.session.flush()
+    return addendum
+
+
+def add_guest(row: Meeting, participant: Participant, name: str, relationship: str, minutes: int,
+              user: User) -> Attendance:
+    """A family member or friend at family education, recorded without becoming a participant."""
+    if row.locked_at is not None:
+        raise MeetingError("This note is signed and locked. Add an addendum instead.")
+    guest = db.session.scalar(select(FamilyGuest).where(
+        FamilyGuest.participant_id == participant.id, FamilyGuest.name == name.strip()))
+    if guest is None:
+        guest = FamilyGuest(participant_id=participant.id, name=name.strip(), relationship_to=relationship.strip())
+        db.session.add(guest)
+        db.session.flush()
+    present = db.session.scalar(select(AttendanceStatus).where(
+        AttendanceStatus.program_id == participant.program_id, AttendanceStatus.code == "present"))
+    existing = db.session.scalar(select(Attendance).where(Attendance.meeting_id == row.id,
+                                                          Attendance.guest_id == guest.id))
+    if existing is not None:
+        raise MeetingError(f"{guest.name} is already recorded at this meeting.")
+    attendance = Attendance(meeting_id=row.id, guest_id=guest.id, status_id=present.id, minutes=minutes,
+                            recorded_by_id=user.id)
+    db.session.add(attendance)
+    db.session.flush()
+    return attendance
+
+
+def guests_at(row: Meeting) -> list[tuple[str, str, str, int]]:
+    """(guest name, relationship, supported participant's preferred name, minutes) at a meeting."""
+    return [tuple(r) for r in db.session.execute(
+        select(FamilyGuest.name, FamilyGuest.relationship_to, Participant.preferred_name, Attendance.minutes)
+        .join(Attendance, Attendance.guest_id == FamilyGuest.id)
+        .join(Participant, Participant.id == FamilyGuest.participant_id)
+        .where(Attendance.meeting_id == row.id))]
+
+
+def upcoming(groups: list[Group], start: date, days: int) -> list[tuple[Group, seq.Meeting]]:
+    """The meetings of these groups from a date for a number of days, in date and time order."""
+    calendars = group_calendars(groups, start + timedelta(days=days))
+    by_id = {g.id: g for g in groups}
+    out = [(by_id[int(m.group)], m) for c in calendars.values() for m in c.meetings
+           if start <= m.date <= start + timedelta(days=days)]
+    out.sort(key=lambda pair: (pair[1].date, pair[1].time, pair[0].name))
+    return out
+
+
+def locked_label(row: Meeting) -> str:
+    """"Signed Nov 27, 9:05 PM" for a locked note."""
+    return f"Signed {row.locked_at:%b %-d, %-I:%M %p}" if row.locked_at else ""

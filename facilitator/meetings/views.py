@@ -1,0 +1,279 @@
+"""Today's meetings and the meeting page: guide, roster, attendance, note, cancel, sign."""
+
+from __future__ import annotations
+
+from datetime import date
+
+from flask import Blueprint, abort, flash, redirect, render_template, request, url_for
+from flask_login import current_user
+from sqlalchemy import select
+
+from ..alerts.services import alerts_for, schedule_under_floor
+from ..audit import services as audit
+from ..curricula.models import Module
+from ..extensions import db
+from ..groups.models import Group
+from ..groups.services import version_structure
+from ..participants.models import Enrollment, Participant
+from ..programs.models import AttendanceStatus
+from ..progress.services import progress_for
+from ..web.access import own_group_or_404, staff_required
+from . import services
+from .forms import AddendumForm, AttendanceForm, CancelForm, GuestForm, LockForm, ReopenForm
+
+bp = Blueprint("meetings", __name__)
+DAYS_AHEAD = 7
+
+
+def _program_groups(mine_only: bool) -> list[Group]:
+    query = select(Group).where(Group.program_id == current_user.program_id, Group.active).order_by(Group.name)
+    if mine_only:
+        query = query.where(Group.facilitator_id == current_user.id)
+    return list(db.session.scalars(query))
+
+
+@bp.route("/today")
+@staff_required
+def today():
+    """My meetings today and in the next 7 days, with expected roster sizes and alerts."""
+    mine_only = current_user.role == "facilitator" and request.args.get("all") != "1"
+    groups = _program_groups(mine_only)
+    day = date.today()
+    meetings = services.upcoming(groups, day, DAYS_AHEAD) if groups else []
+    people = list(db.session.scalars(
+        select(Participant).join(Enrollment, Enrollment.participant_id == Participant.id)
+        .where(Enrollment.group_id.in_([g.id for g in groups]), Enrollment.discharged_on.is_(None)).distinct()))
+    plans = progress_for(people, day)
+    alerts = alerts_for(groups[0].program, plans, day) if groups else {}
+    first_weeks = {g.id: {t.code: t.first_week for t in version_structure(g.version_id).tracks} for g in groups}
+    titles = dict(db.session.execute(select(Module.code, Module.title).where(
+        Module.version_id.in_({g.version_id for g in groups}))).all()) if groups else {}
+    rows = []
+    for group, meeting in meetings:
+        members = [p for p in plans.values() if p.group is not None and p.group.id == group.id]
+        expected = [p for p in members if services.is_expected(p, meeting, first_weeks[group.id][meeting.track])]
+        flagged = sum(1 for p in expected if p.participant.id in alerts)
+        rows.append({"group": group, "meeting": meeting, "title": titles.get(meeting.module, ""),
+                     "expected": len(expected), "flagged": flagged})
+    people_by_id = {p.id: p for p in people}
+    alert_rows = sorted(((people_by_id[pid], alert) for pid, found in alerts.items() for alert in found),
+                        key=lambda pair: (pair[1].severity != "urgent", pair[0].preferred_name.lower()))
+    for pid in alerts:
+        audit.record("alerts.view", "participant", pid, user=current_user, participant_id=pid)
+    db.session.commit()
+    return render_template("meetings/today.html", rows=rows, today=day, alert_rows=alert_rows,
+                           mine_only=mine_only, under_floor=schedule_under_floor(plans, current_user.program)
+                           if groups else None, floor=current_user.program.hours_floor_minutes / 60)
+
+
+def _planned_or_404(group_id: int, day: str, at: str, track: str):
+    group = own_group_or_404(group_id)
+    try:
+        when = date.fromisoformat(day)
+    except ValueError:
+        abort(404)
+    if len(at) != 4 or not at.isdigit():
+        abort(404)
+    planned = services.find_planned(group, when, f"{at[:2]}:{at[2:]}", track.upper())
+    if planned is None:
+        abort(404)  # no meeting of this group at that date, time and track
+    return group, planned
+
+
+def _page(group, planned, status=200, page_error="", **forms):
+    """Render the meeting page with whatever forms the caller already holds (with their errors)."""
+    row = services.stored_meeting(group, planned.date, planned.time, planned.track)
+    entries = services.roster(group, planned, row)
+    statuses = list(db.session.scalars(select(AttendanceStatus).where(
+        AttendanceStatus.program_id == group.program_id).order_by(AttendanceStatus.position)))
+    default = next((s.code for s in statuses if s.is_default), statuses[0].code)
+    code = row.module.code if row is not None and row.module is not None else planned.module
+    module = db.session.scalar(select(Module).where(Module.version_id == group.version_id, Module.code == code))
+    form = forms.get("attendance") or _attendance_form(entries, row, planned, default)
+    for sub in form.rows:
+        sub.status.choices = [(s.code, s.label) for s in statuses]
+    guest_form = forms.get("guest") or GuestForm(minutes=planned.minutes)
+    guest_form.participant_id.choices = [(e.participant.id, e.participant.preferred_name) for e in entries]
+    guests = services.guests_at(row) if row is not None else []
+    audit.record_many("meeting.roster_view", "meeting", row.id if row else None,
+                      [e.participant.id for e in entries], user=current_user, remote_addr=request.remote_addr or "")
+    html = render_template(
+        "meetings/meeting.html", group=group, planned=planned, row=row, entries=entries, module=module,
+        form=form, cancel_form=forms.get("cancel") or CancelForm(), reopen_form=ReopenForm(),
+        lock_form=LockForm(), addendum_form=forms.get("addendum") or AddendumForm(), guest_form=guest_form,
+        guests=guests, fidelity_items=services.FIDELITY_ITEMS,
+        at=planned.time.replace(":", ""), locked_label=services.locked_label(row) if row else "",
+        page_error=page_error,
+    )
+    db.session.commit()  # after rendering: committing first would expire every row the page shows
+    return html, status
+
+
+def _attendance_form(entries, row, planned, default) -> AttendanceForm:
+    data = {"rows": [], "note": row.note if row else "", **({k: bool(v) for k, v in (row.fidelity or {}).items()}
+                                                             if row else {})}
+    for entry in entries:
+        existing = entry.attendance
+        data["rows"].append({
+            "participant_id": str(entry.participant.id),
+            "status": existing.status.code if existing else default,
+            "minutes": existing.minutes if existing else planned.minutes,
+            "note": existing.note if existing else "",
+        })
+    return AttendanceForm(data=data)
+
+
+@bp.route("/groups/<int:group_id>/meetings/<day>/<at>/<track>")
+@staff_required
+def meeting(group_id: int, day: str, at: str, track: str):
+    """The meeting page."""
+    group, planned = _planned_or_404(group_id, day, at, track)
+    return _page(group, planned)
+
+
+def _back(group, planned):
+    return redirect(url_for("meetings.meeting", group_id=group.id, day=planned.date.isoformat(),
+                            at=planned.time.replace(":", ""), track=planned.track))
+
+
+@bp.route("/groups/<int:group_id>/meetings/<day>/<at>/<track>/attendance", methods=["POST"])
+@staff_required
+def save_attendance(group_id: int, day: str, at: str, track: str):
+    """Save attendance for everyone, the shared note and the checklist; the meeting becomes held."""
+    group, planned = _planned_or_404(group_id, day, at, track)
+    form = AttendanceForm()
+    codes = [code for (code,) in db.session.execute(select(AttendanceStatus.code).where(
+        AttendanceStatus.program_id == group.program_id))]
+    for sub in form.rows:
+        sub.status.choices = [(c, c) for c in codes]
+    form.limit_minutes(planned.minutes)
+    if not form.validate_on_submit():
+        return _page(group, planned, 422, attendance=form)
+    lines = [services.AttendanceLine(int(sub.participant_id.data), sub.status.data, sub.minutes.data,
+                                     sub.note.data or "") for sub in form.rows if sub.participant_id.data.isdigit()]
+    fidelity = {key: getattr(form, key).data for key, _ in services.FIDELITY_ITEMS}
+    try:
+        row = services.save_attendance(group, planned, lines, form.note.data or "", fidelity, current_user)
+    except services.MeetingError as exc:
+        db.session.rollback()
+        return _page(group, planned, 422, page_error=str(exc), attendance=form)
+    audit.record_many("attendance.save", "meeting", row.id, [line.participant_id for line in lines],
+                      user=current_user, remote_addr=request.remote_addr or "")
+    db.session.commit()
+    flash(f"Attendance saved for {len(lines)} people. Credits are up to date.", "info")
+    return _back(group, planned)
+
+
+@bp.route("/groups/<int:group_id>/meetings/<day>/<at>/<track>/cancel", methods=["POST"])
+@staff_required
+def cancel(group_id: int, day: str, at: str, track: str):
+    """Cancel the meeting; its module moves to the next meeting of the track."""
+    group, planned = _planned_or_404(group_id, day, at, track)
+    form = CancelForm()
+    if not form.validate_on_submit():
+        return _page(group, planned, 422, cancel=form)
+    try:
+        services.cancel_meeting(group, planned, form.reason.data, current_user)
+    except services.MeetingError as exc:
+        db.session.rollback()
+        return _page(group, planned, 422, page_error=str(exc), cancel=form)
+    audit.record("meeting.cancel", "group", group.id, user=current_user, detail={"date": day, "track": track})
+    db.session.commit()
+    flash(f"Meeting cancelled. {planned.module} moves to the next {planned.track} meeting.", "info")
+    return _back(group, planned)
+
+
+@bp.route("/groups/<int:group_id>/meetings/<day>/<at>/<track>/reopen", methods=["POST"])
+@staff_required
+def reopen(group_id: int, day: str, at: str, track: str):
+    """Undo a cancellation."""
+    group, planned = _planned_or_404(group_id, day, at, track)
+    if ReopenForm().validate_on_submit():
+        services.reopen_meeting(group, planned, current_user)
+        audit.record("meeting.reopen", "group", group.id, user=current_user, detail={"date": day, "track": track})
+        db.session.commit()
+        flash("Meeting reopened.", "info")
+    return _back(group, planned)
+
+
+def _stored_or_404(group, planned):
+    row = services.stored_meeting(group, planned.date, planned.time, planned.track)
+    if row is None:
+        abort(404)
+    return row
+
+
+@bp.route("/groups/<int:group_id>/meetings/<day>/<at>/<track>/lock", methods=["POST"])
+@staff_required
+def lock(group_id: int, day: str, at: str, track: str):
+    """Sign and lock the note."""
+    group, planned = _planned_or_404(group_id, day, at, track)
+    row = _stored_or_404(group, planned)
+    form = LockForm()
+    if form.validate_on_submit():
+        try:
+            services.lock_note(row, current_user)
+        except services.MeetingError as exc:
+            db.session.rollback()
+            flash(str(exc), "error")
+            return _back(group, planned)
+        audit.record("meeting.lock", "meeting", row.id, user=current_user)
+        db.session.commit()
+        flash("Note signed and locked. Add an addendum to change it.", "info")
+    return _back(group, planned)
+
+
+@bp.route("/groups/<int:group_id>/meetings/<day>/<at>/<track>/addendum", methods=["POST"])
+@staff_required
+def addendum(group_id: int, day: str, at: str, track: str):
+    """Add an addendum to a signed note."""
+    group, planned = _planned_or_404(group_id, day, at, track)
+    row = _stored_or_404(group, planned)
+    form = AddendumForm()
+    if not form.validate_on_submit():
+        return _page(group, planned, 422, addendum=form)
+    try:
+        services.add_addendum(row, form.text.data, current_user)
+    except services.MeetingError as exc:
+        db.session.rollback()
+        form.text.errors = [str(exc)]
+        return _page(group, planned, 422, addendum=form)
+    audit.record("meeting.addendum", "meeting", row.id, user=current_user)
+    db.session.commit()
+    flash("Addendum added.", "info")
+    return _back(group, planned)
+
+
+@bp.route("/groups/<int:group_id>/meetings/<day>/<at>/<track>/guests", methods=["POST"])
+@staff_required
+def add_guest(group_id: int, day: str, at: str, track: str):
+    """Record a family member or friend at family education."""
+    group, planned = _planned_or_404(group_id, day, at, track)
+    form = GuestForm()
+    entries = services.roster(group, planned, services.stored_meeting(group, planned.date, planned.time, planned.track))
+    form.participant_id.choices = [(e.participant.id, e.participant.preferred_name) for e in entries]
+    if not form.validate_on_submit():
+        return _page(group, planned, 422, guest=form)
+    person = db.session.get(Participant, form.participant_id.data)
+    try:
+        row = services.ensure_meeting(group, planned)
+        services.add_guest(row, person, form.name.data, form.relationship.data or "", form.minutes.data, current_user)
+    except services.MeetingError as exc:
+        db.session.rollback()
+        form.name.errors = [str(exc)]
+        return _page(group, planned, 422, guest=form)
+    audit.record("guest.add", "meeting", row.id, user=current_user, participant_id=person.id)
+    db.session.commit()
+    flash("Guest added.", "info")
+    return _back(group, planned)
+
+
+def meeting_url(group_id: int, meeting) -> str:
+    """The meeting page of a sequencer meeting."""
+    return url_for("meetings.meeting", group_id=group_id, day=meeting.date.isoformat(),
+                   at=meeting.time.replace(":", ""), track=meeting.track)
+
+
+@bp.app_template_global("meeting_url")
+def _meeting_url_global(group_id: int, meeting) -> str:
+    return meeting_url(group_id, meeting)

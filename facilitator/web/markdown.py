@@ -1,0 +1,24 @@
+"""Markdown from curriculum text (written by directors: untrusted) to safe HTML."""
+
+from __future__ import annotations
+
+import markdown
+import nh3
+from markupsafe import Markup
+
+ALLOWED_TAGS = {"p", "ul", "ol", "li", "strong", "em", "b", "i", "h2", "h3", "h4", "table", "thead", "tbody",
+                "tr", "th", "td", "blockquote", "code", "br", "hr"}
+
+
+def render_markdown(text: str, drop_heading: str = "") -> Markup:
+    """Markdown to HTML with only plain formatting tags kept: no links, images, scripts or styles.
+
+    `drop_heading` removes a leading heading with that text (the page already shows it).
+    """
+    text = text or ""
+    first, _, rest = text.lstrip().partition("\n")
+    if drop_heading and first.lstrip("#").strip().lower() == drop_heading.lower():
+        text = rest
+    html = markdown.markdown(text, extensions=["tables", "sane_lists"])
+    # No <a> or <img>: curriculum text must not make a reader's browser (or the PDF engine) fetch anything.
+    return Markup(nh3.clean(html, tags=ALLOWED_TAGS, attributes={"th": {"scope"}}, url_schemes=set()))
