@@ -24,9 +24,14 @@ def init_app(app: Flask) -> None:
         dbapi_connection.isolation_level = None
         cursor = dbapi_connection.cursor()
         cursor.execute("PRAGMA foreign_keys=ON")  # SQLite ignores foreign keys unless asked
-        cursor.execute("PRAGMA busy_timeout=5000")  # concurrent writers wait instead of failing at once
+        cursor.execute("PRAGMA busy_timeout=10000")  # concurrent writers wait instead of failing at once
+        if not app.config["SQLALCHEMY_DATABASE_URI"].endswith(":memory:"):
+            cursor.execute("PRAGMA journal_mode=WAL")  # readers never wait for a writer
         cursor.close()
 
     @event.listens_for(engine, "begin")
     def _on_begin(connection: Engine) -> None:
-        connection.exec_driver_sql("BEGIN")
+        # IMMEDIATE: take the write lock up front. Two deferred transactions that both read and then
+        # write deadlock in SQLite and one fails at once with "database is locked"; this way the
+        # second simply waits (busy_timeout) for the first to commit.
+        connection.exec_driver_sql("BEGIN IMMEDIATE")
