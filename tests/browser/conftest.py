@@ -1,17 +1,21 @@
 """Browser tests: a real server on 127.0.0.1 (started and stopped here) driven by headless Chromium.
 
-The server uses its own SQLite file (committed data, as a real deployment would), not the
-rolled-back session of the other tests.
+The server uses a database of its own (committed data, as a real deployment would), not the
+rolled-back session of the other tests: an SQLite file, or a second PostgreSQL database when the
+suite runs on PostgreSQL.
 """
 
 from __future__ import annotations
 
+import os
 import shutil
 import threading
 from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
+from sqlalchemy import create_engine
+from sqlalchemy.engine import make_url
 from werkzeug.serving import make_server
 
 from facilitator import create_app
@@ -23,15 +27,31 @@ CHROMIUM_ARGS = ["--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-
                  "--disable-component-update", "--disable-sync"]
 
 
+def _live_database_url(root: Path) -> str:
+    """A database of its own for the live server: a second database on the test PostgreSQL server
+    when the suite runs on PostgreSQL, else an SQLite file."""
+    base = os.environ.get("TEST_DATABASE_URL")
+    if not base:
+        return f"sqlite:///{root}/live.sqlite"
+    url = make_url(base)
+    name = f"{url.database}_live"
+    engine = create_engine(base, isolation_level="AUTOCOMMIT")
+    with engine.connect() as conn:
+        conn.exec_driver_sql(f'DROP DATABASE IF EXISTS "{name}"')
+        conn.exec_driver_sql(f'CREATE DATABASE "{name}"')
+    engine.dispose()
+    return url.set(database=name).render_as_string(hide_password=False)
+
+
 @pytest.fixture(scope="session")
 def live_app(tmp_path_factory):
-    """An app on a fresh, migrated SQLite file with the shipped curricula and the demo program."""
+    """An app on a fresh, migrated database of its own with the shipped curricula."""
     from flask_migrate import upgrade
 
     from facilitator.setup_cli import load_shipped_curricula
 
     root = tmp_path_factory.mktemp("live")
-    app = create_app({"SQLALCHEMY_DATABASE_URI": f"sqlite:///{root}/live.sqlite", "SECRET_KEY": "browser-tests",
+    app = create_app({"SQLALCHEMY_DATABASE_URI": _live_database_url(root), "SECRET_KEY": "browser-tests",
                       "TESTING": False, "WTF_CSRF_ENABLED": True})
     with app.app_context():
         upgrade()
