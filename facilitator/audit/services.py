@@ -30,11 +30,11 @@ def record(action: str, entity: str, entity_id: int | None, *, user: Any = None,
 
 
 def record_many(action: str, entity: str, entity_id: int | None, participant_ids: list[int], *, user: Any,
-                remote_addr: str = "") -> None:
+                remote_addr: str = "", detail: dict[str, Any] | None = None) -> None:
     """One event per participant in a single statement (a roster view reads many records at once)."""
     if not participant_ids:
         return
     rows = [{"at": utcnow(), "user_id": user.id, "program_id": user.program_id, "action": action, "entity": entity,
-             "entity_id": entity_id, "participant_id": pid, "detail": {}, "remote_addr": remote_addr[:45]}
+             "entity_id": entity_id, "participant_id": pid, "detail": detail or {}, "remote_addr": remote_addr[:45]}
             for pid in participant_ids]
     db.session.execute(insert(AuditEvent), rows)

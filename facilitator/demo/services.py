@@ -242,7 +242,11 @@ def _clinical_records(people: list[tuple[Participant, Enrollment, float]], versi
                 db.session.add(RelapseAnalysis(
                     participant_id=person.id, drug_test_id=test.id, occurred_on=day, opened_by="positive_test",
                     status="reviewed", reviewed_by_id=staff.id, reviewed_at=datetime.combine(day, time(12)),
-                    answers={"could_have_gone_differently": "Called my sponsor before going to the party."}))
+                    answers={"what_happened": "Used at a party after payday.",
+                             "weeks_before": {"r1_c4": "Got paid, kept all the cash on me.",
+                                              "r4_c5": "Went to a friend's place where people use."},
+                             "differently": "Called my sponsor before going to the party.",
+                             "plan_from_now": "Direct deposit; no cash over $20; leave when people use."}))
                 positives[person.id] = "done"
             day += timedelta(days=7 + rng.randint(-2, 2))
     first_module = db.session.scalar(select(Module).where(Module.code == "RP 5", Module.version_id == version.id))

@@ -58,8 +58,8 @@ def today():
     people_by_id = {p.id: p for p in people}
     alert_rows = sorted(((people_by_id[pid], alert) for pid, found in alerts.items() for alert in found),
                         key=lambda pair: (pair[1].severity != "urgent", pair[0].preferred_name.lower()))
-    for pid in alerts:
-        audit.record("alerts.view", "participant", pid, user=current_user, participant_id=pid)
+    audit.record_many("alerts.view", "participant", None, list(alerts), user=current_user,
+                      remote_addr=request.remote_addr or "")
     db.session.commit()
     return render_template("meetings/today.html", rows=rows, today=day, alert_rows=alert_rows,
                            mine_only=mine_only, under_floor=schedule_under_floor(plans, current_user.program)

@@ -1,25 +1,311 @@
-"""Web views of the participants area (being built)."""
+"""Participant screens: the list, the participant page, admission, profile, transfer, discharge,
+make-ups, and a participant's own page (/me). Views are thin: parse, call a service, audit, commit.
+
+| method    | URL                                             | who        |
+|-----------|-------------------------------------------------|------------|
+| GET       | /participants/                                  | staff      |
+| GET, POST | /participants/new                               | staff      |
+| GET       | /participants/<id>                              | staff      |
+| GET, POST | /participants/<id>/profile                      | staff      |
+| GET, POST | /participants/<id>/admit                        | staff      |
+| GET, POST | /participants/<id>/transfer                     | staff      |
+| GET, POST | /participants/<id>/discharge                    | staff      |
+| GET, POST | /participants/<id>/makeups/new                  | staff      |
+| GET, POST | /participants/<id>/makeups/<makeup>/complete    | staff      |
+| POST      | /participants/<id>/makeups/<makeup>/cancel      | staff      |
+| GET       | /me                                             | participant|
+"""
 
 from __future__ import annotations
 
-from flask import Blueprint
+from datetime import date
+
+from flask import Blueprint, abort, flash, redirect, render_template, request, url_for
+from flask_login import current_user, login_required
+from flask_wtf import FlaskForm
+
+from ..audit import services as audit
+from ..extensions import db
+from ..progress import services as makeups
+from ..progress.forms import CancelMakeUpForm, CompleteMakeUpForm, MakeUpForm
+from ..progress.models import MakeUp
+from ..web.access import audit_participant, own_participant_or_404, staff_required
+from . import pages, services
+from .forms import AdmitForm, DischargeForm, ListFilterForm, NewParticipantForm, ProfileForm, TransferForm, options
+from .models import DISCHARGE_LABELS
 
 bp = Blueprint("participants", __name__)
 
 
+def _today() -> date:
+    return date.today()
+
+
+def _refuse(form: FlaskForm, error: services.InputError | makeups.MakeUpError) -> None:
+    """Show a service's refusal next to the field it names (or at the top if the form has no such field)."""
+    target = getattr(form, error.field, None)
+    if target is None:
+        flash(error.message, "error")
+    else:
+        target.errors = [*target.errors, error.message]
+
+
+def _group_choices(form_field, blank: str = "Choose a group") -> None:
+    groups = [g for g in pages.program_groups(current_user.program_id) if g.active]
+    form_field.choices = options([("", blank)] + [(g.id, g.name) for g in groups])
+
+
+def _audit_many(action: str, participant_ids: list[int]) -> None:
+    """One audit event per participant shown, written in one statement (a list may show hundreds)."""
+    audit.record_many(action, "participant", None, participant_ids, user=current_user,
+                      remote_addr=request.remote_addr or "")
+
+
+def _committed(html: str) -> str:
+    # Render first, then commit the audit events: a commit expires every loaded row, and reading
+    # them again in the template would cost one query per row.
+    db.session.commit()
+    return html
+
+
+def _status(form: FlaskForm) -> int:
+    # Not form.errors: WTForms caches it at validation, before a service's refusal is added.
+    return 422 if any(f.errors for f in form) else 200
+
+
 @bp.route("/participants/")
+@staff_required
 def index():
-    """Placeholder until the participant screens land."""
-    return "", 204
+    """Participants of the program with group, week, progress, projection and alerts; filters and search."""
+    form = ListFilterForm(request.args)
+    _group_choices(form.group, "All groups")
+    status = form.status.data if form.status.data in pages.STATUSES else "active"
+    filters = pages.ListFilters(group_id=form.group.data, status=status, search=(form.q.data or "")[:60])
+    rows = pages.list_rows(current_user.program, filters, _today())
+    html = render_template("participants/index.html", rows=rows, form=form, filters=filters, today=_today())
+    _audit_many("participant.list", [row.participant.id for row in rows])
+    return _committed(html)
 
 
-@bp.route("/me")
-def me():
-    """Placeholder until the participant screens land."""
-    return "", 204
+@bp.route("/participants/new", methods=["GET", "POST"])
+@staff_required
+def new():
+    """Create a participant and admit them to a group in one form."""
+    form = NewParticipantForm()
+    _group_choices(form.group_id)
+    if request.method == "GET":
+        form.admitted_on.data = _today()
+    if form.validate_on_submit():
+        try:
+            person = services.create_participant(
+                current_user.program_id, _profile(form), form.group_id.data, form.admitted_on.data,
+                current_user, _today())
+        except services.InputError as error:
+            _refuse(form, error)
+        else:
+            audit_participant("participant.create", person.id, fields=["preferred_name", "initials",
+                                                                        "record_number", "language"])
+            audit_participant("enrollment.admit", person.id, "enrollment", person.enrollments[-1].id)
+            db.session.commit()
+            flash(f"{person.preferred_name} is admitted.", "info")
+            return redirect(url_for("participants.show", participant_id=person.id))
+    return render_template("participants/new.html", form=form), _status(form)
+
+
+def _profile(form: ProfileForm) -> services.Profile:
+    return services.Profile(form.preferred_name.data or "", form.initials.data or "", form.record_number.data or "",
+                            form.language.data or "")
 
 
 @bp.route("/participants/<int:participant_id>")
+@staff_required
 def show(participant_id: int):
-    """Placeholder until the participant screens land."""
-    return "", 204
+    """The participant page: profile, stays, progress grid, hours, absences, make-ups and alerts."""
+    person = own_participant_or_404(participant_id)
+    page = pages.participant_page(person, _today())
+    html = render_template("participants/show.html", page=page, reason_labels=DISCHARGE_LABELS)
+    audit_participant("participant.view", person.id)
+    return _committed(html)
+
+
+@bp.route("/participants/<int:participant_id>/profile", methods=["GET", "POST"])
+@staff_required
+def profile(participant_id: int):
+    """Edit preferred name, initials, record number and language."""
+    person = own_participant_or_404(participant_id)
+    form = ProfileForm(obj=person)
+    if form.validate_on_submit():
+        try:
+            changed = services.update_profile(person, _profile(form), current_user)
+        except services.InputError as error:
+            _refuse(form, error)
+        else:
+            audit_participant("participant.update", person.id, fields=changed)
+            db.session.commit()
+            flash("Profile saved." if changed else "Nothing changed.", "info")
+            return redirect(url_for("participants.show", participant_id=person.id))
+    else:
+        audit_participant("participant.view", person.id, page="profile")
+        db.session.commit()
+    return render_template("participants/profile.html", person=person, form=form), _status(form)
+
+
+@bp.route("/participants/<int:participant_id>/admit", methods=["GET", "POST"])
+@staff_required
+def admit(participant_id: int):
+    """Admit (or readmit) a participant with no open stay."""
+    person = own_participant_or_404(participant_id)
+    form = AdmitForm()
+    _group_choices(form.group_id)
+    if request.method == "GET":
+        form.admitted_on.data = _today()
+    if form.validate_on_submit():
+        try:
+            enrollment = services.admit(person, form.group_id.data, form.admitted_on.data, current_user, _today())
+        except services.InputError as error:
+            _refuse(form, error)
+        else:
+            audit_participant("enrollment.admit", person.id, "enrollment", enrollment.id)
+            db.session.commit()
+            flash(f"{person.preferred_name} is admitted to {enrollment.group.name}.", "info")
+            return redirect(url_for("participants.show", participant_id=person.id))
+    return render_template("participants/admit.html", person=person, form=form,
+                           current=services.open_enrollment(person)), _status(form)
+
+
+@bp.route("/participants/<int:participant_id>/transfer", methods=["GET", "POST"])
+@staff_required
+def transfer(participant_id: int):
+    """Move to another group: the current stay ends as 'transferred', a new one starts, history stays."""
+    person = own_participant_or_404(participant_id)
+    current = services.open_enrollment(person)
+    form = TransferForm()
+    _group_choices(form.group_id)
+    if request.method == "GET":
+        form.first_day.data = _today()
+    if form.validate_on_submit():
+        try:
+            moved = services.transfer(person, form.group_id.data, form.first_day.data, form.note.data or "",
+                                      current_user, _today())
+        except services.InputError as error:
+            _refuse(form, error)
+        else:
+            audit_participant("enrollment.transfer", person.id, "enrollment", moved.id,
+                              from_enrollment=current.id if current else None)
+            db.session.commit()
+            flash(f"{person.preferred_name} moves to {moved.group.name} on {moved.admitted_on:%b %-d}.", "info")
+            return redirect(url_for("participants.show", participant_id=person.id))
+    return render_template("participants/transfer.html", person=person, form=form, current=current), _status(form)
+
+
+@bp.route("/participants/<int:participant_id>/discharge", methods=["GET", "POST"])
+@staff_required
+def discharge(participant_id: int):
+    """Discharge with a national reason category."""
+    person = own_participant_or_404(participant_id)
+    current = services.open_enrollment(person)
+    form = DischargeForm()
+    if request.method == "GET":
+        form.discharged_on.data = _today()
+    if form.validate_on_submit():
+        try:
+            closed = services.discharge(person, form.discharged_on.data, form.reason.data or "",
+                                        form.note.data or "", current_user, _today())
+        except services.InputError as error:
+            _refuse(form, error)
+        else:
+            audit_participant("enrollment.discharge", person.id, "enrollment", closed.id,
+                              fields=["discharged_on", "discharge_reason", "discharge_note"])
+            db.session.commit()
+            flash(f"{person.preferred_name} is discharged ({services.reason_label(closed.discharge_reason)}).", "info")
+            return redirect(url_for("participants.show", participant_id=person.id))
+    return render_template("participants/discharge.html", person=person, form=form, current=current), _status(form)
+
+
+@bp.route("/participants/<int:participant_id>/makeups/new", methods=["GET", "POST"])
+@staff_required
+def new_makeup(participant_id: int):
+    """Plan a make-up: a group's meeting (from the suggestions), an individual session, or homework."""
+    person = own_participant_or_404(participant_id)
+    form = MakeUpForm(formdata=request.form if request.method == "POST" else request.args or None)
+    _group_choices(form.group_id)
+    if form.validate_on_submit():
+        try:
+            makeup = makeups.assign_makeup(person, form.module.data or "", form.method.data or "",
+                                           form.group_id.data, form.planned_on.data, form.note.data or "",
+                                           current_user, _today())
+        except makeups.MakeUpError as error:
+            _refuse(form, error)
+        else:
+            audit_participant("makeup.assign", person.id, "makeup", makeup.id)
+            db.session.commit()
+            flash(f"Make-up planned for {makeup.module.code}.", "info")
+            return redirect(url_for("participants.show", participant_id=person.id, _anchor="makeups"))
+    page = pages.participant_page(person, _today())
+    form.module.choices = options([("", "Choose a module"), *pages.missing_modules(page)])
+    html = render_template("participants/makeup_new.html", person=person, form=form, page=page)
+    audit_participant("participant.view", person.id, page="makeup")
+    return _committed(html), _status(form)
+
+
+def _makeup_or_404(person_id: int, makeup_id: int) -> MakeUp:
+    makeup = db.session.get(MakeUp, makeup_id)
+    if makeup is None or makeup.participant_id != person_id:
+        abort(404)
+    return makeup
+
+
+@bp.route("/participants/<int:participant_id>/makeups/<int:makeup_id>/complete", methods=["GET", "POST"])
+@staff_required
+def complete_makeup(participant_id: int, makeup_id: int):
+    """Mark a make-up done: the module is credited (source make-up, linked to the plan, who and when)."""
+    person = own_participant_or_404(participant_id)
+    makeup = _makeup_or_404(person.id, makeup_id)
+    form = CompleteMakeUpForm()
+    if request.method == "GET":
+        form.completed_on.data = _today()
+    if form.validate_on_submit():
+        try:
+            credit = makeups.complete_makeup(makeup, form.completed_on.data, current_user, _today())
+        except makeups.MakeUpError as error:
+            _refuse(form, error)
+        else:
+            audit_participant("makeup.complete", person.id, "makeup", makeup.id, credit_id=credit.id)
+            db.session.commit()
+            flash(f"{makeup.module.code} is credited.", "info")
+            return redirect(url_for("participants.show", participant_id=person.id, _anchor="makeups"))
+    return render_template("participants/makeup_complete.html", person=person, makeup=makeup,
+                           form=form), _status(form)
+
+
+@bp.route("/participants/<int:participant_id>/makeups/<int:makeup_id>/cancel", methods=["POST"])
+@staff_required
+def cancel_makeup(participant_id: int, makeup_id: int):
+    """Cancel a planned make-up (it stays in the history)."""
+    person = own_participant_or_404(participant_id)
+    makeup = _makeup_or_404(person.id, makeup_id)
+    form = CancelMakeUpForm()
+    if not form.validate_on_submit():
+        abort(400)
+    try:
+        makeups.cancel_makeup(makeup, current_user)
+    except makeups.MakeUpError as error:
+        flash(error.message, "error")
+    else:
+        audit_participant("makeup.cancel", person.id, "makeup", makeup.id)
+        db.session.commit()
+        flash(f"The make-up for {makeup.module.code} is cancelled.", "info")
+    return redirect(url_for("participants.show", participant_id=person.id, _anchor="makeups"))
+
+
+@bp.route("/me")
+@login_required
+def me():
+    """A participant's own page: schedule, what is done and still missing, make-ups. Nobody else's data."""
+    if current_user.role != "participant":
+        return redirect(url_for("participants.index"))
+    person = own_participant_or_404(current_user.participant_id)
+    page = pages.participant_page(person, _today(), for_staff=False)
+    html = render_template("participants/me.html", page=page)
+    audit_participant("participant.view", person.id, page="me")
+    return _committed(html)

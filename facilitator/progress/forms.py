@@ -1,0 +1,36 @@
+"""Make-up forms: plan a make-up for a missing module, complete it (which credits it), or cancel it."""
+
+from __future__ import annotations
+
+from flask_wtf import FlaskForm
+from wtforms import SelectField, TextAreaField
+from wtforms.validators import Length, Optional
+
+from ..participants.forms import PlainDateField, group_field, options
+
+METHOD_CHOICES = (
+    ("other_group", "A group meeting (their group's next rotation or another group)"),
+    ("individual", "Individual session"),
+    ("homework", "Homework"),
+)
+
+
+class MakeUpForm(FlaskForm):
+    """Which module, how, where and when (choices set by the view; the service checks them)."""
+
+    module = SelectField("Module", validate_choice=False)
+    method = SelectField("How", choices=options(METHOD_CHOICES), validate_choice=False)
+    group_id = group_field("Group (for a group meeting)")
+    planned_on = PlainDateField("Planned date")
+    note = TextAreaField("Note for staff (optional)", validators=[Optional(), Length(
+        max=500, message="Keep the note to 500 characters or fewer.")])
+
+
+class CompleteMakeUpForm(FlaskForm):
+    """The date the make-up was done; completing it credits the module."""
+
+    completed_on = PlainDateField("Date done")
+
+
+class CancelMakeUpForm(FlaskForm):
+    """Cancel a planned make-up (only the CSRF token)."""
