@@ -27,7 +27,7 @@ from flask_wtf import FlaskForm
 from ..audit import services as audit
 from ..extensions import db
 from ..progress import services as makeups
-from ..progress.forms import CancelMakeUpForm, CompleteMakeUpForm, MakeUpForm
+from ..progress.forms import CancelMakeUpForm, CompleteMakeUpForm, IndividualSessionForm, MakeUpForm
 from ..progress.models import MakeUp
 from ..web.access import audit_participant, own_participant_or_404, staff_required
 from . import pages, services
@@ -309,3 +309,30 @@ def me():
     html = render_template("participants/me.html", page=page)
     audit_participant("participant.view", person.id, page="me")
     return _committed(html)
+
+
+@bp.route("/participants/<int:participant_id>/sessions/new", methods=["GET", "POST"])
+@staff_required
+def record_session(participant_id: int):
+    """Record an individual session (IC) or relapse analysis session (RA) that was held: it credits the module."""
+    person = own_participant_or_404(participant_id)
+    plan = makeups.progress_for([person], _today())[person.id]
+    form = IndividualSessionForm()
+    form.module.choices = options([("", "Choose a session")] + [
+        (code, f"{code} {title}") for code, title in makeups.individual_modules(plan)])
+    if request.method == "GET":
+        form.held_on.data = _today()
+    if form.validate_on_submit():
+        try:
+            credit = makeups.record_individual_session(person, form.module.data or "", form.held_on.data,
+                                                       form.note.data or "", current_user, _today())
+        except makeups.MakeUpError as error:
+            _refuse(form, error)
+        else:
+            audit_participant("session.record", person.id, "credit", credit.id)
+            db.session.commit()
+            flash(f"{form.module.data} is credited.", "info")
+            return redirect(url_for("participants.show", participant_id=person.id))
+    html = render_template("participants/session_new.html", person=person, form=form)
+    audit_participant("participant.view", person.id, page="session")
+    return _committed(html), _status(form)

@@ -34,3 +34,12 @@ class CompleteMakeUpForm(FlaskForm):
 
 class CancelMakeUpForm(FlaskForm):
     """Cancel a planned make-up (only the CSRF token)."""
+
+
+class IndividualSessionForm(FlaskForm):
+    """An individual or conjoint session (IC) or a relapse analysis session (RA) that was held."""
+
+    module = SelectField("Session", validate_choice=False)
+    held_on = PlainDateField("Date held")
+    note = TextAreaField("Note for staff (optional)", validators=[Optional(), Length(
+        max=500, message="Keep the note to 500 characters or fewer.")])

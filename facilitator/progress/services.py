@@ -257,3 +257,35 @@ def cancel_makeup(makeup: MakeUp, user: User) -> MakeUp:
     makeup.status = "cancelled"
     db.session.flush()
     return makeup
+
+
+def individual_modules(plan: ParticipantProgress) -> list[tuple[str, str]]:
+    """(code, title) of the individual-track modules a participant still needs (IC, RA)."""
+    if plan.progress is None or plan.group is None:
+        return []
+    titles = {m.code: m.title for t in version_structure(plan.group.version_id).tracks for m in t.modules}
+    return [(code, titles.get(code, code)) for t in plan.progress.tracks if not t.scheduled for code in t.missing]
+
+
+def record_individual_session(participant: Participant, module: str, held_on: date | None, note: str, user: User,
+                              today: date) -> Credit:
+    """Credit an individual session (IC 2, RA 1, ...) held on a date: a Credit with source individual."""
+    plan = progress_for([participant], today)[participant.id]
+    if plan.progress is None or plan.group is None:
+        raise MakeUpError("module", "Record sessions for participants who have been admitted.")
+    if module not in dict(individual_modules(plan)):
+        raise MakeUpError("module", "Choose an individual session they still need.")
+    if held_on is None:
+        raise MakeUpError("held_on", "Enter the date the session was held.")
+    if held_on > today:
+        raise MakeUpError("held_on", "The session date cannot be in the future.")
+    stay = plan.progress.stay
+    if held_on < stay.admitted or (stay.discharged is not None and held_on > stay.discharged):
+        raise MakeUpError("held_on", "The session date must fall inside the participant's stay.")
+    module_id = db.session.scalar(select(Module.id).where(Module.version_id == plan.group.version_id,
+                                                         Module.code == module))
+    credit = Credit(participant_id=participant.id, module_id=module_id, source="individual", credited_on=held_on,
+                    reason=note.strip()[:500], created_by_id=user.id)
+    db.session.add(credit)
+    db.session.flush()
+    return credit
