@@ -44,11 +44,12 @@ def create_app(test_config: dict[str, Any] | None = None) -> Flask:
     from .groups import views as group_views
     from .meetings import views as meeting_views
     from .participants import views as participant_views
+    from .planning import views as planning_views
     from .web import errors
     from .web import views as web_views
 
     for blueprint in (auth_views.bp, web_views.bp, meeting_views.bp, group_views.bp, participant_views.bp,
-                      clinical_views.bp, api_views.bp):
+                      clinical_views.bp, api_views.bp, planning_views.bp):
         app.register_blueprint(blueprint)
     errors.init_app(app)
     from .web.markdown import render_markdown

@@ -1,0 +1,1 @@
+"""Schedule planning: what a weekly pattern implies, and the what-if simulator as a page."""
