@@ -41,15 +41,20 @@ def create_app(test_config: dict[str, Any] | None = None) -> Flask:
     from .api import views as api_views
     from .auth import views as auth_views
     from .clinical import views as clinical_views
+    from .curricula import views as curriculum_views
+    from .documents import views as document_views
     from .groups import views as group_views
     from .meetings import views as meeting_views
     from .participants import views as participant_views
     from .planning import views as planning_views
+    from .programs import views as program_views
+    from .reports import views as report_views
     from .web import errors
     from .web import views as web_views
 
     for blueprint in (auth_views.bp, web_views.bp, meeting_views.bp, group_views.bp, participant_views.bp,
-                      clinical_views.bp, api_views.bp, planning_views.bp):
+                      clinical_views.bp, api_views.bp, document_views.bp, report_views.bp, curriculum_views.bp,
+                      planning_views.bp, program_views.bp):
         app.register_blueprint(blueprint)
     errors.init_app(app)
     from .web.markdown import render_markdown

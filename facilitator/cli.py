@@ -23,6 +23,7 @@ def register_commands(app: Flask) -> None:
 
     for command in (init_command, create_user_command, demo_command, curriculum_cli, schedule_cli):
         app.cli.add_command(command)
+    app.cli.add_command(__import__("facilitator.documents.cli", fromlist=["print_cli"]).print_cli)
 
 
 def _cli_app() -> Flask:

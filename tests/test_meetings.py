@@ -264,3 +264,18 @@ def test_today_lists_my_meetings_with_expected_counts(client, session, make_prog
     assert page.status_code == 200
     assert group.name in page.text and "Meetings, today and the next 7 days" in page.text
     assert "1 person" in page.text
+
+
+def test_a_retired_status_is_not_offered_or_accepted(client, session, setup, make_user):
+    from facilitator.programs.models import AttendanceStatus
+    from facilitator.programs.services import retire_status
+
+    program, group, people, user = setup
+    excused = session.scalar(select(AttendanceStatus).where(AttendanceStatus.program_id == program.id,
+                                                             AttendanceStatus.code == "excused"))
+    retire_status(program, excused, make_user("director", program))
+    login(client, user.email)
+    assert 'value="excused"' not in client.get(_url(group)).text
+    response = _post_attendance(client, group, people, statuses={people[0].id: "excused"})
+    assert response.status_code == 422
+    assert _rows(session, group) == 0

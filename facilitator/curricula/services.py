@@ -3,15 +3,31 @@
 from __future__ import annotations
 
 import hashlib
+import io
 import json
-from dataclasses import asdict
+import re
+import zipfile
+from dataclasses import asdict, replace
+from pathlib import PurePosixPath
 from typing import Any
 
+import yaml
 from sqlalchemy import func, select
 from sqlalchemy.orm import selectinload
 
 from ..domain import curriculum as dom
-from ..domain.curriculum_files import field_from_dict, field_to_dict
+from ..domain.curriculum_files import (
+    MANIFEST,
+    MANIFEST_SCHEMA,
+    MAX_FILE_BYTES,
+    MODULE_SCHEMA,
+    field_from_dict,
+    field_to_dict,
+    module_front_matter,
+    render_files,
+)
+from ..domain.curriculum_rules import validate
+from ..domain.problems import Problem
 from ..extensions import db
 from ..models_base import utcnow
 from .models import Curriculum, CurriculumVersion, Module, Track, Worksheet
@@ -144,3 +160,236 @@ def to_domain(version: CurriculumVersion) -> dom.Curriculum:
             for t in version.tracks
         ),
     )
+
+
+# --- Added for the curricula screens: lists, checking a version before it is published, and the
+# --- curriculum file format as a zip (upload and download). The functions above stay as they are.
+
+def program_curricula(program_id: int) -> list[Curriculum]:
+    """The shipped curricula and the program's own, each with its versions, in two queries."""
+    return list(db.session.scalars(
+        select(Curriculum).where(Curriculum.program_id.is_(None) | (Curriculum.program_id == program_id))
+        .order_by(Curriculum.program_id.is_(None), Curriculum.title, Curriculum.id)
+        .options(selectinload(Curriculum.versions))))
+
+
+def visible_version(version_id: int, program_id: int) -> CurriculumVersion | None:
+    """A version of a shipped curriculum or of the program's own; None for any other program's."""
+    version = db.session.get(CurriculumVersion, version_id)
+    if version is None or version.curriculum.program_id not in (None, program_id):
+        return None
+    return version
+
+
+def latest_published(curriculum_id: int, before_number: int | None = None) -> CurriculumVersion | None:
+    """The newest published version of a curriculum (below a version number, if given)."""
+    query = select(CurriculumVersion).where(CurriculumVersion.curriculum_id == curriculum_id,
+                                            CurriculumVersion.status == "published")
+    if before_number is not None:
+        query = query.where(CurriculumVersion.number < before_number)
+    return db.session.scalars(query.order_by(CurriculumVersion.number.desc()).limit(1)).first()
+
+
+# Checking: the file format's schema in plain words, then the validator the CLI runs -----------
+
+_NOUNS = {"goals": "goals", "outline": "outline steps", "questions": "discussion questions",
+          "considerations": "considerations", "fields": "fields", "columns": "column headers",
+          "items": "checklist items", "steps": "sequence steps", "row_labels": "row labels",
+          "worksheets": "worksheets", "tracks": "tracks", "modules": "modules"}
+_FORMS = {"code": "a code like RP 33 (letters, a space, a number)",
+          "id": "a form-field name of lower-case letters, digits and _ that starts with a letter",
+          "name": "a short name of lower-case letters, digits and dashes"}
+
+
+def _path_words(path: tuple) -> str:
+    out = ""
+    for key in path:
+        out += f"[{key}]" if isinstance(key, int) else (f".{key}" if out else str(key))
+    return out
+
+
+def plain_schema_message(error) -> str:
+    """A jsonschema error in the words a director reads ("add at least 3 goals (there are 1)")."""
+    path = [p for p in error.path]
+    last = next((p for p in reversed(path) if isinstance(p, str)), "")
+    noun = _NOUNS.get(last, "entries")
+    value, limit = error.instance, error.validator_value
+    if error.validator == "minItems":
+        return f"add at least {limit} {noun} (there {'is' if len(value) == 1 else 'are'} {len(value)})"
+    if error.validator == "maxItems":
+        return f"keep to at most {limit} {noun} (there are {len(value)})"
+    if error.validator == "minLength":
+        return "is empty" if limit == 1 and not value else f"is too short: write at least {limit} characters"
+    if error.validator == "maxLength":
+        return f"is too long: at most {limit} characters"
+    if error.validator == "minimum":
+        return f"must be at least {limit}"
+    if error.validator == "maximum":
+        return f"must be at most {limit}"
+    if error.validator == "required":
+        missing = re.findall(r"'([a-z_]+)' is a required property", error.message)
+        what = ", ".join(_NOUNS.get(m, m.replace("_", " ")) for m in missing) or "a value"
+        return f"needs {what}"
+    if error.validator == "pattern":
+        return f"{value!r} should be {_FORMS.get(last, 'in the documented form')}"
+    if error.validator == "enum":
+        return f"must be one of {', '.join(map(str, limit))}"
+    return error.message
+
+
+def _schema_problems(validator, data: dict, file: str) -> list[Problem]:
+    errors = sorted(validator.iter_errors(data), key=lambda e: [str(p) for p in e.path])
+    return [Problem(file, plain_schema_message(e), None, _path_words(tuple(e.path))) for e in errors]
+
+
+def module_file(module: dom.Module) -> str:
+    """What problems of a module name as its file: its source file, or its code for a new module."""
+    return module.source or module.code
+
+
+def check_curriculum(curriculum: dom.Curriculum) -> list[Problem]:
+    """Every problem that blocks publishing: the schema of the file format, then the same rules as
+    `facilitator curriculum validate` (domain.curriculum_rules.validate)."""
+    # Only the manifest is needed here: render it from modules stripped to their file names (fast).
+    bare = replace(curriculum, tracks=tuple(replace(t, modules=tuple(
+        dom.Module(code=m.code, title=m.title, minutes=m.minutes, source=m.source) for m in t.modules))
+        for t in curriculum.tracks))
+    manifest = yaml.safe_load(render_files(bare)[MANIFEST])
+    problems = _schema_problems(MANIFEST_SCHEMA, manifest, MANIFEST)
+    for module in curriculum.modules():
+        problems += _schema_problems(MODULE_SCHEMA, module_front_matter(module), module_file(module))
+    return problems + validate(curriculum)
+
+
+def domain_module(m: Module) -> dom.Module:
+    """One stored module as a domain Module (as to_domain builds it)."""
+    return dom.Module(
+        code=m.code, title=m.title, minutes=m.minutes, goals=tuple(m.goals),
+        outline=tuple(dom.OutlineStep(**s) for s in m.outline), key_points=m.key_points, questions=tuple(m.questions),
+        considerations=tuple(dom.Consideration(**c) for c in m.considerations), retired=m.retired, source=m.source_file,
+        worksheets=tuple(dom.Worksheet(code=w.code, title=w.title, intro=w.intro, pages=w.pages, language=w.language,
+                                       fields=tuple(field_from_dict(f) for f in w.fields)) for w in m.worksheets))
+
+
+def track_alone(track: Track, modules: list[Module] | None = None) -> dom.Curriculum:
+    """One stored track (all its modules, or those given) as a domain curriculum: enough to check them
+    without loading the whole version."""
+    v = track.version
+    return dom.Curriculum(
+        name=v.curriculum.name, title=v.title, version=v.label, language=v.language, credit_share=v.credit_share,
+        tracks=(dom.Track(code=track.code, name=track.name, kind=track.kind, ordering=track.ordering,
+                          minutes=track.minutes, required=track.required, first_week=track.first_week,
+                          last_week=track.last_week, closing_discussion_minutes=track.closing_discussion_minutes,
+                          modules=tuple(domain_module(m) for m in (track.modules if modules is None else modules))),))
+
+
+def check_module(curriculum: dom.Curriculum, code: str) -> list[Problem]:
+    """The problems of one module alone (quick feedback while editing; publishing checks everything)."""
+    track = next(t for t in curriculum.tracks if any(m.code == code for m in t.modules))
+    module = curriculum.module(code)
+    alone = replace(curriculum, tracks=(replace(track, modules=(module,)),), pattern=())
+    return [p for p in check_curriculum(alone) if p.file == module_file(module)]
+
+
+# The curriculum file format as a zip -------------------------------------------------------------
+
+ZIP_MAX_BYTES = 4 * 1024 * 1024  # the upload itself; matrix-16 zips to about 150 KiB
+ZIP_MAX_FILES = 500  # entries in the archive (matrix-16 has about 100 module files)
+ZIP_MAX_TOTAL = 24 * 1024 * 1024  # all files unpacked
+ZIP_IGNORED = ("README.md", "README", "LICENSE", "LICENSE.md")  # part of a curriculum folder, not read
+
+
+class ZipRefused(ValueError):
+    """The upload cannot be imported; `problems` lists every reason, each with its file and line."""
+
+    def __init__(self, problems: list[Problem]):
+        super().__init__("; ".join(str(p) for p in problems[:5]))
+        self.problems = problems
+
+
+def _entry_problem(name: str) -> str:
+    """Why an archive entry is refused ("" if it is acceptable)."""
+    if name.startswith("/") or "\\" in name or re.match(r"^[A-Za-z]:", name):
+        return "absolute paths and backslashes are not allowed in the zip"
+    if ".." in PurePosixPath(name).parts:
+        return "paths may not contain '..'"
+    return ""
+
+
+def read_zip(data: bytes) -> dict[str, str]:
+    """The text files of an uploaded curriculum zip as {path: text}, or ZipRefused with every problem.
+
+    Only curriculum.yaml and modules/**/*.md are read (a README is allowed and skipped). One top
+    folder around them (what zipping a folder makes) is accepted and removed."""
+    if len(data) > ZIP_MAX_BYTES:
+        raise ZipRefused([Problem("upload", f"the zip is larger than {ZIP_MAX_BYTES // (1024 * 1024)} MiB")])
+    try:
+        archive = zipfile.ZipFile(io.BytesIO(data))
+        entries = [i for i in archive.infolist() if not i.is_dir()]
+    except (zipfile.BadZipFile, OSError, ValueError):
+        raise ZipRefused([Problem("upload", "this is not a zip file")]) from None
+    if len(entries) > ZIP_MAX_FILES:
+        raise ZipRefused([Problem("upload", f"the zip holds {len(entries)} files; at most {ZIP_MAX_FILES} are allowed")])
+    problems = [Problem(i.filename, why) for i in entries if (why := _entry_problem(i.filename))]
+    if problems:
+        raise ZipRefused(problems)
+    tops = {i.filename.split("/", 1)[0] for i in entries}
+    prefix = ""
+    if len(tops) == 1 and all("/" in i.filename for i in entries) and not any(
+            i.filename.startswith("modules/") for i in entries):
+        prefix = tops.pop() + "/"
+    files: dict[str, str] = {}
+    total = 0
+    for info in entries:
+        name = info.filename[len(prefix):]
+        if name in ZIP_IGNORED:
+            continue
+        if name != MANIFEST and not (name.startswith("modules/") and name.endswith(".md")):
+            problems.append(Problem(info.filename, "only curriculum.yaml and modules/.../*.md files belong in the zip"))
+            continue
+        if info.file_size > MAX_FILE_BYTES:
+            problems.append(Problem(name, f"file is larger than {MAX_FILE_BYTES // 1024} KiB"))
+            continue
+        total += info.file_size
+        if total > ZIP_MAX_TOTAL:
+            raise ZipRefused([Problem("upload", f"the files add up to more than {ZIP_MAX_TOTAL // (1024 * 1024)} MiB")])
+        try:
+            with archive.open(info) as handle:
+                raw = handle.read(MAX_FILE_BYTES + 1)  # never trust the size the archive claims
+        except (zipfile.BadZipFile, OSError, RuntimeError, NotImplementedError):
+            problems.append(Problem(name, "the file cannot be read from the zip (damaged or encrypted)"))
+            continue
+        if len(raw) > MAX_FILE_BYTES:
+            problems.append(Problem(name, f"file is larger than {MAX_FILE_BYTES // 1024} KiB"))
+            continue
+        total += len(raw) - info.file_size  # count what was really unpacked
+        try:
+            files[name] = raw.decode("utf-8").replace("\r\n", "\n")
+        except UnicodeDecodeError:
+            problems.append(Problem(name, "the file is not UTF-8 text"))
+    if problems:
+        raise ZipRefused(problems)
+    return files
+
+
+def zip_name(version: CurriculumVersion) -> str:
+    """The download name of a version's zip: <name>-<label>.zip with only safe characters."""
+    return re.sub(r"[^A-Za-z0-9._-]+", "-", f"{version.curriculum.name}-{version.label}") + ".zip"
+
+
+def export_zip(version: CurriculumVersion) -> bytes:
+    """A version in the curriculum file format, zipped; the same content gives the same bytes."""
+    files = render_files(to_domain(load_version(version.id)))
+    buffer = io.BytesIO()
+    with zipfile.ZipFile(buffer, "w", zipfile.ZIP_DEFLATED) as archive:
+        for name in sorted(files):
+            info = zipfile.ZipInfo(name, date_time=(2000, 1, 1, 0, 0, 0))
+            info.compress_type = zipfile.ZIP_DEFLATED
+            info.external_attr = 0o644 << 16
+            archive.writestr(info, files[name].encode("utf-8"))
+    return buffer.getvalue()
+
+
+def curriculum_named(name: str, program_id: int | None) -> Curriculum | None:
+    """The curriculum of this name owned by the program (None: the shipped one), if any."""
+    return _find_curriculum(name, program_id)

@@ -19,14 +19,16 @@ from ..participants.models import Enrollment, Participant
 from ..programs.models import Holiday
 from .models import Cancellation, Group, Meeting, Slot
 
-_STRUCTURES: dict[int, dom.Curriculum] = {}  # published versions never change, so caching is safe
+_STRUCTURES: dict[tuple[int, str], dom.Curriculum] = {}  # published versions never change, so caching is safe
 
 
 def version_structure(version_id: int) -> dom.Curriculum:
     """A version's tracks and module codes and minutes (no text), in two queries; cached if published."""
-    if version_id in _STRUCTURES:
-        return _STRUCTURES[version_id]
     version = db.session.get(CurriculumVersion, version_id)
+    # Keyed by content hash too: an id can be reused (a rolled-back test, a restored database).
+    key = (version_id, version.content_hash)
+    if key in _STRUCTURES:
+        return _STRUCTURES[key]
     tracks = db.session.scalars(select(Track).where(Track.version_id == version_id).order_by(Track.position)).all()
     rows = db.session.execute(
         select(Module.track_id, Module.code, Module.title, Module.minutes, Module.retired)
@@ -46,7 +48,7 @@ def version_structure(version_id: int) -> dom.Curriculum:
         ),
     )
     if version.is_published:
-        _STRUCTURES[version_id] = structure
+        _STRUCTURES[key] = structure
     return structure
 
 

@@ -21,6 +21,7 @@ from ..groups.services import group_calendar, group_calendars, version_structure
 from ..models_base import utcnow
 from ..participants.models import Enrollment, FamilyGuest, Participant
 from ..programs.models import AttendanceStatus
+from ..programs.services import active_statuses
 from ..progress.services import ParticipantProgress, progress_for
 
 FIDELITY_ITEMS = (
@@ -150,8 +151,7 @@ def save_attendance(group: Group, planned: seq.Meeting, lines: list[AttendanceLi
         raise MeetingError("This note is signed and locked. Add an addendum instead.")
     if row.status == "cancelled":
         raise MeetingError("This meeting was cancelled. Reopen it before recording attendance.")
-    statuses = {s.code: s for s in db.session.scalars(
-        select(AttendanceStatus).where(AttendanceStatus.program_id == group.program_id))}
+    statuses = {s.code: s for s in active_statuses(group.program_id)}  # a retired status is not offered
     allowed = {e.participant.id for e in roster(group, planned, row)}
     for line in lines:
         status = statuses.get(line.status_code)

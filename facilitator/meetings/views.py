@@ -15,7 +15,7 @@ from ..extensions import db
 from ..groups.models import Group
 from ..groups.services import version_structure
 from ..participants.models import Enrollment, Participant
-from ..programs.models import AttendanceStatus
+from ..programs.services import active_statuses
 from ..progress.services import progress_for
 from ..web.access import own_group_or_404, staff_required
 from . import services
@@ -84,8 +84,7 @@ def _page(group, planned, status=200, page_error="", **forms):
     """Render the meeting page with whatever forms the caller already holds (with their errors)."""
     row = services.stored_meeting(group, planned.date, planned.time, planned.track)
     entries = services.roster(group, planned, row)
-    statuses = list(db.session.scalars(select(AttendanceStatus).where(
-        AttendanceStatus.program_id == group.program_id).order_by(AttendanceStatus.position)))
+    statuses = active_statuses(group.program_id)  # retired statuses stay in history, not on the form
     default = next((s.code for s in statuses if s.is_default), statuses[0].code)
     code = row.module.code if row is not None and row.module is not None else planned.module
     module = db.session.scalar(select(Module).where(Module.version_id == group.version_id, Module.code == code))
@@ -142,8 +141,7 @@ def save_attendance(group_id: int, day: str, at: str, track: str):
     """Save attendance for everyone, the shared note and the checklist; the meeting becomes held."""
     group, planned = _planned_or_404(group_id, day, at, track)
     form = AttendanceForm()
-    codes = [code for (code,) in db.session.execute(select(AttendanceStatus.code).where(
-        AttendanceStatus.program_id == group.program_id))]
+    codes = [status.code for status in active_statuses(group.program_id)]
     for sub in form.rows:
         sub.status.choices = [(c, c) for c in codes]
     form.limit_minutes(planned.minutes)

@@ -110,10 +110,13 @@ def progress_for(participants: list[Participant], as_of: date) -> dict[int, Part
         calendar = calendars.get(group.id) if group else None
         progress = None
         if stay is not None and calendar is not None:
-            share = version_structure(group.version_id).credit_share
-            progress = seq.participant_progress(stay, calendar, attendance.get(person.id, ()),
-                                                credits.get(person.id, ()), as_of=as_of,
-                                                rules=rules_for(program, share, as_of))
+            structure = version_structure(group.version_id)
+            known = {m.code for t in structure.tracks for m in t.modules if not m.retired}
+            # A credit for a module the group's version no longer has (after a move to a new
+            # version) stays in the record but cannot count toward this version's tracks.
+            counted = [c for c in credits.get(person.id, ()) if c.module in known]
+            progress = seq.participant_progress(stay, calendar, attendance.get(person.id, ()), counted,
+                                                as_of=as_of, rules=rules_for(program, structure.credit_share, as_of))
         current = next((e for e in rows if e.discharged_on is None), None)
         out[person.id] = ParticipantProgress(person, rows, current, group, progress, calendar)
     return out

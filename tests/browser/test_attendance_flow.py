@@ -6,12 +6,12 @@ from __future__ import annotations
 from datetime import date, time, timedelta
 
 import pytest
+from playwright.sync_api import expect
 from sqlalchemy import select
 
 from facilitator.attendance.models import Attendance
 from facilitator.auth.services import create_user
 from facilitator.curricula.services import find_version
-from facilitator.domain.curriculum import WEEKDAYS
 from facilitator.extensions import db
 from facilitator.groups.models import Group, Meeting, Slot
 from facilitator.meetings import services
@@ -81,7 +81,7 @@ def test_a_facilitator_records_todays_meeting(page, live_app, live_server):
     sign_in(page, live_server, email, PASSWORD)
     assert axe_violations(page) == [], "Today"
     page.get_by_role("link", name="Today 18:30").click()
-    assert page.get_by_role("heading", name="Facilitator guide").is_visible()
+    expect(page.get_by_role("heading", name="Facilitator guide")).to_be_visible()
     assert axe_violations(page) == [], "meeting page"
 
     actions = ActionCounter(page)
@@ -92,13 +92,12 @@ def test_a_facilitator_records_todays_meeting(page, live_app, live_server):
     assert page.get_by_label("Minutes for Member00").input_value() == "0"
     actions.click("button", "Save attendance")
     assert actions.count <= 15
-    assert page.get_by_text("Attendance saved for 10 people.").is_visible()
-
+    expect(page.get_by_text("Attendance saved for 10 people.")).to_be_visible()
     page.get_by_label("Group note (shared part, written once for everyone)").fill("Topic presented; good discussion.")
     page.get_by_role("button", name="Save attendance").click()
     page.get_by_role("button", name="Sign and lock the note").click()
-    assert page.get_by_text("Note signed and locked.").is_visible()
-    assert page.get_by_role("button", name="Add addendum").is_visible()
+    expect(page.get_by_text("Note signed and locked.")).to_be_visible()
+    expect(page.get_by_role("button", name="Add addendum")).to_be_visible()
     assert axe_violations(page) == [], "locked meeting page"
 
     with live_app.app_context():
@@ -128,6 +127,6 @@ def test_attendance_for_twelve_takes_few_actions_with_the_keyboard(page, live_ap
     page.get_by_role("button", name="Save attendance").click()
     presses += 1
     assert presses <= 15
-    assert page.get_by_text("Attendance saved for 12 people.").is_visible()
+    expect(page.get_by_text("Attendance saved for 12 people.")).to_be_visible()
     assert page.get_by_label("Status for Member03").input_value() == "absent"
     assert page.get_by_label("Status for Member07").input_value() == "late"

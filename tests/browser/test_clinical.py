@@ -6,6 +6,7 @@ from __future__ import annotations
 from datetime import time, timedelta
 
 import pytest
+from playwright.sync_api import expect
 
 from facilitator.auth.services import create_user
 from facilitator.clinical.services import program_today, record_report
@@ -57,29 +58,27 @@ def test_a_positive_test_opens_an_analysis_that_is_filled_and_reviewed(page, liv
     page.get_by_label("Methamphetamine").check()
     page.get_by_label("Collection was observed").check()
     page.get_by_role("button", name="Record test").click()
-    assert page.get_by_text("A relapse analysis is open").is_visible()
-    assert page.get_by_text("Sobriety date:").is_visible()
+    expect(page.get_by_text("A relapse analysis is open")).to_be_visible()
+    expect(page.get_by_text("Sobriety date:")).to_be_visible()
     page.get_by_role("link", name="Fill in the relapse analysis now").click()
 
-    assert page.get_by_role("heading", name="RA 1A Looking Back at a Use or Craving").is_visible()
+    expect(page.get_by_role("heading", name="RA 1A Looking Back at a Use or Craving")).to_be_visible()
     assert axe_violations(page) == []
     # Two boxes of the chart, found by their row and column headers as a screen reader announces them.
     page.get_by_role("textbox", name="Money Last week").fill("Payday, cash in my pocket")
     page.get_by_role("textbox", name="Places The day of").fill("Went back to the old neighborhood")
     page.get_by_role("button", name="Save draft").click()
-    assert page.get_by_text("Draft saved.").is_visible()
+    expect(page.get_by_text("Draft saved.")).to_be_visible()
     assert page.get_by_role("textbox", name="Money Last week").input_value() == "Payday, cash in my pocket"
 
     page.get_by_role("button", name="Save and mark reviewed").click()
-    assert page.get_by_text("Relapse analysis marked reviewed. It is now read-only.").is_visible()
-    assert page.get_by_text("Went back to the old neighborhood").is_visible()
+    expect(page.get_by_text("Relapse analysis marked reviewed. It is now read-only.")).to_be_visible()
+    expect(page.get_by_text("Went back to the old neighborhood")).to_be_visible()
     assert page.get_by_role("textbox").count() == 0
     assert axe_violations(page) == []
 
     page.get_by_role("link", name="Tests and relapse analyses").click()
-    assert page.get_by_text("Reviewed", exact=True).first.is_visible()
-
-
+    expect(page.get_by_text("Reviewed", exact=True).first).to_be_visible()
 def test_the_screens_fit_a_phone(browser, live_server, clinic):
     email, _, person_id, analysis_id = clinic
     context = browser.new_context(viewport={"width": 375, "height": 740}, is_mobile=True)

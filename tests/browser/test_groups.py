@@ -6,6 +6,7 @@ from __future__ import annotations
 from datetime import date, timedelta
 
 import pytest
+from playwright.sync_api import expect
 
 from facilitator.auth.services import create_user
 from facilitator.curricula.services import find_version
@@ -76,15 +77,14 @@ def test_a_director_creates_a_group_previews_saves_and_cancels_a_wednesday_fe_me
         row.get_by_label("Minutes").fill(minutes)
     page.get_by_role("button", name="Preview").click()
     preview = page.get_by_role("region", name="Preview: the next 4 weeks under these settings")
-    assert preview.is_visible()
+    expect(preview).to_be_visible()
     assert preview.get_by_text("Stop the Cycle").first.is_visible()  # ERS 1 on the first Monday
     assert preview.get_by_role("row").filter(has_text=f"{start:%a %b %-d}").count() == 2
     page.get_by_role("button", name="Save these settings").click()
 
-    assert page.get_by_role("heading", name="Evening Mon/Wed/Fri", level=1).is_visible()
-    assert page.get_by_text("Evening Mon/Wed/Fri created.").is_visible()
-    assert page.get_by_text("Mon 5:30 PM ERS 50 min, Mon 6:30 PM RP 90 min, Wed 6:30 PM FE 90 min").is_visible()
-
+    expect(page.get_by_role("heading", name="Evening Mon/Wed/Fri", level=1)).to_be_visible()
+    expect(page.get_by_text("Evening Mon/Wed/Fri created.")).to_be_visible()
+    expect(page.get_by_text("Mon 5:30 PM ERS 50 min, Mon 6:30 PM RP 90 min, Wed 6:30 PM FE 90 min")).to_be_visible()
     cancel = page.locator("#cancellations")
     cancel.get_by_label("Date").fill(second_wednesday.isoformat())
     cancel.get_by_label("Which meetings").select_option("FE")
@@ -97,7 +97,7 @@ def test_a_director_creates_a_group_previews_saves_and_cancels_a_wednesday_fe_me
     cancel.get_by_role("button", name="Cancel these meetings").click()
 
     moved = f"FE 2 moves to {third_wednesday:%a %b %-d}."
-    assert page.get_by_text(f"Cancelled the FE meeting on {second_wednesday:%a %b %-d}. {moved}").is_visible()
+    expect(page.get_by_text(f"Cancelled the FE meeting on {second_wednesday:%a %b %-d}. {moved}")).to_be_visible()
     calendar = page.locator("#calendar")
     cancelled_row = calendar.get_by_role("row").filter(has_text=f"{second_wednesday:%a %b %-d}").filter(
         has_text="Cancelled")
@@ -122,12 +122,12 @@ def test_the_preview_and_an_error_have_no_serious_accessibility_violations(page,
     sign_in(page, live_server, program["director"], PASSWORD)
     page.goto(f"{live_server}/groups/{program['group']}/edit")
     page.get_by_role("button", name="Preview").click()
-    assert page.get_by_role("heading", name="What changes").is_visible()
+    expect(page.get_by_role("heading", name="What changes")).to_be_visible()
     assert axe_violations(page) == []
     page.get_by_role("group", name="Meeting 1", exact=True).get_by_label("Minutes").fill("0")
     page.get_by_role("button", name="Save", exact=True).click()
-    assert page.get_by_role("alert").filter(has_text="Nothing was saved").is_visible()
-    assert page.get_by_text("Enter between 1 and 480 minutes.").first.is_visible()
+    expect(page.get_by_role("alert").filter(has_text="Nothing was saved")).to_be_visible()
+    expect(page.get_by_text("Enter between 1 and 480 minutes.").first).to_be_visible()
     assert axe_violations(page) == []
 
 

@@ -7,6 +7,7 @@ from dataclasses import dataclass
 from datetime import date, time, timedelta
 
 import pytest
+from playwright.sync_api import expect
 from sqlalchemy import select
 
 from facilitator.auth.services import create_user
@@ -84,11 +85,11 @@ def test_open_from_the_list_plan_a_make_up_from_a_suggestion_and_credit_it(page,
     assert "Missed" in cell.inner_text()
     suggestion = page.locator(".pt-suggestion", has=page.get_by_text(module, exact=True)).first
     suggestion.get_by_role("button", name="Morning group").first.click()
-    assert page.get_by_text(f"Make-up planned for {module}.").is_visible()
+    expect(page.get_by_text(f"Make-up planned for {module}.")).to_be_visible()
     cell = page.locator(".pt-cell", has=page.locator(".pt-code", has_text=module)).first
     assert "Make-up planned" in cell.inner_text()
     page.get_by_role("button", name=f"Complete and credit {module}").click()
-    assert page.get_by_text(f"{module} is credited.").is_visible()
+    expect(page.get_by_text(f"{module} is credited.")).to_be_visible()
     cell = page.locator(".pt-cell", has=page.locator(".pt-code", has_text=module)).first
     text = cell.inner_text()
     assert "Credited" in text and "another group's meeting" in text and "Sky Counselor" in text
@@ -106,7 +107,7 @@ def test_forms_have_no_serious_accessibility_violations(page, live_server, setup
     page.get_by_label("Discharge date").fill("2001-01-01")
     page.get_by_label("Reason").select_option("completed")
     page.get_by_role("button", name="Discharge").click()
-    assert page.get_by_text("The discharge cannot be before the admission on").is_visible()
+    expect(page.get_by_text("The discharge cannot be before the admission on")).to_be_visible()
     assert page.get_by_label("Discharge date").get_attribute("aria-invalid") == "true"
     assert axe_violations(page) == []
 
@@ -115,7 +116,7 @@ def test_a_participant_sees_their_own_page(page, live_server, setup):
     sign_in(page, live_server, setup.own, PASSWORD)
     page.goto(f"{live_server}/me")
     assert page.get_by_role("heading", level=1).inner_text() == "Hello, Robin"
-    assert page.get_by_role("heading", name="My schedule, the next two weeks").is_visible()
+    expect(page.get_by_role("heading", name="My schedule, the next two weeks")).to_be_visible()
     assert axe_violations(page) == []
     assert page.goto(f"{live_server}/participants/").status == 403
 

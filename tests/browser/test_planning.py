@@ -5,6 +5,7 @@ the what-if simulator; axe finds no serious problem, and nothing scrolls sideway
 from __future__ import annotations
 
 import pytest
+from playwright.sync_api import expect
 
 from facilitator.auth.services import create_user
 from facilitator.extensions import db
@@ -71,7 +72,7 @@ def test_bad_input_in_the_what_if_is_announced_next_to_the_field(page, live_app,
     page.goto(f"{live_server}/planning/what-if")
     page.get_by_label("Last day simulated").fill("2020-01-01")
     page.get_by_role("button", name="Compare A and B").click()
-    assert page.get_by_role("alert").is_visible()
+    expect(page.get_by_role("alert")).to_be_visible()
     assert page.get_by_label("Last day simulated").get_attribute("aria-invalid") == "true"
     assert "is before the first day" in page.locator("#until-error").inner_text()
     assert page.locator("#comparison").count() == 0

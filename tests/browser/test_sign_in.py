@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import pytest
+from playwright.sync_api import expect
 
 from facilitator.auth.services import create_user
 from facilitator.extensions import db
@@ -25,14 +26,12 @@ def director(live_app):
 def test_a_director_signs_in_and_out(page, live_server, director):
     sign_in(page, live_server, director, "browser-password")
     assert page.get_by_role("heading", level=1).inner_text().startswith("Today")
-    assert page.get_by_text("Dana Lead").is_visible()
+    expect(page.get_by_text("Dana Lead")).to_be_visible()
     page.get_by_role("button", name="Sign out").click()
-    assert page.get_by_text("You are signed out.").is_visible()
-
-
+    expect(page.get_by_text("You are signed out.")).to_be_visible()
 def test_a_wrong_password_is_explained_next_to_the_field(page, live_server, director):
     sign_in(page, live_server, director, "not-the-password")
-    assert page.get_by_text("That email and password do not match an active account.").is_visible()
+    expect(page.get_by_text("That email and password do not match an active account.")).to_be_visible()
     assert page.get_by_label("Password").get_attribute("aria-invalid") == "true"
 
 

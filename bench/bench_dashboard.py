@@ -1,0 +1,109 @@
+"""Benchmark the directors' dashboard and the CSV exports on a program of 2,000 participants with a
+year of meetings (about 120,000 attendance rows), on a fresh SQLite file.
+
+Run: .venv/bin/python bench/bench_dashboard.py [--participants 2000] [--weeks 52] [--repeat 3]
+
+Prints figures, not a pass or fail:
+  1. how long building the program takes (bulk inserts, the same builder as tests/test_reports_scale.py);
+  2. the dashboard over the last 12 months as a signed-in director sees it (GET /reports/): median
+     time and queries, and the share spent on open alerts (progress of every active participant);
+  3. each CSV export over the same period: rows, median time and queries.
+"""
+
+from __future__ import annotations
+
+import argparse
+import statistics
+import sys
+import tempfile
+import time
+from datetime import date
+from pathlib import Path
+
+sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
+
+
+def median_time(fn, repeat: int) -> tuple[float, object]:
+    """The median wall time of fn() over repeat runs (seconds) and its last result."""
+    times, result = [], None
+    for _ in range(repeat):
+        start = time.perf_counter()
+        result = fn()
+        times.append(time.perf_counter() - start)
+    return statistics.median(times), result
+
+
+class Counter:
+    """Counts the SQL statements sent while it is active."""
+
+    def __init__(self, engine) -> None:
+        from sqlalchemy import event
+
+        self.count, self.engine, self.event = 0, engine, event
+
+    def _before(self, *args) -> None:
+        self.count += 1
+
+    def __enter__(self) -> Counter:
+        self.event.listen(self.engine, "before_cursor_execute", self._before)
+        return self
+
+    def __exit__(self, *exc) -> None:
+        self.event.remove(self.engine, "before_cursor_execute", self._before)
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--participants", type=int, default=2000)
+    parser.add_argument("--weeks", type=int, default=52)
+    parser.add_argument("--repeat", type=int, default=3)
+    args = parser.parse_args()
+
+    from flask_migrate import upgrade
+
+    from facilitator import create_app
+    from facilitator.extensions import db
+    from facilitator.reports import exports, services, views
+    from facilitator.setup_cli import load_shipped_curricula
+    from tests.conftest import csrf_token
+    from tests.test_reports_scale import PASSWORD, build_program_at_scale
+
+    end = date(2027, 12, 1)
+    views._today = lambda: end  # the figures of the builder's last day
+    with tempfile.TemporaryDirectory() as folder:
+        app = create_app({"SQLALCHEMY_DATABASE_URI": f"sqlite:///{folder}/bench.sqlite", "SECRET_KEY": "bench",
+                          "TESTING": True})
+        with app.app_context():
+            upgrade()
+            load_shipped_curricula()
+            db.session.commit()
+            started = time.perf_counter()
+            program, email = build_program_at_scale(args.participants, end, weeks=args.weeks, slug="bench")
+            db.session.commit()
+            print(f"built {args.participants} participants, {args.weeks} weeks of meetings "
+                  f"in {time.perf_counter() - started:.1f} s")
+            period = services.Period.last_year(end)
+            alerts_time, _ = median_time(lambda: services.open_alerts(program, end), args.repeat)
+            engine = db.engine
+        client = app.test_client()
+        page = client.get("/login")
+        client.post("/login", data={"email": email, "password": PASSWORD, "csrf_token": csrf_token(page.text)})
+
+        def get(url: str):
+            with Counter(engine) as counter:
+                response = client.get(url)
+            assert response.status_code == 200, (url, response.status_code)
+            return response, counter.count
+
+        seconds, (_, queries) = median_time(lambda: get("/reports/"), args.repeat)
+        print(f"dashboard (GET /reports/): {seconds:.2f} s, {queries} queries; "
+              f"open alerts alone {alerts_time:.2f} s")
+        for kind in exports.EXPORTS:
+            seconds, (response, queries) = median_time(lambda k=kind: get(f"/reports/exports/{k}.csv"), args.repeat)
+            rows = sum(1 for line in response.text.splitlines() if not line.startswith("#")) - 1
+            print(f"export {kind}: {rows} rows, {seconds:.2f} s, {queries} queries")
+        print(f"period {period.start} to {period.end}")
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,207 @@
+"""Forms of the curricula screens. Numbers are text fields parsed by the editing services, so a wrong
+value gets a plain message ("Enter the minutes from 5 to 480") next to its field; the rules live there.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from flask_wtf import FlaskForm
+from flask_wtf.file import FileField
+from wtforms import BooleanField, FieldList, Form, FormField, SelectChoice, SelectField, StringField, TextAreaField
+from wtforms.validators import Length
+
+from ..domain.curriculum import FIELD_TYPES
+from .editing import TYPE_SETTINGS, FieldInput, ModuleInput
+from .models import Module, Worksheet
+
+FIELD_TYPE_NAMES = {
+    "note": "Note (instructions, nothing to fill in)", "text": "Text (one answer line)",
+    "lines": "Lines (several answer lines)", "date": "Date", "checklist": "Checklist", "table": "Table",
+    "scale": "Scale (rate a number)", "calendar": "Calendar (a month)", "schedule": "Schedule (hour by hour)",
+    "sequence": "Sequence (boxes joined by arrows)", "signature": "Signature and date",
+}
+TYPE_CHOICES = [SelectChoice(t, FIELD_TYPE_NAMES[t]) for t in FIELD_TYPES]
+BLANK_OUTLINE_ROWS = 2  # empty rows offered to add steps...
+BLANK_CONSIDERATION_ROWS = 1
+MIN_CONSIDERATIONS = 2  # ...and at least as many rows as the file format asks for
+NUMBER = {"inputmode": "numeric", "autocomplete": "off"}
+
+
+def options(pairs) -> list[SelectChoice]:
+    """(value, label) pairs as select options."""
+    return [SelectChoice(str(value), label) for value, label in pairs]
+
+
+class ButtonForm(FlaskForm):
+    """A form that is only a button (publish, retire, discard): it carries the CSRF token."""
+
+
+class ForkForm(FlaskForm):
+    """Fork a published version into a new curriculum of the program."""
+
+    title = StringField("Title of the new curriculum", validators=[Length(max=400)])
+
+
+class SettingsForm(FlaskForm):
+    """A draft's title, version label and description."""
+
+    title = StringField("Title", validators=[Length(max=400)])
+    label = StringField("Version label", validators=[Length(max=200)])
+    description = TextAreaField("Description", render_kw={"rows": 3})
+
+
+class TrackForm(FlaskForm):
+    """A track's settings."""
+
+    minutes = StringField("Usual minutes of a module", render_kw=NUMBER)
+    required = BooleanField("Required for completion")
+    first_week = StringField("First program week", render_kw=NUMBER)
+    last_week = StringField("Planned last week (optional)", render_kw=NUMBER)
+
+
+class MoveBeforeForm(FlaskForm):
+    """Move one module of a track right before another."""
+
+    module = SelectField("Move", choices=[], validate_choice=False)
+    before = SelectField("before", choices=[], validate_choice=False)
+
+
+class NewModuleForm(FlaskForm):
+    """A local module added at the end of a track."""
+
+    title = StringField("Title of the new module", validators=[Length(max=400)])
+    minutes = StringField("Minutes", render_kw=NUMBER)
+
+
+class OutlineStepForm(Form):
+    """One timed step of the guide's outline (the outer form carries the CSRF token)."""
+
+    minutes = StringField("Minutes", render_kw=NUMBER)
+    activity = TextAreaField("What happens", render_kw={"rows": 3})
+
+
+class ConsiderationForm(Form):
+    """A situation a facilitator may meet and what to do."""
+
+    when = TextAreaField("If this happens", render_kw={"rows": 2})
+    do = TextAreaField("What to do", render_kw={"rows": 2})
+
+
+class ModuleForm(FlaskForm):
+    """A module's title, minutes and facilitator guide."""
+
+    title = StringField("Title", validators=[Length(max=400)])
+    minutes = StringField("Minutes", render_kw=NUMBER)
+    goals = TextAreaField("Goals, one per line", render_kw={"rows": 5})
+    outline = FieldList(FormField(OutlineStepForm))
+    key_points = TextAreaField("Key points (Markdown)", render_kw={"rows": 12})
+    questions = TextAreaField("Discussion questions, one per line", render_kw={"rows": 6})
+    considerations = FieldList(FormField(ConsiderationForm))
+
+    def to_input(self) -> ModuleInput:
+        """The typed values, blank outline and consideration rows left out."""
+        return ModuleInput(
+            title=self.title.data or "", minutes=self.minutes.data or "",
+            goals=_lines(self.goals.data), key_points=self.key_points.data or "", questions=_lines(self.questions.data),
+            outline=[(r.minutes.data or "", r.activity.data or "") for r in self.outline
+                     if (r.minutes.data or "").strip() or (r.activity.data or "").strip()],
+            considerations=[(r.when.data or "", r.do.data or "") for r in self.considerations
+                            if (r.when.data or "").strip() or (r.do.data or "").strip()])
+
+
+def _lines(text: str | None) -> list[str]:
+    return [line.strip() for line in (text or "").replace("\r", "").split("\n") if line.strip()]
+
+
+def module_form(module: Module, formdata: Any = None) -> ModuleForm:
+    """The module form filled from the stored module (or from a post), with blank rows to add steps."""
+    if formdata is not None:
+        return ModuleForm(formdata=formdata)
+    form = ModuleForm(formdata=None, data={
+        "title": module.title, "minutes": str(module.minutes), "goals": "\n".join(module.goals),
+        "key_points": module.key_points, "questions": "\n".join(module.questions),
+        "outline": [{"minutes": str(s["minutes"]), "activity": s["activity"]} for s in module.outline]
+        + [{}] * BLANK_OUTLINE_ROWS,
+        "considerations": [dict(c) for c in module.considerations]
+        + [{}] * max(BLANK_CONSIDERATION_ROWS, MIN_CONSIDERATIONS - len(module.considerations)),
+    })
+    return form
+
+
+class NewWorksheetForm(FlaskForm):
+    """A worksheet added to a module."""
+
+    title = StringField("Title of the new worksheet", validators=[Length(max=400)])
+
+
+class FieldRowForm(Form):
+    """One field of a worksheet: its type, label and the settings of that type (no JSON)."""
+
+    type = SelectField("Type", choices=TYPE_CHOICES, validate_choice=False, render_kw={"class": "cu-type"})
+    label = StringField("Label (what a screen reader announces)")
+    id = StringField("Form-field name", render_kw={"autocomplete": "off", "spellcheck": "false"})
+    text = TextAreaField("Text or help printed with it", render_kw={"rows": 2})
+    lines = StringField("Answer lines", render_kw=NUMBER)
+    items = TextAreaField("Items, one per line", render_kw={"rows": 4})
+    other = BooleanField("End with an \u201cOther:\u201d blank")
+    mark = SelectField("Mark", choices=options([("check", "A check mark"), ("initials", "Initials")]), validate_choice=False)
+    columns = TextAreaField("Column headers, one per line", render_kw={"rows": 4})
+    rows = StringField("Blank rows", render_kw=NUMBER)
+    row_labels = TextAreaField("Row labels, one per line (instead of blank rows)", render_kw={"rows": 3})
+    row_header = StringField("Header over the row labels")
+    cells = SelectField("Cells", choices=options([("text", "Write in"), ("check", "Check boxes")]), validate_choice=False)
+    min = StringField("Lowest number", render_kw=NUMBER)
+    max = StringField("Highest number", render_kw=NUMBER)
+    low_label = StringField("Words at the low end")
+    high_label = StringField("Words at the high end")
+    start_hour = StringField("First hour (0-23)", render_kw=NUMBER)
+    end_hour = StringField("Last hour (1-24)", render_kw=NUMBER)
+    steps = TextAreaField("Steps, one per line", render_kw={"rows": 4})
+
+
+# Which editor settings show for which field types (the others are hidden, and dropped on save).
+SETTING_TYPES = {name: tuple(t for t, keep in TYPE_SETTINGS.items() if name in keep)
+                 for name in ("label", "text", "lines", "items", "other", "mark", "columns", "rows", "row_labels",
+                              "row_header", "cells", "min", "max", "low_label", "high_label", "start_hour",
+                              "end_hour", "steps")}
+
+
+class WorksheetForm(FlaskForm):
+    """A worksheet's title, introduction, pages and field rows."""
+
+    title = StringField("Title", validators=[Length(max=400)])
+    intro = TextAreaField("Introduction", render_kw={"rows": 3})
+    pages = StringField("Pages (1-4)", render_kw=NUMBER)
+    fields = FieldList(FormField(FieldRowForm))
+    new_type = SelectField("Type of the new field", choices=TYPE_CHOICES, validate_choice=False)
+
+    def rows(self) -> list[FieldInput]:
+        """The field rows as typed."""
+        return [FieldInput(**{name: (row.form[name].data if name == "other" else (row.form[name].data or ""))
+                              for name in FieldInput.__dataclass_fields__}) for row in self.fields]
+
+
+def worksheet_form(sheet: Worksheet, rows: list[FieldInput] | None = None, formdata: Any = None) -> WorksheetForm:
+    """The worksheet form from the stored sheet, from a post, or from rows an editor button changed."""
+    if formdata is not None and rows is None:
+        return WorksheetForm(formdata=formdata)
+    if rows is None:
+        rows = [FieldInput.from_stored(f) for f in sheet.fields]
+        head = {"title": sheet.title, "intro": sheet.intro, "pages": str(sheet.pages)}
+    else:
+        posted = WorksheetForm(formdata=formdata)
+        head = {"title": posted.title.data, "intro": posted.intro.data, "pages": posted.pages.data}
+    return WorksheetForm(formdata=None, data={**head, "fields": [vars(r) for r in rows]})
+
+
+class ImportForm(FlaskForm):
+    """Upload a curriculum in the file format, zipped."""
+
+    file = FileField("Curriculum zip file", render_kw={"accept": ".zip,application/zip"})
+
+
+class GroupVersionForm(FlaskForm):
+    """Choose the published version a group moves to."""
+
+    version = SelectField("Move to", choices=[], validate_choice=False)

@@ -1,0 +1,662 @@
+"""The curricula screens (directors): curricula and their versions, forking, the draft editor (tracks,
+modules, worksheets with a print preview), publishing, zip import and export, and moving a group to
+another published version.
+
+URL table (every route: directors of the program; facilitators 403; another program's ids 404):
+  GET        /curricula/                                          curricula and versions; zip upload form
+  POST       /curricula/import                                    import a zip (published on success)
+  GET        /curricula/versions/<v>                              a version; drafts: settings, check, publish
+  GET        /curricula/versions/<v>/export.zip                   the version in the file format
+  GET, POST  /curricula/versions/<v>/fork                         fork a published version into a new curriculum
+  POST       /curricula/versions/<v>/new-draft                    start the next version of an own curriculum
+  POST       /curricula/versions/<v>/settings                     a draft's title, label, description
+  POST       /curricula/versions/<v>/publish                      validate and publish a draft
+  POST       /curricula/versions/<v>/discard                      delete a draft
+  GET, POST  /curricula/versions/<v>/tracks/<code>                a track: settings, modules in order, add a module
+  POST       /curricula/versions/<v>/tracks/<code>/move           move a module up, down, or before another
+  GET, POST  /curricula/versions/<v>/modules/<m>                  a module's guide
+  POST       /curricula/versions/<v>/modules/<m>/retire           retire or restore a module
+  POST       /curricula/versions/<v>/modules/<m>/delete           delete a module added in this draft
+  POST       /curricula/versions/<v>/modules/<m>/worksheets       add a worksheet
+  GET, POST  /curricula/versions/<v>/worksheets/<w>               a worksheet's fields with the printed page beside
+  POST       /curricula/versions/<v>/worksheets/<w>/preview       the printed page for unsaved fields (HTML)
+  POST       /curricula/versions/<v>/worksheets/<w>/delete        delete a worksheet
+  GET, POST  /curricula/groups/<g>/version                        move a group: its effect first, then the move
+"""
+
+from __future__ import annotations
+
+from datetime import date
+from functools import cache
+
+from flask import Blueprint, abort, flash, make_response, redirect, render_template, request, url_for
+from flask_login import current_user
+from sqlalchemy import func, select
+from sqlalchemy.orm import selectinload
+
+from ..audit import services as audit
+from ..documents import builders
+from ..domain.curriculum_files import errors_only
+from ..extensions import db
+from ..groups.models import Group
+from ..groups.services import clock
+from ..web.access import director_required, own_group_or_404
+from . import editing, services
+from .forms import (
+    SETTING_TYPES,
+    ButtonForm,
+    ForkForm,
+    GroupVersionForm,
+    ImportForm,
+    MoveBeforeForm,
+    NewModuleForm,
+    NewWorksheetForm,
+    SettingsForm,
+    TrackForm,
+    module_form,
+    options,
+    worksheet_form,
+)
+from .models import CurriculumVersion, Module, Track, Worksheet
+
+bp = Blueprint("curricula", __name__, url_prefix="/curricula")
+
+
+def _today() -> date:
+    return date.today()
+
+
+_WORDS = {"goals": "Goals", "outline": "Timed outline", "body": "Key points", "questions": "Discussion questions",
+          "considerations": "Considerations", "worksheets": "Worksheets", "title": "Title", "minutes": "Minutes",
+          "code": "Code", "fields": "Fields", "tracks": "Tracks", "pattern": "Weekly pattern", "name": "Name"}
+
+
+def where(field: str, module: Module | None = None) -> str:
+    """A problem's field path in words: "worksheets[0].fields[2].columns" -> "RP 12A, field 3, columns"."""
+    out = []
+    for part in field.split("."):
+        name, _, index = part.partition("[")
+        number = int(index.rstrip("]")) if index.rstrip("]").isdigit() else None
+        if name == "worksheets" and number is not None and module is not None and number < len(module.worksheets):
+            out.append(f"Worksheet {module.worksheets[number].code}")
+        elif number is not None:
+            singular = {"fields": "field", "outline": "outline step", "goals": "goal", "questions": "question",
+                        "considerations": "consideration", "worksheets": "worksheet", "tracks": "track"}
+            out.append(f"{singular.get(name, name)} {number + 1}")
+        else:
+            out.append(_WORDS.get(name, name.replace("_", " ")))
+    text = ", ".join(out)
+    return text[:1].upper() + text[1:]
+
+
+@bp.context_processor
+def _helpers() -> dict:
+    return {"where": where, "clock": clock}
+
+
+@bp.errorhandler(editing.VersionPublished)
+def _published(error: editing.VersionPublished):
+    """Any change to a published version: refused, with the way forward."""
+    db.session.rollback()
+    return render_template("errors/error.html", code=409,
+                           message=f"{error}. Published versions never change: fork it or start a new draft."), 409
+
+
+@bp.errorhandler(PermissionError)
+def _forbidden(error: PermissionError):
+    db.session.rollback()
+    return render_template("errors/error.html", code=403, message="You do not have access to this page."), 403
+
+
+@bp.errorhandler(editing.NotInVersion)
+def _not_here(error: editing.NotInVersion):
+    db.session.rollback()
+    return render_template("errors/error.html", code=404,
+                           message="There is no such page, or it is not part of your program."), 404
+
+
+def _version_or_404(version_id: int) -> CurriculumVersion:
+    version = services.visible_version(version_id, current_user.program_id)
+    if version is None:
+        abort(404)
+    return version
+
+
+def _editable(version: CurriculumVersion) -> bool:
+    return not version.is_published and version.curriculum.program_id == current_user.program_id
+
+
+def _row_or_404(model, row_id: int, version: CurriculumVersion):
+    row = db.session.get(model, row_id)
+    if row is None or row.version_id != version.id:
+        abort(404)
+    return row
+
+
+def _track_or_404(version: CurriculumVersion, code: str) -> Track:
+    track = db.session.scalar(select(Track).where(Track.version_id == version.id, Track.code == code.upper())
+                              .options(selectinload(Track.modules).selectinload(Module.worksheets)))
+    if track is None:
+        abort(404)
+    return track
+
+
+def _refused(form, error: editing.EditRefused) -> None:
+    """Put the service's messages next to the form's fields (keys are field ids like "fields-2-label")."""
+    by_id = {}
+    for f in form:
+        by_id[f.id] = by_id[f.short_name] = f  # a prefixed form ("new-title") still answers to "title"
+        for entry in getattr(f, "entries", ()):
+            for sub in getattr(entry, "form", ()):
+                by_id[sub.id] = sub
+    form.form_errors = []
+    for key, message in error.problems.items():
+        target = by_id.get(key)
+        if target is not None:
+            target.errors = [*target.errors, message] if isinstance(target.errors, list) else [message]
+        else:
+            form.form_errors.append(message)
+
+
+# --- curricula and versions -----------------------------------------------------------------
+
+def _index_page(form: ImportForm | None = None, problems: list | None = None, status: int = 200):
+    curricula = services.program_curricula(current_user.program_id)
+    in_use = dict(db.session.execute(
+        select(Group.version_id, func.count(Group.id)).where(Group.program_id == current_user.program_id, Group.active)
+        .group_by(Group.version_id)).all())
+    return render_template("curricula/index.html", curricula=curricula, in_use=in_use,
+                           import_form=form or ImportForm(formdata=None), import_problems=problems), status
+
+
+@bp.route("/")
+@director_required
+def index():
+    """The shipped curricula and the program's own, with every version and the groups running it."""
+    return _index_page()
+
+
+def _version_page(version: CurriculumVersion, status: int = 200, *, review: editing.DraftReview | None = None,
+                  settings_form: SettingsForm | None = None, fork_form: ForkForm | None = None):
+    loaded = services.load_version(version.id)
+    editable = _editable(version)
+    changes = review.changes if review else ()
+    if editable and not review:
+        parent = services.to_domain(services.load_version(version.parent_id)) if version.parent_id else None
+        changes = tuple(editing.change_lines(parent, services.to_domain(loaded)))
+    groups = list(db.session.scalars(select(Group).where(Group.version_id == version.id,
+                                                          Group.program_id == current_user.program_id)
+                                     .order_by(Group.name)))
+    parent = db.session.get(CurriculumVersion, version.parent_id) if version.parent_id else None
+    titles = {m.code: m for t in loaded.tracks for m in t.modules}
+    html = render_template(
+        "curricula/version.html", version=loaded, editable=editable, review=review, changes=changes,
+        parent=parent, groups=groups, modules=titles, own=version.curriculum.program_id == current_user.program_id,
+        settings_form=settings_form or SettingsForm(formdata=None, data={
+            "title": version.title, "label": version.label, "description": version.description}),
+        fork_form=fork_form or ForkForm(formdata=None), button=ButtonForm(formdata=None))
+    return html, status
+
+
+@bp.route("/versions/<int:version_id>")
+@director_required
+def version(version_id: int):
+    """A version: tracks and what changed; a draft also has its settings, the check and publishing."""
+    found = _version_or_404(version_id)
+    review = editing.review(found) if _editable(found) and request.args.get("check") else None
+    return _version_page(found, review=review)
+
+
+@bp.route("/versions/<int:version_id>/export.zip")
+@director_required
+def export(version_id: int):
+    """Download the version in the curriculum file format (curriculum.yaml and modules/*.md, zipped)."""
+    found = _version_or_404(version_id)
+    response = make_response(services.export_zip(found))
+    response.headers["Content-Type"] = "application/zip"
+    response.headers["Content-Disposition"] = f'attachment; filename="{services.zip_name(found)}"'
+    return response
+
+
+@bp.route("/import", methods=["POST"])
+@director_required
+def import_zip():
+    """Import a zip in the file format: every problem with its file and line, or a new published version."""
+    form = ImportForm()
+    if not form.validate_on_submit():
+        abort(400)
+    upload = form.file.data
+    problems = []
+    if upload is None or not getattr(upload, "filename", ""):
+        problems = [services.Problem("upload", "Choose a zip file to upload.")]
+    else:
+        try:
+            created_version, created = editing.import_zip(upload.read(services.ZIP_MAX_BYTES + 1), current_user)
+        except services.ZipRefused as refused:
+            db.session.rollback()
+            problems = refused.problems
+    if problems:
+        return _index_page(form, problems, 422)
+    db.session.commit()
+    flash(f"Imported {created_version.title} as version {created_version.label}." if created else
+          f"Nothing new: this is already version {created_version.label} of {created_version.title}.", "info")
+    return redirect(url_for(".version", version_id=created_version.id), 303)
+
+
+@bp.route("/versions/<int:version_id>/fork", methods=["GET", "POST"])
+@director_required
+def fork(version_id: int):
+    """Fork a published version into a new draft curriculum of the program."""
+    source = _version_or_404(version_id)
+    form = ForkForm()
+    if request.method == "POST" and form.validate_on_submit():
+        try:
+            draft = editing.fork(source, current_user, form.title.data or "")
+        except editing.EditRefused as refused:
+            db.session.rollback()
+            _refused(form, refused)
+            return _version_page(source, 422, fork_form=form)
+        db.session.commit()
+        flash(f"{draft.title} is a draft copy of {source.title} (version {source.label}). Edit it, then publish.",
+              "info")
+        return redirect(url_for(".version", version_id=draft.id), 303)
+    return _version_page(source, fork_form=form)
+
+
+@bp.route("/versions/<int:version_id>/new-draft", methods=["POST"])
+@director_required
+def new_draft(version_id: int):
+    """Start the next version of one of the program's own curricula as a draft."""
+    source = _version_or_404(version_id)
+    if not ButtonForm().validate_on_submit():
+        abort(400)
+    draft = editing.new_draft(source, current_user)
+    db.session.commit()
+    flash(f"Version {draft.label} is a draft copy of version {source.label}.", "info")
+    return redirect(url_for(".version", version_id=draft.id), 303)
+
+
+@bp.route("/versions/<int:version_id>/settings", methods=["POST"])
+@director_required
+def settings(version_id: int):
+    """Save a draft's title, label and description."""
+    draft = _version_or_404(version_id)
+    form = SettingsForm()
+    if not form.validate_on_submit():
+        return _version_page(draft, 422, settings_form=form)
+    try:
+        editing.update_settings(draft, current_user, title=form.title.data or "", label=form.label.data or "",
+                                description=form.description.data or "")
+    except editing.EditRefused as refused:
+        db.session.rollback()
+        _refused(form, refused)
+        return _version_page(draft, 422, settings_form=form)
+    db.session.commit()
+    flash("Saved.", "info")
+    return redirect(url_for(".version", version_id=draft.id), 303)
+
+
+@bp.route("/versions/<int:version_id>/publish", methods=["POST"])
+@director_required
+def publish(version_id: int):
+    """Publish a draft: the same checks as `facilitator curriculum validate`, then it never changes."""
+    draft = _version_or_404(version_id)
+    if not ButtonForm().validate_on_submit():
+        abort(400)
+    try:
+        editing.publish(draft, current_user)
+    except editing.PublishRefused as refused:
+        db.session.rollback()
+        return _version_page(draft, 422, review=editing.review(draft, refused.problems))
+    db.session.commit()
+    flash(f"Published version {draft.label} of {draft.title}. Groups keep their version until you move them.",
+          "info")
+    return redirect(url_for(".version", version_id=draft.id), 303)
+
+
+@bp.route("/versions/<int:version_id>/discard", methods=["POST"])
+@director_required
+def discard(version_id: int):
+    """Delete a draft."""
+    draft = _version_or_404(version_id)
+    if not ButtonForm().validate_on_submit():
+        abort(400)
+    title = draft.title
+    editing.discard(draft, current_user)
+    db.session.commit()
+    flash(f"The draft of {title} was deleted.", "info")
+    return redirect(url_for(".index"), 303)
+
+
+# --- tracks ------------------------------------------------------------------------------------
+
+def _track_page(version: CurriculumVersion, track: Track, status: int = 200, **forms):
+    editable = _editable(version)
+    problems = {}
+    if editable:
+        alone = services.track_alone(track)
+        problems = editing.problems_by_module(alone, errors_only(services.check_curriculum(alone)))
+    codes = [(str(m.id), f"{m.code} {m.title}") for m in track.modules]
+    move_form = forms.get("move_form") or MoveBeforeForm(formdata=None)
+    move_form.module.choices = options(codes)
+    move_form.before.choices = options([*codes, ("end", f"the end of {track.code}")])
+    return render_template(
+        "curricula/track.html", version=version, track=track, editable=editable, problems=problems,
+        track_form=forms.get("track_form") or TrackForm(formdata=None, data={
+            "minutes": str(track.minutes), "required": track.required, "first_week": str(track.first_week),
+            "last_week": str(track.last_week or "")}),
+        move_form=move_form, new_form=forms.get("new_form") or NewModuleForm(formdata=None, prefix="new"),
+        button=ButtonForm(formdata=None)), status
+
+
+@bp.route("/versions/<int:version_id>/tracks/<code>", methods=["GET", "POST"])
+@director_required
+def track(version_id: int, code: str):
+    """A track: its settings, its modules in delivery order with move buttons, and adding a local module."""
+    found = _version_or_404(version_id)
+    row = _track_or_404(found, code)
+    if request.method == "GET":
+        return _track_page(found, row)
+    which = request.form.get("form")
+    form = NewModuleForm(prefix="new") if which == "new" else TrackForm()
+    if not form.validate_on_submit():
+        return _track_page(found, row, 422, **{("new_form" if which == "new" else "track_form"): form})
+    try:
+        if which == "new":
+            module = editing.add_module(found, row, current_user, title=form.title.data or "",
+                                        minutes=form.minutes.data or "")
+        else:
+            editing.update_track(found, row, current_user, minutes=form.minutes.data, required=form.required.data,
+                                 first_week=form.first_week.data, last_week=form.last_week.data)
+    except editing.EditRefused as refused:
+        db.session.rollback()
+        _refused(form, refused)
+        return _track_page(found, row, 422, **{("new_form" if which == "new" else "track_form"): form})
+    db.session.commit()
+    if which == "new":
+        flash(f"Added {module.code} {module.title} at the end of {row.code}. Write its guide and add a worksheet.",
+              "info")
+        return redirect(url_for(".module", version_id=found.id, module_id=module.id), 303)
+    flash(f"Saved {row.code}.", "info")
+    return redirect(url_for(".track", version_id=found.id, code=row.code), 303)
+
+
+@bp.route("/versions/<int:version_id>/tracks/<code>/move", methods=["POST"])
+@director_required
+def move(version_id: int, code: str):
+    """Move a module: up or down one place (a button per module), or before another (a pair of selects)."""
+    found = _version_or_404(version_id)
+    row = _track_or_404(found, code)
+    button = request.form.get("step", "")
+    form = MoveBeforeForm()
+    if not form.validate_on_submit():
+        abort(400)
+    try:
+        if button:
+            module_id, _, direction = button.partition(":")
+            module = _row_or_404(Module, int(module_id) if module_id.isdigit() else 0, found)
+            editing.move_module(found, module, current_user, direction)
+            message = f"Moved {module.code} {direction}."
+        else:
+            module = _row_or_404(Module, int(form.module.data) if (form.module.data or "").isdigit() else 0, found)
+            target = None if form.before.data == "end" else _row_or_404(
+                Module, int(form.before.data) if (form.before.data or "").isdigit() else 0, found)
+            editing.move_before(found, module, target, current_user)
+            message = f"Moved {module.code} " + (f"before {target.code}." if target else f"to the end of {row.code}.")
+    except editing.EditRefused as refused:
+        db.session.rollback()
+        form = MoveBeforeForm(formdata=None)
+        form.form_errors = list(refused.problems.values())
+        return _track_page(found, row, 422, move_form=form)
+    db.session.commit()
+    flash(message, "info")
+    return redirect(url_for(".track", version_id=found.id, code=row.code) + f"#module-{module.id}", 303)
+
+
+# --- modules -----------------------------------------------------------------------------------
+
+def _module_page(version: CurriculumVersion, module: Module, status: int = 200, *, form=None, sheet_form=None):
+    editable = _editable(version)
+    problems = []
+    if editable:
+        problems = sorted(errors_only(services.check_module(services.track_alone(module.track, [module]), module.code)),
+                          key=editing.section_rank)
+    return render_template(
+        "curricula/module.html", version=version, module=module, track=module.track, editable=editable,
+        problems=problems, local=editable and editing.is_local(version, module),
+        form=form or module_form(module), sheet_form=sheet_form or NewWorksheetForm(formdata=None, prefix="sheet"),
+        button=ButtonForm(formdata=None)), status
+
+
+@bp.route("/versions/<int:version_id>/modules/<int:module_id>", methods=["GET", "POST"])
+@director_required
+def module(version_id: int, module_id: int):
+    """A module's title, minutes and facilitator guide; its worksheets; retire or restore it."""
+    found = _version_or_404(version_id)
+    row = _row_or_404(Module, module_id, found)
+    if request.method == "GET":
+        return _module_page(found, row)
+    form = module_form(row, request.form)
+    if not form.validate_on_submit():
+        return _module_page(found, row, 422, form=form)
+    try:
+        editing.update_module(found, row, current_user, form.to_input())
+    except editing.EditRefused as refused:
+        db.session.rollback()
+        _refused(form, refused)
+        return _module_page(found, row, 422, form=form)
+    db.session.commit()
+    flash(f"Saved {row.code}.", "info")
+    return redirect(url_for(".module", version_id=found.id, module_id=row.id), 303)
+
+
+@bp.route("/versions/<int:version_id>/modules/<int:module_id>/retire", methods=["POST"])
+@director_required
+def retire(version_id: int, module_id: int):
+    """Retire a module (kept in history, no longer delivered), or restore it."""
+    found = _version_or_404(version_id)
+    row = _row_or_404(Module, module_id, found)
+    if not ButtonForm().validate_on_submit():
+        abort(400)
+    retired = request.form.get("retired") == "1"
+    try:
+        editing.set_retired(found, row, current_user, retired)
+    except editing.EditRefused as refused:
+        db.session.rollback()
+        flash(" ".join(refused.problems.values()), "error")
+        return redirect(url_for(".module", version_id=version_id, module_id=module_id), 303)
+    db.session.commit()
+    flash(f"{row.code} is {'retired: it is no longer delivered' if retired else 'delivered again'}.", "info")
+    return redirect(url_for(".module", version_id=found.id, module_id=row.id), 303)
+
+
+@bp.route("/versions/<int:version_id>/modules/<int:module_id>/delete", methods=["POST"])
+@director_required
+def delete_module(version_id: int, module_id: int):
+    """Delete a module that was added in this draft."""
+    found = _version_or_404(version_id)
+    row = _row_or_404(Module, module_id, found)
+    if not ButtonForm().validate_on_submit():
+        abort(400)
+    code, track_code = row.code, row.track.code
+    try:
+        editing.delete_module(found, row, current_user)
+    except editing.EditRefused as refused:
+        db.session.rollback()
+        flash(" ".join(refused.problems.values()), "error")
+        return redirect(url_for(".module", version_id=version_id, module_id=module_id), 303)
+    db.session.commit()
+    flash(f"Deleted {code}.", "info")
+    return redirect(url_for(".track", version_id=found.id, code=track_code), 303)
+
+
+@bp.route("/versions/<int:version_id>/modules/<int:module_id>/worksheets", methods=["POST"])
+@director_required
+def add_worksheet(version_id: int, module_id: int):
+    """Add a worksheet to a module."""
+    found = _version_or_404(version_id)
+    row = _row_or_404(Module, module_id, found)
+    form = NewWorksheetForm(prefix="sheet")
+    if not form.validate_on_submit():
+        return _module_page(found, row, 422, sheet_form=form)
+    try:
+        sheet = editing.add_worksheet(found, row, current_user, title=form.title.data or "")
+    except editing.EditRefused as refused:
+        db.session.rollback()
+        _refused(form, refused)
+        return _module_page(found, row, 422, sheet_form=form)
+    db.session.commit()
+    flash(f"Added worksheet {sheet.code}. Add its fields.", "info")
+    return redirect(url_for(".worksheet", version_id=found.id, worksheet_id=sheet.id), 303)
+
+
+# --- worksheets ------------------------------------------------------------------------------------
+
+@cache
+def _print_css() -> str:
+    return (builders.TEMPLATE_DIR / "print.css").read_text(encoding="utf-8")
+
+
+# On screen the preview is one sheet of paper: the print stylesheet plus a page-sized body.
+_SCREEN = ("html { background: #e9edf2; } body { background: #fff; margin: 12px auto; padding: 0.6in; "
+           "max-width: 8.5in; box-shadow: 0 1px 4px rgba(0,0,0,.25); }")
+
+
+def preview_html(sheet, module: Module) -> str:
+    """The worksheet as it prints (the document service's own HTML and print stylesheet), as one page."""
+    sheets = [builders.Sheet(sheet, module.code, module.title)]
+    try:
+        body = builders.worksheets_html(sheets, title=sheet.title, lang=sheet.language)
+    except builders.UnknownLanguage:
+        body = builders.worksheets_html(sheets, title=sheet.title, lang="en")
+    return body.replace("</head>", f"<style>{_print_css()}\n{_SCREEN}</style></head>", 1)
+
+
+def _worksheet_page(version: CurriculumVersion, sheet: Worksheet, status: int = 200, *, form=None):
+    editable = _editable(version)
+    form = form or worksheet_form(sheet)
+    shown = editing.preview_worksheet(sheet, title=form.title.data or "", intro=form.intro.data or "",
+                                      pages=form.pages.data or "", rows=form.rows())
+    problems = []
+    if editable:
+        module = sheet.module
+        index = [w.code for w in module.worksheets].index(sheet.code)
+        problems = [p for p in errors_only(services.check_module(services.track_alone(module.track, [module]),
+                                                                 module.code))
+                    if p.field.startswith(f"worksheets[{index}]")]
+    return render_template(
+        "curricula/worksheet.html", version=version, sheet=sheet, module=sheet.module, editable=editable, form=form,
+        problems=problems, preview=preview_html(shown, sheet.module), setting_types=SETTING_TYPES,
+        button=ButtonForm(formdata=None)), status
+
+
+@bp.route("/versions/<int:version_id>/worksheets/<int:worksheet_id>", methods=["GET", "POST"])
+@director_required
+def worksheet(version_id: int, worksheet_id: int):
+    """A worksheet's fields as rows (type, label, the type's settings) with its printed page beside."""
+    found = _version_or_404(version_id)
+    sheet = _row_or_404(Worksheet, worksheet_id, found)
+    if request.method == "GET":
+        return _worksheet_page(found, sheet)
+    form = worksheet_form(sheet, formdata=request.form)
+    if not form.validate_on_submit():
+        return _worksheet_page(found, sheet, 422, form=form)
+    action = request.form.get("action", "save")
+    if not _editable(found):
+        raise editing.VersionPublished(f"version {found.label} of {found.curriculum.title} is published and cannot change")
+    rows = form.rows()
+    if action not in ("save", "preview"):
+        try:
+            rows = editing.field_action(rows, action if not action.startswith("add") else f"add:{form.new_type.data}")
+        except editing.EditRefused as refused:
+            _refused(form, refused)
+            return _worksheet_page(found, sheet, 422, form=form)
+        form = worksheet_form(sheet, rows=rows, formdata=request.form)
+    if action == "preview":
+        return _worksheet_page(found, sheet, form=form)
+    try:
+        editing.update_worksheet(found, sheet, current_user, title=form.title.data or "", intro=form.intro.data or "",
+                                 pages=form.pages.data or "", rows=rows)
+    except editing.EditRefused as refused:
+        db.session.rollback()
+        _refused(form, refused)
+        return _worksheet_page(found, sheet, 422, form=form)
+    db.session.commit()
+    flash(f"Saved {sheet.code}.", "info")
+    anchor = f"#field-{action.partition(':')[2]}" if ":" in action else ""
+    if action.startswith("add"):
+        anchor = f"#field-{len(rows) - 1}"
+    return redirect(url_for(".worksheet", version_id=found.id, worksheet_id=sheet.id) + anchor, 303)
+
+
+@bp.route("/versions/<int:version_id>/worksheets/<int:worksheet_id>/preview", methods=["POST"])
+@director_required
+def worksheet_preview(version_id: int, worksheet_id: int):
+    """The printed page for the fields as typed, unsaved (the editor's live preview asks for it)."""
+    found = _version_or_404(version_id)
+    sheet = _row_or_404(Worksheet, worksheet_id, found)
+    form = worksheet_form(sheet, formdata=request.form)
+    if not form.validate_on_submit():
+        abort(400)
+    shown = editing.preview_worksheet(sheet, title=form.title.data or "", intro=form.intro.data or "",
+                                      pages=form.pages.data or "", rows=form.rows())
+    return preview_html(shown, sheet.module), 200, {"Content-Type": "text/html; charset=utf-8"}
+
+
+@bp.route("/versions/<int:version_id>/worksheets/<int:worksheet_id>/delete", methods=["POST"])
+@director_required
+def delete_worksheet(version_id: int, worksheet_id: int):
+    """Delete a worksheet of a draft."""
+    found = _version_or_404(version_id)
+    sheet = _row_or_404(Worksheet, worksheet_id, found)
+    if not ButtonForm().validate_on_submit():
+        abort(400)
+    module_id, code = sheet.module_id, sheet.code
+    editing.delete_worksheet(found, sheet, current_user)
+    db.session.commit()
+    flash(f"Deleted worksheet {code}.", "info")
+    return redirect(url_for(".module", version_id=found.id, module_id=module_id), 303)
+
+
+# --- moving a group to another version ---------------------------------------------------------------
+
+def _version_choices(group: Group) -> list:
+    return options([(str(v.id), f"{v.title}, version {v.label}" + ("" if v.curriculum.program_id else " (shipped)"))
+            for v in editing.move_targets(group)])
+
+
+@bp.route("/groups/<int:group_id>/version", methods=["GET", "POST"])
+@director_required
+def move_group(group_id: int):
+    """Move a group to another published version: first its effect on every member, then the move."""
+    group = own_group_or_404(group_id)
+    form = GroupVersionForm()
+    form.version.choices = _version_choices(group)
+    if request.method == "GET":
+        return render_template("curricula/move_group.html", group=group, form=form, effect=None)
+    if not form.validate_on_submit():
+        abort(400)
+    target = services.visible_version(int(form.version.data), current_user.program_id) \
+        if (form.version.data or "").isdigit() else None
+    if target is None:
+        form.version.errors = ["Choose a published version."]
+        return render_template("curricula/move_group.html", group=group, form=form, effect=None), 422
+    today = _today()
+    try:
+        if request.form.get("action") == "apply":
+            notes = editing.move_group(group, target, current_user, today)
+        else:
+            members = editing.active_members(group)
+            effect = editing.move_effect(group, target, today, members)
+            audit.record_many("group.version_effect", "group", group.id, [p.id for p in members], user=current_user,
+                              remote_addr=request.remote_addr or "")
+            html = render_template("curricula/move_group.html", group=group, form=form, effect=effect)
+            db.session.commit()
+            return html
+    except editing.EditRefused as refused:
+        db.session.rollback()
+        form.version.errors = list(refused.problems.values())
+        return render_template("curricula/move_group.html", group=group, form=form, effect=None), 422
+    db.session.commit()
+    flash(f"{group.name} now runs {target.title} (version {target.label}). " + " ".join(notes), "info")
+    return redirect(url_for("groups.show", group_id=group.id), 303)

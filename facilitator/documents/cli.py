@@ -1,0 +1,126 @@
+"""`facilitator print ...`: worksheets, facilitator guides and the participant handbook to PDF."""
+
+from __future__ import annotations
+
+import os
+import shutil
+import tempfile
+from pathlib import Path
+
+import click
+from flask import current_app
+from flask.cli import AppGroup
+
+from ..audit import services as audit
+from ..extensions import db
+from ..programs.models import Program
+from . import catalog, jobs, service
+
+print_cli = AppGroup("print", help="Print worksheets, facilitator guides and the participant handbook to PDF.")
+
+_output = click.option("-o", "--output", required=True, type=click.Path(dir_okay=False, path_type=Path),
+                       help="The PDF file to write.")
+_page_size = click.option("--page-size", type=click.Choice(["letter", "a4"]),
+                          help="Default: the participant's program setting, else letter.")
+_lang = click.option("--lang", help="Language of the document (default: the curriculum's).")
+_curriculum = click.option("--curriculum", help=f"Curriculum name (default: the participant's group's, else "
+                                                f"{catalog.DEFAULT_CURRICULUM}).")
+
+
+def _deliver(order: catalog.Order, output: Path, *, progress_bar: bool = False) -> None:
+    """Render (or take from the cache) and write the file; only a finished file appears at output."""
+    cache = service.cache_for(current_app)
+    if jobs.is_long(order):
+        path = _via_worker(order, cache, progress_bar)
+    else:
+        path, _ = service.produce(order.key, order.build, cache)
+    output.parent.mkdir(parents=True, exist_ok=True)
+    with path.open("rb") as source, tempfile.NamedTemporaryFile(dir=output.parent, suffix=".part",
+                                                                 delete=False) as tmp:
+        shutil.copyfileobj(source, tmp)
+    os.replace(tmp.name, output)
+    for pid in order.participant_ids:
+        audit.record("document.print", "participant", pid, program_id=order.program_id, participant_id=pid,
+                     detail={"document": order.kind, "via": "cli", **(order.detail or {})})
+    db.session.commit()
+    click.echo(f"wrote {output}")
+
+
+def _via_worker(order: catalog.Order, cache: service.DocumentCache, progress_bar: bool) -> Path:
+    state = jobs.start(order, cache)
+    if state["status"] != "done":
+        with click.progressbar(length=max(order.pages, 1), label="Rendering", hidden=not progress_bar,
+                               show_pos=True) as bar:
+            shown = [0]
+
+            def advance(current: dict) -> None:
+                step = min(current.get("done", 0), bar.length) - shown[0]
+                if step > 0:
+                    bar.update(step)
+                    shown[0] += step
+
+            state = jobs.wait(cache, order.key, advance)
+    if state["status"] != "done":
+        raise click.ClickException(f"the document could not be rendered: {state.get('error') or 'the worker stopped'}")
+    path = cache.get(order.key)
+    if path is None:
+        raise click.ClickException("the rendered document was removed from the cache; run the command again")
+    return path
+
+
+def _people(ids: tuple[int, ...]):
+    people = catalog.participants_by_id(list(ids)) if ids else []
+    enrollments = catalog.current_enrollments(people) if people else {}
+    return people, enrollments
+
+
+@print_cli.command("worksheet")
+@click.argument("code")
+@click.option("--participant", "participant_ids", type=int, multiple=True,
+              help="Personalize for this participant id (repeat for a packet of copies).")
+@click.option("--fillable", is_flag=True, help="Real PDF form fields (one participant at most).")
+@_lang
+@_page_size
+@_curriculum
+@_output
+def worksheet_command(code: str, participant_ids: tuple[int, ...], fillable: bool, lang: str | None,
+                      page_size: str | None, curriculum: str | None, output: Path) -> None:
+    """Print the worksheets of a module ("RP 3") or one worksheet ("RP 3A")."""
+    try:
+        people, enrollments = _people(participant_ids)
+        program = db.session.get(Program, people[0].program_id) if people else None
+        version = catalog.version_for(people, enrollments, curriculum, program.id if program else None)
+        order = catalog.worksheet_order(code, version=version, program=program, people=people,
+                                        enrollments=enrollments, fillable=fillable, lang=lang, page_size=page_size)
+    except catalog.DocumentNotFound as exc:
+        raise click.ClickException(str(exc)) from exc
+    _deliver(order, output)
+
+
+@print_cli.command("guide")
+@click.argument("code")
+@_lang
+@_page_size
+@_curriculum
+@_output
+def guide_command(code: str, lang: str | None, page_size: str | None, curriculum: str | None, output: Path) -> None:
+    """Print the facilitator guide of a module."""
+    try:
+        order = catalog.guide_order(code, version=catalog.find_version(curriculum), lang=lang, page_size=page_size)
+    except catalog.DocumentNotFound as exc:
+        raise click.ClickException(str(exc)) from exc
+    _deliver(order, output)
+
+
+@print_cli.command("handbook")
+@_lang
+@_page_size
+@_curriculum
+@_output
+def handbook_command(lang: str | None, page_size: str | None, curriculum: str | None, output: Path) -> None:
+    """Print the participant handbook: cover, contents and every worksheet (in a worker, with progress)."""
+    try:
+        order = catalog.handbook_order(version=catalog.find_version(curriculum), lang=lang, page_size=page_size)
+    except catalog.DocumentNotFound as exc:
+        raise click.ClickException(str(exc)) from exc
+    _deliver(order, output, progress_bar=True)

@@ -1,0 +1,329 @@
+"""The one document service: every PDF of the app is rendered here.
+
+Once per process it imports WeasyPrint (lazily: the web app starts without it), builds the font
+configuration and parses the print stylesheet. It fetches nothing but data: URLs and the app's own
+static files, and keeps finished files in a size-bounded cache under the instance folder, keyed by
+a hash of everything that went into them.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import logging
+import mimetypes
+import os
+import re
+import tempfile
+import threading
+import time
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from functools import lru_cache
+from pathlib import Path
+from typing import Any
+from urllib.parse import urlsplit
+
+from . import builders
+
+log = logging.getLogger("facilitator.documents")
+
+PAGE_SIZES = {"letter": "letter", "a4": "A4"}
+STATIC_DIR = Path(__file__).resolve().parents[1] / "static"
+STATIC_SCHEME = "app-static:"  # app-static:/app.css is facilitator/static/app.css, read from disk
+STYLESHEET = builders.TEMPLATE_DIR / "print.css"
+DEFAULT_CACHE_BYTES = 512 * 1024 * 1024
+
+
+class FetchRefused(ValueError):
+    """The sandboxed fetcher does not load this URL."""
+
+
+@dataclass(frozen=True)
+class RenderInput:
+    """Everything a render needs, as plain picklable data (a worker process receives it)."""
+
+    html: str
+    page_size: str = "letter"
+    lang: str = "en"
+    fillable: bool = False
+    # Worksheet documents: the sheets in the body, and one entry per copy (an identity dict, or None
+    # for blank Name / Group / Date lines). Each copy's headers and footers are a frame document.
+    sheets: tuple[builders.Sheet, ...] = ()
+    copies: tuple[dict[str, str] | None, ...] = (None,)
+    heading: str = ""
+    notice: bool = False
+    options: dict[str, Any] = field(default_factory=dict)
+
+
+# --- the engine: WeasyPrint, fonts, stylesheet, fetcher (once per process) --------------------
+
+class _Engine:
+    def __init__(self) -> None:
+        # Progress records name every URL loaded and say nothing an operator needs; keep them out
+        # of the app's log (render() listens to them directly when it reports progress).
+        logging.getLogger("weasyprint.progress").propagate = False
+        import weasyprint  # ~0.8 s; only processes that render pay it
+        from weasyprint.text.fonts import FontConfiguration
+
+        self.weasyprint = weasyprint
+        logging.getLogger("weasyprint").addFilter(_drop_known_noise)
+        self.fonts = FontConfiguration()
+        self.fetcher = _fetcher_class(weasyprint)(timeout=5)
+        self.stylesheet = weasyprint.CSS(string=STYLESHEET.read_text(encoding="utf-8"), font_config=self.fonts,
+                                         url_fetcher=self.fetcher)
+        self.page_sheets: dict[tuple[str, str], Any] = {}
+
+    def page_sheet(self, page_size: str, lang: str) -> Any:
+        """The one-rule stylesheet with the page size and the page-number wording (parsed once)."""
+        if (page_size, lang) not in self.page_sheets:
+            words = builders.chrome(lang)
+            rule = (f'@page {{ size: {PAGE_SIZES[page_size]}; @bottom-right {{ content: "{words["page"]} " '
+                    f'counter(page) " {words["of"]} " counter(pages); }} }}')
+            self.page_sheets[page_size, lang] = self.weasyprint.CSS(string=rule, font_config=self.fonts)
+        return self.page_sheets[page_size, lang]
+
+    def layout(self, html: str, page_size: str, lang: str = "en", **options: Any):
+        """Parse and lay out one HTML string into a WeasyPrint Document."""
+        return self.weasyprint.HTML(string=html, url_fetcher=self.fetcher).render(
+            font_config=self.fonts, stylesheets=[self.stylesheet, self.page_sheet(page_size, lang)], **options)
+
+
+_engine: _Engine | None = None
+# WeasyPrint shares font and stylesheet objects between renders and is not documented as
+# thread-safe; one render at a time per process, parallelism comes from processes.
+_render_lock = threading.RLock()
+
+
+def engine() -> _Engine:
+    """The process's engine, built on first use."""
+    global _engine
+    with _render_lock:
+        if _engine is None:
+            _engine = _Engine()
+        return _engine
+
+
+def _fetcher_class(weasyprint: Any) -> type:
+    """A URLFetcher subclass (the WeasyPrint 70 API) that only serves data: and app-static: URLs."""
+
+    class SandboxedFetcher(weasyprint.URLFetcher):
+        def fetch(self, url: str, headers: Any = None):
+            if url.lower().startswith("data:"):
+                return super().fetch(url, headers)
+            if url.startswith(STATIC_SCHEME):
+                path = (STATIC_DIR / url[len(STATIC_SCHEME):].lstrip("/")).resolve()
+                if path.is_relative_to(STATIC_DIR) and path.is_file():
+                    kind = mimetypes.guess_type(path.name)[0] or "application/octet-stream"
+                    return weasyprint.urls.URLFetcherResponse(url, path.read_bytes(), {"Content-Type": kind})
+            parts = urlsplit(url)
+            # Scheme and host only: a path or query could carry anything.
+            log.warning("document fetcher refused a %s URL (host: %s)", parts.scheme or "relative",
+                        parts.hostname or "none")
+            raise FetchRefused("only data: URLs and the app's static files are loaded")
+
+    return SandboxedFetcher
+
+
+def _drop_known_noise(record: logging.LogRecord) -> bool:
+    """Keep WeasyPrint's warnings except two that are expected here.
+
+    A refused load is logged with its full URL; our own record (scheme and host only) already says
+    what happened. And the frame's running header and footer use string() for the texts of each
+    page: it works (they are laid out in margin boxes) but WeasyPrint warns while cascading.
+    """
+    message = record.getMessage()
+    return "FetchRefused" not in message and not _FRAME_STRING_WARNING.search(message)
+
+
+_FRAME_STRING_WARNING = re.compile(r'"string\((module|sheet|pageno|idname|idgroup|iddate) first\)" is only allowed')
+
+
+# --- rendering ---------------------------------------------------------------------------------
+
+def render(job: RenderInput, progress: Callable[[int], None] | None = None) -> bytes:
+    """Lay out and write one PDF; progress(pages laid out) is called as layout advances."""
+    options: dict[str, Any] = {"pdf_forms": job.fillable or None, **job.options}
+    if job.fillable:
+        options.setdefault("pdf_variant", "pdf/ua-1")  # tags, language and /TU names for screen readers
+    with _render_lock:
+        eng = engine()
+        with _progress_to(progress):  # the body's pages; frames are quick and would restart the count
+            document = eng.layout(job.html, job.page_size, job.lang, **options)
+        if job.sheets:
+            document = _with_frames(eng, document, job)
+        return document.write_pdf(finisher=_radio_kids_unnamed if job.fillable else None, **options)
+
+
+def _radio_kids_unnamed(document: Any, pdf: Any) -> None:
+    """Drop the field name WeasyPrint 70 also writes on each radio button of a group.
+
+    A kid with its own /T is a separate field named "group.group", so viewers and pypdf see ten
+    fields instead of one choice; without it the buttons inherit the group's name and title.
+    """
+    for obj in pdf.objects:
+        if isinstance(obj, dict) and obj.get("Subtype") == "/Widget" and "Parent" in obj:
+            for key in ("T", "TU", "FT"):
+                obj.pop(key, None)
+
+
+def _with_frames(eng: _Engine, body: Any, job: RenderInput) -> Any:
+    """The body's pages once per copy, each copy with its own headers and footers, in one Document.
+
+    The body is laid out once. The headers and footers of all copies come from one frame document
+    (empty pages whose running header and footer take their texts from per-page strings) whose
+    margin boxes replace the body's. Running elements stay out of the body because WeasyPrint lays
+    out twice every page that brings new ones. This reaches into WeasyPrint's page boxes (pinned at
+    70.0; tests cover it). All pages go into one Document, so the PDF carries one font subset.
+    """
+    from weasyprint.document import Page
+    from weasyprint.formatting_structure.boxes import MarginBox
+
+    pages_of_body = [(page._page_box.page_type.name, sheet)
+                     for page, sheet in zip(body.pages, sheets_by_page(body, job.sheets), strict=True)]
+    html = builders.frame_html(pages_of_body, heading=job.heading, lang=job.lang, copies=job.copies,
+                               notice=job.notice, with_identity=not job.fillable)
+    frame = eng.layout(html, job.page_size, job.lang)
+    if len(frame.pages) != len(body.pages) * len(job.copies):
+        raise RuntimeError(f"frame has {len(frame.pages)} pages for {len(job.copies)} copies of {len(body.pages)}")
+    pages = []
+    for n, frame_page in enumerate(frame.pages):
+        box = body.pages[n % len(body.pages)]._page_box
+        children = [c for c in box.children if not isinstance(c, MarginBox)]
+        children += [c for c in frame_page._page_box.children if isinstance(c, MarginBox)]
+        pages.append(Page(box.copy_with_children(children)))
+    return body.copy(pages)
+
+
+def sheets_by_page(document: Any, sheets: tuple[builders.Sheet, ...]) -> list[builders.Sheet | None]:
+    """The worksheet each page of a laid-out document shows (None before the first, e.g. a cover)."""
+    by_anchor = {s.anchor: s for s in sheets}
+    current, out = None, []
+    for page in document.pages:
+        for anchor in page.anchors:
+            if anchor in by_anchor:
+                current = by_anchor[anchor]
+                break
+        out.append(current)
+    return out
+
+
+class _progress_to:
+    """Forward WeasyPrint's "Creating layout - Page N" log records to a callback."""
+
+    def __init__(self, callback: Callable[[int], None] | None) -> None:
+        self.callback = callback
+        self.handler: logging.Handler | None = None
+
+    def __enter__(self) -> None:
+        if self.callback is None:
+            return
+        callback = self.callback
+
+        class Handler(logging.Handler):
+            def emit(self, record: logging.LogRecord) -> None:
+                if record.msg == "Step 5 - Creating layout - Page %d":  # not "(up-to-date)" pages
+                    callback(int(record.args[0]))
+
+        self.handler = Handler()
+        logger = logging.getLogger("weasyprint.progress")
+        self.saved = (logger.level, logger.propagate)
+        logger.setLevel(logging.INFO)
+        logger.propagate = False  # progress is for the callback, not the app's log
+        logger.addHandler(self.handler)
+
+    def __exit__(self, *exc: object) -> None:
+        if self.handler is not None:
+            logger = logging.getLogger("weasyprint.progress")
+            logger.removeHandler(self.handler)
+            logger.setLevel(self.saved[0])
+            logger.propagate = self.saved[1]
+
+
+# --- the cache ---------------------------------------------------------------------------------
+
+@lru_cache(maxsize=1)
+def fingerprint() -> str:
+    """A hash of the templates, the stylesheet and this package's code: a change makes new keys."""
+    digest = hashlib.sha256()
+    for path in [*builders.template_files(), *sorted(Path(__file__).parent.glob("*.py"))]:
+        digest.update(path.name.encode() + b"\0" + path.read_bytes())
+    return digest.hexdigest()[:16]
+
+
+def cache_key(kind: str, inputs: dict[str, Any]) -> str:
+    """The key of a document: a hash of its kind, the code version and every input shown or used."""
+    payload = json.dumps({"kind": kind, "code": fingerprint(), "inputs": inputs}, sort_keys=True, default=str)
+    return hashlib.sha256(payload.encode("utf-8")).hexdigest()
+
+
+class DocumentCache:
+    """Finished PDFs on disk, least recently used dropped first once the folder passes max_bytes."""
+
+    def __init__(self, folder: str | Path, max_bytes: int = DEFAULT_CACHE_BYTES) -> None:
+        self.folder = Path(folder)
+        self.max_bytes = max_bytes
+
+    def path(self, key: str) -> Path:
+        """Where the document with this key lives (it may not exist)."""
+        return self.folder / key[:2] / f"{key}.pdf"
+
+    def get(self, key: str) -> Path | None:
+        """The cached file, marked as just used; None on a miss."""
+        path = self.path(key)
+        try:
+            os.utime(path)
+        except FileNotFoundError:
+            return None
+        return path
+
+    def put(self, key: str, data: bytes) -> Path:
+        """Store a document atomically (readers never see half a file) and keep the cache bounded."""
+        path = self.path(key)
+        path.parent.mkdir(parents=True, exist_ok=True)
+        with tempfile.NamedTemporaryFile(dir=path.parent, suffix=".part", delete=False) as tmp:
+            tmp.write(data)
+        os.replace(tmp.name, path)
+        self.prune(keep=path)
+        return path
+
+    def prune(self, keep: Path | None = None) -> None:
+        """Delete least recently used files until the cache is under its size bound."""
+        files = []
+        for path in self.folder.glob("??/*.pdf"):
+            try:
+                stat = path.stat()
+            except FileNotFoundError:  # another worker pruned it
+                continue
+            files.append((stat.st_mtime, stat.st_size, path))
+        total = sum(size for _, size, _ in files)
+        for _, size, path in sorted(files):
+            if total <= self.max_bytes:
+                break
+            if path != keep:
+                path.unlink(missing_ok=True)
+                total -= size
+        week_ago = time.time() - 7 * 86400
+        for path in self.folder.glob("jobs/*.*"):  # job states and their lock files, long finished
+            try:
+                if path.stat().st_mtime < week_ago:
+                    path.unlink(missing_ok=True)
+            except FileNotFoundError:
+                continue
+
+
+def cache_for(app: Any) -> DocumentCache:
+    """The app's document cache: DOCUMENT_CACHE_DIR, or instance/document-cache/."""
+    folder = app.config.get("DOCUMENT_CACHE_DIR") or os.path.join(app.instance_path, "document-cache")
+    return DocumentCache(folder, int(app.config.get("DOCUMENT_CACHE_MAX_BYTES", DEFAULT_CACHE_BYTES)))
+
+
+def produce(key: str, build: Callable[[], RenderInput], cache: DocumentCache) -> tuple[Path, bool]:
+    """The cached file for key, rendering it from build() on a miss; (path, came from cache)."""
+    hit = cache.get(key)
+    if hit is not None:
+        return hit, True
+    started = time.perf_counter()
+    path = cache.put(key, render(build()))
+    log.info("rendered document %s in %.2f s", key[:12], time.perf_counter() - started)
+    return path, False

@@ -1,0 +1,148 @@
+"""PDF routes: worksheets (blank, personalized, fillable), facilitator guides, the handbook, render jobs.
+
+URL table:
+  GET /documents/worksheet/<code>.pdf?participant=ID&fillable=1  worksheets of a module or one sheet
+  GET /documents/guide/<code>.pdf                                 facilitator guide (staff)
+  GET /documents/handbook.pdf                                     participant handbook (a render job)
+  GET /documents/jobs/<id>  (.json, .pdf)                         progress page, status, finished file
+"""
+
+from __future__ import annotations
+
+import io
+from pathlib import Path
+
+from flask import Blueprint, abort, current_app, jsonify, redirect, render_template, request, send_file, url_for
+from flask_login import current_user, login_required
+
+from ..audit import services as audit
+from ..extensions import db
+from . import catalog, jobs, service
+
+bp = Blueprint("documents", __name__, url_prefix="/documents")
+
+
+def _people():
+    """The participants asked for: staff see their program's; a participant only themself."""
+    raw = request.args.getlist("participant")
+    if not raw:
+        return [], {}
+    if not all(r.isdigit() for r in raw):
+        abort(404)
+    ids = [int(r) for r in raw]
+    if not current_user.is_staff and ids != [current_user.participant_id]:
+        abort(404)  # the same answer as for a record that does not exist
+    try:
+        people = catalog.participants_by_id(ids, current_user.program_id)
+    except catalog.DocumentNotFound:
+        abort(404)
+    return people, catalog.current_enrollments(people)
+
+
+def _audit(kind: str, participant_ids: list[int], detail: dict) -> None:
+    for pid in participant_ids:
+        audit.record("document.print", "participant", pid, user=current_user, participant_id=pid,
+                     detail={"document": kind, **detail}, remote_addr=request.remote_addr or "")
+    db.session.commit()
+
+
+def _send(path: Path, filename: str, personal: bool):
+    # Read now: another worker's cache pruning may delete the file right after (documents are < 1 MB).
+    response = send_file(io.BytesIO(path.read_bytes()), mimetype="application/pdf", download_name=filename,
+                         max_age=0)
+    # Health data stays out of browser and proxy caches; blank documents may be kept a while.
+    response.headers["Cache-Control"] = "no-store" if personal else "private, max-age=3600"
+    return response
+
+
+def _deliver(order: catalog.Order):
+    """Serve an order: from the cache, rendered now, or (long documents) through a render job."""
+    cache = service.cache_for(current_app)
+    if jobs.is_long(order) and cache.get(order.key) is None:
+        state = jobs.start(order, cache, user_id=current_user.id)
+        return redirect(url_for(".job_page", job_id=state["id"]), 303)
+    path, _ = service.produce(order.key, order.build, cache)
+    _audit(order.kind, list(order.participant_ids), order.detail or {})
+    return _send(path, order.filename, order.personal)
+
+
+@bp.get("/worksheet/<code>.pdf")
+@login_required
+def worksheet(code: str):
+    """The worksheets of a module, or one worksheet; personalized with ?participant=ID, fillable with ?fillable=1."""
+    people, enrollments = _people()
+    try:
+        version = catalog.version_for(people, enrollments, request.args.get("curriculum"), current_user.program_id)
+        order = catalog.worksheet_order(code, version=version, program=current_user.program, people=people,
+                                        enrollments=enrollments, fillable=request.args.get("fillable") == "1")
+    except catalog.DocumentNotFound:
+        abort(404)
+    return _deliver(order)
+
+
+@bp.get("/guide/<code>.pdf")
+@login_required
+def guide(code: str):
+    """The facilitator guide of a module (staff only)."""
+    if not current_user.is_staff:
+        abort(403)
+    try:
+        version = catalog.find_version(request.args.get("curriculum"), current_user.program_id)
+        order = catalog.guide_order(code, version=version, program=current_user.program)
+    except catalog.DocumentNotFound:
+        abort(404)
+    return _deliver(order)
+
+
+@bp.get("/handbook.pdf")
+@login_required
+def handbook():
+    """The participant handbook (rendered by a worker; the first request waits on a progress page)."""
+    try:
+        version = catalog.find_version(request.args.get("curriculum"), current_user.program_id)
+        order = catalog.handbook_order(version=version, program=current_user.program)
+    except catalog.DocumentNotFound:
+        abort(404)
+    return _deliver(order)
+
+
+def _job_or_404(job_id: str) -> dict:
+    state = jobs.read_state(service.cache_for(current_app), job_id)
+    if state is None or (state.get("program_id") and state["program_id"] != current_user.program_id):
+        abort(404)
+    if state.get("personal") and not current_user.is_staff and state.get("user_id") != current_user.id:
+        abort(404)
+    return state
+
+
+@bp.get("/jobs/<job_id>")
+@login_required
+def job_page(job_id: str):
+    """A page that shows the render's progress and fetches the file when it is ready."""
+    state = _job_or_404(job_id)
+    if state["status"] == "done":
+        return redirect(url_for(".job_file", job_id=job_id), 303)
+    return render_template("documents/job.html", state=state, stale=jobs.is_stale(state))
+
+
+@bp.get("/jobs/<job_id>.json")
+@login_required
+def job_status(job_id: str):
+    """The render's status for the progress page to poll."""
+    state = _job_or_404(job_id)
+    failed = state["status"] == "failed" or jobs.is_stale(state)
+    return jsonify(status="failed" if failed else state["status"], done=state.get("done", 0),
+                   total=state.get("total", 0),
+                   file=url_for(".job_file", job_id=job_id) if state["status"] == "done" else None)
+
+
+@bp.get("/jobs/<job_id>.pdf")
+@login_required
+def job_file(job_id: str):
+    """The finished file of a render job."""
+    state = _job_or_404(job_id)
+    path = service.cache_for(current_app).get(job_id)
+    if state["status"] != "done" or path is None:
+        abort(404)
+    _audit("job", state.get("participant_ids", []), {"job": job_id[:12]})
+    return _send(path, state.get("filename", "document.pdf"), bool(state.get("personal")))

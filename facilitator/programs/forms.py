@@ -1,0 +1,125 @@
+"""Forms of the program settings page: settings, attendance statuses, holidays.
+
+Numbers are text fields parsed here, so a wrong value gets a plain message ("Enter a number of hours,
+for example 9") instead of WTForms' generic one. Ranges, codes and the rules of statuses are checked
+by the services (facilitator/programs/services.py); their messages come back keyed by field.
+"""
+
+from __future__ import annotations
+
+import re
+from datetime import date, datetime
+
+from flask_wtf import FlaskForm
+from wtforms import BooleanField, RadioField, SelectChoice, StringField
+from wtforms.validators import Length
+
+from .services import ProgramSettings, StatusFlags
+
+WHOLE = re.compile(r"^\d{1,4}$")
+NUMBER = re.compile(r"^\d{1,4}(?:[.,]\d{1,2})?$")
+# The services name the settings in stored units; the form asks for hours and percentages.
+FIELD_FOR = {"hours_floor_minutes": "hours_floor", "billable_minimum_minutes": "billable_minimum"}
+
+
+def _number(raw: str | None) -> float | None:
+    text = (raw or "").strip()
+    return float(text.replace(",", ".")) if NUMBER.match(text) else None
+
+
+def _hours(minutes: int) -> str:
+    return f"{minutes / 60:g}"
+
+
+class SettingsForm(FlaskForm):
+    """Alert thresholds, the hours floor, printing and billing."""
+
+    absence_alert_consecutive = StringField("Absences in a row before an alert", render_kw={"inputmode": "numeric"})
+    attendance_alert_rate = StringField("Alert when attendance over the last 2 weeks is under (%)",
+                                        render_kw={"inputmode": "decimal"})
+    hours_floor = StringField("Weekly hours floor (hours)", render_kw={"inputmode": "decimal"})
+    billable_minimum = StringField("Billable minimum a day (hours)", render_kw={"inputmode": "decimal"})
+    service_code = StringField("Service code", render_kw={"autocapitalize": "characters", "spellcheck": "false"})
+    revenue_code = StringField("Revenue code", render_kw={"inputmode": "numeric"})
+    page_size = RadioField("Paper size", choices=[SelectChoice("letter", "Letter (8.5 × 11 in)"),
+                                                  SelectChoice("a4", "A4 (210 × 297 mm)")], validate_choice=False)
+    signin_naming = RadioField("Names on sign-in sheets", choices=[SelectChoice("preferred", "Preferred name"),
+                                                                   SelectChoice("initials", "Initials only")],
+                               validate_choice=False)
+
+    @classmethod
+    def of(cls, settings: ProgramSettings) -> SettingsForm:
+        """The form filled with the program's current settings."""
+        return cls(formdata=None, data={
+            "absence_alert_consecutive": str(settings.absence_alert_consecutive),
+            "attendance_alert_rate": f"{settings.attendance_alert_rate * 100:g}",
+            "hours_floor": _hours(settings.hours_floor_minutes),
+            "billable_minimum": _hours(settings.billable_minimum_minutes),
+            "service_code": settings.service_code, "revenue_code": settings.revenue_code,
+            "page_size": settings.page_size, "signin_naming": settings.signin_naming})
+
+    def to_settings(self) -> ProgramSettings | None:
+        """The settings typed, or None with a message on each field that is not a number."""
+        absences = (self.absence_alert_consecutive.data or "").strip()
+        rate, floor, minimum = (_number(f.data) for f in (self.attendance_alert_rate, self.hours_floor,
+                                                           self.billable_minimum))
+        if not WHOLE.match(absences):
+            self.absence_alert_consecutive.errors = ["Enter a whole number of absences, for example 2."]
+        if rate is None:
+            self.attendance_alert_rate.errors = ["Enter a percentage as a number, for example 75."]
+        if floor is None:
+            self.hours_floor.errors = ["Enter a number of hours, for example 9."]
+        if minimum is None:
+            self.billable_minimum.errors = ["Enter a number of hours, for example 3."]
+        if any(f.errors for f in self):
+            return None
+        return ProgramSettings(
+            absence_alert_consecutive=int(absences), attendance_alert_rate=round(rate / 100, 4),
+            hours_floor_minutes=round(floor * 60), page_size=self.page_size.data or "",
+            signin_naming=self.signin_naming.data or "", billable_minimum_minutes=round(minimum * 60),
+            service_code=(self.service_code.data or "").strip().upper(),
+            revenue_code=(self.revenue_code.data or "").strip())
+
+    def refuse(self, problems: dict[str, str]) -> None:
+        """Put the service's messages next to their fields."""
+        for name, message in problems.items():
+            self[FIELD_FOR.get(name, name)].errors = [message]
+
+
+class StatusForm(FlaskForm):
+    """A status's name and what it means (one form per status, told apart by a prefix)."""
+
+    label = StringField("Name", validators=[Length(max=200)])
+    counts_attended = BooleanField("Counts as attended")
+    counts_hours = BooleanField("Counts toward hours")
+    excused = BooleanField("Excused absence")
+    billable = BooleanField("Billable")
+    is_default = BooleanField("Default choice on the attendance form")
+
+    def flags(self) -> StatusFlags:
+        """The typed status as plain data."""
+        return StatusFlags(label=(self.label.data or "").strip(), counts_attended=self.counts_attended.data,
+                           counts_hours=self.counts_hours.data, excused=self.excused.data,
+                           billable=self.billable.data, is_default=self.is_default.data)
+
+
+class ActionForm(FlaskForm):
+    """A button that changes something (move, retire, restore, remove): only the CSRF token."""
+
+
+class HolidayForm(FlaskForm):
+    """Close the whole program on a day."""
+
+    date = StringField("Date", render_kw={"type": "date"})
+    name = StringField("Holiday", validators=[Length(max=80, message="Keep the name to 80 characters or fewer.")])
+
+    def day(self) -> date | None:
+        """The date typed (YYYY-MM-DD, or MM/DD/YYYY), or None with a message on the field."""
+        text = (self.date.data or "").strip()
+        for fmt in ("%Y-%m-%d", "%m/%d/%Y"):
+            try:
+                return datetime.strptime(text, fmt).date()
+            except ValueError:
+                continue
+        self.date.errors = ["Enter the date as YYYY-MM-DD, for example 2027-11-25."]
+        return None

@@ -1,0 +1,1 @@
+"""Program numbers for directors: census, outcomes, retention, exports."""

@@ -1,0 +1,280 @@
+"""CSV exports (attendance, credits, discharges, drug tests, per-diem billing) and the iCalendar
+feed of a group's meetings.
+
+Every export that carries participant data starts with the 42 CFR 2.32 notice in a comment row and
+names participants by id, record number and initials only (minimum necessary). Cells are made safe
+against formula injection. Each export is built in a fixed number of queries; the view audits it.
+
+Attendance queries select by the program's groups and meeting dates and reach participants by their
+primary key, never by filtering participants by program as well: without table statistics (a fresh
+bulk load) PostgreSQL would otherwise plan a cross join of meetings and participants.
+"""
+
+from __future__ import annotations
+
+import csv
+import io
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass
+from datetime import UTC, date, datetime, time, timedelta
+from zoneinfo import ZoneInfo
+
+from icalendar import Calendar, Event
+from sqlalchemy import func, select
+
+from ..attendance.models import Attendance
+from ..clinical.models import DrugTest, RelapseAnalysis
+from ..curricula.models import Module
+from ..domain.sequencer import program_week
+from ..extensions import db
+from ..groups.models import Group, Meeting
+from ..groups.services import group_calendar, titles_of, version_structure
+from ..participants.models import DISCHARGE_LABELS, Participant
+from ..programs.models import AttendanceStatus, Program
+from ..progress.services import progress_for
+from .services import Period, episodes, program_groups
+
+# The 42 CFR 2.32 notice in plain words, without commas so that it stays one cell of one comment row.
+NOTICE = ("NOTICE: Confidential substance use treatment records (42 CFR 2.32). Federal law (42 CFR part 2) "
+          "prohibits any further disclosure of these records without the written consent of the person they are "
+          "about or as the regulation otherwise permits. A general authorization to release medical information "
+          "is not enough.")
+FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")  # a spreadsheet would run these as formulas
+CALENDAR_PAST = timedelta(weeks=8)  # the feed shows recent meetings and the coming ones
+CALENDAR_AHEAD = timedelta(weeks=16)
+
+
+@dataclass(frozen=True)
+class Export:
+    """A table ready to be written as CSV, with the participants it names (for the audit)."""
+
+    kind: str
+    title: str
+    header: tuple[str, ...]
+    rows: list[tuple]
+    participant_ids: tuple[int, ...]
+
+
+def safe_cell(value: object) -> str:
+    """A cell as text: yes/no for flags, ISO dates, and a leading apostrophe before anything a
+    spreadsheet would read as a formula (=, +, -, @, tab, carriage return)."""
+    if type(value) is int:  # most cells: minutes and ids (a negative number would start with "-")
+        return str(value) if value >= 0 else f"'{value}"
+    if value is None:
+        text = ""
+    elif isinstance(value, bool):
+        text = "yes" if value else "no"
+    elif isinstance(value, time):
+        text = value.strftime("%H:%M")
+    elif isinstance(value, date):
+        text = value.isoformat()
+    else:
+        text = str(value)
+    return "'" + text if text.startswith(FORMULA_STARTS) else text
+
+
+def to_csv(export: Export, period: Period) -> str:
+    """The export as CSV text: the notice and what the file holds as comment rows, then the table."""
+    out = io.StringIO()
+    out.write(f"# {NOTICE}\r\n")
+    out.write(f"# {export.title} from {period.start.isoformat()} to {period.end.isoformat()}: "
+              f"{len(export.rows)} rows\r\n")
+    writer = csv.writer(out)
+    writer.writerow(export.header)
+    writer.writerows([safe_cell(v) for v in row] for row in export.rows)
+    return out.getvalue()
+
+
+def _ids(rows: Iterable[tuple], column: int) -> tuple[int, ...]:
+    return tuple(sorted({row[column] for row in rows}))
+
+
+# --- the exports --------------------------------------------------------------------------------
+
+def attendance_export(program: Program, period: Period) -> Export:
+    """One row per participant per held meeting of the period, with status, flags and minutes."""
+    rows = db.session.execute(
+        select(Meeting.date, Meeting.start_time, Group.name, Meeting.track_code, Module.code,
+               Attendance.participant_id, Participant.record_number, Participant.initials, AttendanceStatus.label,
+               AttendanceStatus.counts_attended, AttendanceStatus.excused, AttendanceStatus.billable,
+               Attendance.minutes, Meeting.minutes)
+        .select_from(Attendance)
+        .join(Meeting, Meeting.id == Attendance.meeting_id)
+        .join(Group, Group.id == Meeting.group_id)
+        .join(Participant, Participant.id == Attendance.participant_id)
+        .join(AttendanceStatus, AttendanceStatus.id == Attendance.status_id)
+        .outerjoin(Module, Module.id == Meeting.module_id)
+        .where(Group.program_id == program.id, Meeting.status == "held", Meeting.date >= period.start,
+               Meeting.date <= period.end)
+        .order_by(Meeting.date, Meeting.start_time, Group.name, Meeting.track_code, Participant.record_number)
+    ).all()
+    rows = [tuple(r) for r in rows]
+    return Export("attendance", "Attendance", (
+        "meeting_date", "start_time", "group", "track", "module", "participant_id", "record_number", "initials",
+        "status", "counts_as_attended", "excused", "billable", "minutes_attended", "meeting_minutes"),
+        rows, _ids(rows, 5))
+
+
+def billing_export(program: Program, period: Period) -> Export:
+    """Per-diem billing: one row per participant per day with billable attendance, its total minutes,
+    the program's service and revenue codes, and days under the billable minimum flagged (0 units)."""
+    total = func.sum(Attendance.minutes)
+    rows = db.session.execute(
+        select(Meeting.date, Attendance.participant_id, Participant.record_number, Participant.initials, total,
+               func.count(Attendance.id))
+        .select_from(Attendance)
+        .join(Meeting, Meeting.id == Attendance.meeting_id)
+        .join(Group, Group.id == Meeting.group_id)
+        .join(Participant, Participant.id == Attendance.participant_id)
+        .join(AttendanceStatus, AttendanceStatus.id == Attendance.status_id)
+        .where(Group.program_id == program.id, Meeting.status == "held", AttendanceStatus.billable,
+               Meeting.date >= period.start, Meeting.date <= period.end)
+        .group_by(Meeting.date, Attendance.participant_id, Participant.record_number, Participant.initials)
+        .order_by(Meeting.date, Participant.record_number)
+    ).all()
+    minimum = program.billable_minimum_minutes
+    out = []
+    for day, pid, record, initials, minutes, meetings in rows:
+        minutes = int(minutes or 0)
+        under = minutes < minimum
+        out.append((day, pid, record, initials, program.service_code, program.revenue_code, meetings, minutes,
+                    f"{minutes / 60:.2f}", minimum, under, 0 if under else 1))
+    return Export("billing", "Per-diem billing", (
+        "service_date", "participant_id", "record_number", "initials", "service_code", "revenue_code", "meetings",
+        "minutes", "hours", "billable_minimum_minutes", "under_minimum", "units"), out, _ids(out, 1))
+
+
+def discharges_export(program: Program, period: Period) -> Export:
+    """One row per episode that ended in the period (a transfer inside the program is not a discharge)."""
+    ended = [e for e in episodes(program.id, period.end) if period.contains(e.discharged)]
+    people = _people({e.participant_id for e in ended})
+    groups = {g.id: g.name for g in program_groups(program.id)}
+    rows = []
+    for e in sorted(ended, key=lambda e: (e.discharged, people[e.participant_id][0])):
+        record, initials = people[e.participant_id]
+        days = (e.discharged - e.admitted).days
+        rows.append((e.participant_id, record, initials, groups.get(e.group_id, ""), e.admitted, e.discharged,
+                     e.reason, DISCHARGE_LABELS.get(e.reason or "", ""), days, f"{days / 7:.1f}",
+                     program_week(e.stay, e.discharged)))
+    return Export("discharges", "Discharges", (
+        "participant_id", "record_number", "initials", "last_group", "admitted_on", "discharged_on", "reason",
+        "reason_label", "days_in_treatment", "weeks_in_treatment", "program_week_at_discharge"), rows, _ids(rows, 0))
+
+
+def _people(ids: set[int]) -> dict[int, tuple[str, str]]:
+    """Record number and initials of these participants, in one query."""
+    if not ids:
+        return {}
+    return {pid: (record, initials) for pid, record, initials in db.session.execute(
+        select(Participant.id, Participant.record_number, Participant.initials).where(Participant.id.in_(ids)))}
+
+
+def drug_tests_export(program: Program, period: Period) -> Export:
+    """One row per drug or breath test collected in the period, with whether a relapse analysis followed."""
+    rows = db.session.execute(
+        select(DrugTest.collected_on, DrugTest.participant_id, Participant.record_number, Participant.initials,
+               DrugTest.kind, DrugTest.result, DrugTest.substances, DrugTest.observed, RelapseAnalysis.status)
+        .join(Participant, Participant.id == DrugTest.participant_id)
+        .outerjoin(RelapseAnalysis, RelapseAnalysis.drug_test_id == DrugTest.id)
+        .where(Participant.program_id == program.id, DrugTest.collected_on >= period.start,
+               DrugTest.collected_on <= period.end)
+        .order_by(DrugTest.collected_on, Participant.record_number, DrugTest.id)
+    ).all()
+    out = [(day, pid, record, initials, kind, result, "; ".join(substances or []), observed, analysis or "none")
+           for day, pid, record, initials, kind, result, substances, observed, analysis in rows]
+    return Export("drug-tests", "Drug tests", (
+        "collected_on", "participant_id", "record_number", "initials", "kind", "result", "substances", "observed",
+        "relapse_analysis"), out, _ids(out, 1))
+
+
+def credits_export(program: Program, period: Period) -> Export:
+    """Every module credited in the period (from attendance, make-ups, overrides and individual
+    sessions), derived by the sequencer for everyone whose stay overlaps the period."""
+    overlapping = {e.participant_id for e in episodes(program.id, period.end)
+                   if e.discharged is None or e.discharged >= period.start}
+    people = list(db.session.scalars(select(Participant).where(Participant.id.in_(overlapping)))) if overlapping else []
+    plans = progress_for(people, period.end)
+    groups = {str(g.id): g.name for g in program_groups(program.id)}
+    titles: dict[int, dict[str, str]] = {}
+    rows = []
+    for plan in plans.values():
+        if plan.progress is None or plan.group is None:
+            continue
+        version = plan.group.version_id
+        if version not in titles:
+            titles[version] = titles_of(version_structure(version))
+        person = plan.participant
+        for track in plan.progress.tracks:
+            for credit in track.credits:
+                if not period.contains(credit.date):
+                    continue
+                meeting = credit.meeting
+                rows.append((person.id, person.record_number, person.initials, track.track, credit.module,
+                             titles[version].get(credit.module, ""), credit.date, credit.source,
+                             groups.get(meeting.group, "") if meeting else "", meeting.date if meeting else None,
+                             credit.reason))
+    rows.sort(key=lambda r: (r[1], r[6], r[4]))
+    return Export("credits", "Credits", (
+        "participant_id", "record_number", "initials", "track", "module", "title", "credited_on", "source",
+        "meeting_group", "meeting_date", "reason"), rows, _ids(rows, 0))
+
+
+@dataclass(frozen=True)
+class ExportKind:
+    """One downloadable CSV: what it is called, what it holds, and how it is built."""
+
+    kind: str
+    title: str
+    description: str
+    build: Callable[[Program, Period], Export]
+
+
+EXPORTS = {e.kind: e for e in (
+    ExportKind("attendance", "Attendance", "One row per participant per meeting: status and minutes attended.",
+               attendance_export),
+    ExportKind("billing", "Per-diem billing", "One row per participant per day attended, with total minutes; "
+               "days under the billable minimum are flagged.", billing_export),
+    ExportKind("credits", "Credits", "Modules credited: from attendance, make-ups, overrides and individual "
+               "sessions.", credits_export),
+    ExportKind("discharges", "Discharges", "Stays that ended, with the reason and the weeks in treatment.",
+               discharges_export),
+    ExportKind("drug-tests", "Drug tests", "Tests collected, results, and whether a relapse analysis followed.",
+               drug_tests_export),
+)}
+
+
+# --- the iCalendar feed -------------------------------------------------------------------------
+
+def group_calendar_ics(group: Group, program: Program, today: date) -> bytes:
+    """A group's meetings from 8 weeks ago to 16 weeks ahead as iCalendar: each meeting's module as
+    its summary; cancelled meetings marked cancelled. No participant data."""
+    calendar = group_calendar(group, today + CALENDAR_AHEAD)
+    structure = version_structure(group.version_id)
+    titles = titles_of(structure)
+    track_names = {t.code: t.name for t in structure.tracks}
+    zone = ZoneInfo(program.timezone)
+    stamp = datetime.now(UTC).replace(microsecond=0)
+    cal = Calendar()
+    cal.add("prodid", "-//facilitator//group meetings//EN")
+    cal.add("version", "2.0")
+    cal.add("x-wr-calname", group.name)
+    cal.add("x-wr-timezone", program.timezone)
+    for m in calendar.meetings:
+        if m.date < today - CALENDAR_PAST:
+            continue
+        start = datetime.combine(m.date, time.fromisoformat(m.time), tzinfo=zone)
+        event = Event()
+        event.add("uid", f"group-{group.id}-{m.date:%Y%m%d}-{m.time.replace(':', '')}-{m.track}@facilitator")
+        event.add("dtstamp", stamp)
+        event.add("dtstart", start)
+        event.add("dtend", start + timedelta(minutes=m.minutes))
+        summary = f"{m.module} {titles.get(m.module, '')}".strip() if m.module else track_names.get(m.track, m.track)
+        event.add("summary", summary)
+        event.add("description", f"{group.name}: {track_names.get(m.track, m.track)}")
+        if group.location:
+            event.add("location", group.location)
+        if not m.held:
+            event.add("status", "CANCELLED")
+        cal.add_component(event)
+    cal.add_missing_timezones()
+    return cal.to_ical()

@@ -1,0 +1,157 @@
+"""The program's numbers for directors: the dashboard, its printable PDF report, CSV exports, and
+the iCalendar feed of a group's meetings.
+
+URL table:
+  GET /reports/?start=&end=                         the dashboard for a period (directors)
+  GET /reports/report.pdf?start=&end=               the same figures as a printable PDF (directors)
+  GET /reports/exports/<kind>.csv?start=&end=       attendance, billing, credits, discharges, drug-tests (directors)
+  GET /reports/groups/<id>/meetings.ics             a group's meetings as iCalendar, no participant data (staff)
+"""
+
+from __future__ import annotations
+
+import hashlib
+from dataclasses import astuple
+from datetime import date, timedelta
+
+from flask import Blueprint, Response, abort, current_app, render_template, request
+from flask_login import current_user
+from flask_wtf import FlaskForm
+from wtforms import StringField
+
+from ..audit import services as audit
+from ..extensions import db
+from ..programs.models import Program
+from ..web.access import director_required, own_group_or_404, staff_required
+from . import charts, exports, services
+from .services import Period
+
+bp = Blueprint("reports", __name__)
+
+
+def _today() -> date:
+    return date.today()
+
+
+class PeriodForm(FlaskForm):
+    """The dashboard's period (a GET form: nothing changes, so no CSRF token)."""
+
+    class Meta:
+        csrf = False
+
+    start = StringField("From", render_kw={"type": "date"})
+    end = StringField("To", render_kw={"type": "date"})
+
+
+def _date(text: str | None) -> tuple[date | None, bool]:
+    """A YYYY-MM-DD date, and whether the text was a date at all."""
+    try:
+        return date.fromisoformat((text or "").strip()), True
+    except ValueError:
+        return None, False
+
+
+def _period() -> tuple[PeriodForm, Period | None]:
+    """The period asked for (default: the twelve months up to today); None with errors on the form."""
+    form = PeriodForm(request.args)
+    today = _today()
+    default = Period.last_year(today)
+    start_text, end_text = (form.start.data or "").strip(), (form.end.data or "").strip()
+    start, start_ok = _date(start_text) if start_text else (None, True)
+    end, end_ok = _date(end_text) if end_text else (today, True)
+    if not start_text:
+        start = Period.last_year(end).start if end else default.start
+    problems = services.check_period(start, end, today)
+    if not start_ok:
+        problems["start"] = "Enter the first day as a date, for example 2026-01-01."
+    if not end_ok:
+        problems["end"] = "Enter the last day as a date, for example 2026-12-31."
+    if problems:
+        for name, message in problems.items():
+            getattr(form, name).errors = [message]
+        return form, None
+    form.start.data, form.end.data = start.isoformat(), end.isoformat()
+    return form, Period(start, end)
+
+
+def _program() -> Program:
+    return db.session.get(Program, current_user.program_id)
+
+
+def _page(program: Program, form: PeriodForm, d: services.Dashboard | None = None, status: int = 200):
+    """The dashboard page; without figures (status 422) when the period was refused."""
+    query = {"start": d.period.start.isoformat(), "end": d.period.end.isoformat()} if d else {}
+    today = _today()
+    presets = [("last 30 days", today - timedelta(days=29), today), ("last 90 days", today - timedelta(days=89), today),
+               ("this year", today.replace(month=1, day=1), today), ("last 12 months", *astuple(Period.last_year(today)))]
+    html = render_template("reports/index.html", d=d, charts=charts.dashboard_charts(d) if d else {}, query=query,
+                           form=form, program=program, exports=exports.EXPORTS.values(), presets=presets,
+                           groups=[g for g in services.program_groups(program.id) if g.active])
+    return html, status
+
+
+@bp.route("/reports/")
+@director_required
+def index():
+    """The dashboard: census, admissions and discharges, outcomes, retention, attendance, hours, alerts, exports."""
+    form, period = _period()
+    program = _program()  # held for the whole request: one query, however the page uses it
+    if period is None:
+        return _page(program, form, status=422)
+    return _page(program, form, services.dashboard(program, period, _today()))
+
+
+@bp.route("/reports/report.pdf")
+@director_required
+def report_pdf():
+    """The dashboard's figures as a printable PDF, through the shared document service."""
+    from ..documents import service  # WeasyPrint loads lazily: only processes that print pay for it
+
+    form, period = _period()
+    program = _program()
+    if period is None:
+        return _page(program, form, status=422)
+    d = services.dashboard(program, period, _today())
+    html = render_template("reports/report_print.html", d=d, charts=charts.dashboard_charts(d), program=program)
+    key = service.cache_key("program-report", {"html": hashlib.sha256(html.encode()).hexdigest(),
+                                               "page_size": program.page_size})
+    path, _ = service.produce(key, lambda: service.RenderInput(html=html, page_size=program.page_size),
+                              service.cache_for(current_app))
+    # A report is a few pages: send the bytes (no file handle left open until the response is closed).
+    response = Response(path.read_bytes(), mimetype="application/pdf")
+    response.headers["Content-Disposition"] = f'attachment; filename="program-report-{period.start}-to-{period.end}.pdf"'
+    response.headers["Cache-Control"] = "no-store"
+    return response
+
+
+@bp.route("/reports/exports/<kind>.csv")
+@director_required
+def export_csv(kind: str):
+    """One CSV export of the period, with the 42 CFR 2.32 notice first; one audit event per export."""
+    found = exports.EXPORTS.get(kind)
+    if found is None:
+        abort(404)
+    form, period = _period()
+    program = _program()
+    if period is None:
+        return _page(program, form, status=422)
+    export = found.build(program, period)
+    audit.record(f"export.{kind}", "export", None, user=current_user, remote_addr=request.remote_addr or "",
+                 detail={"rows": len(export.rows), "participant_ids": list(export.participant_ids),
+                         "start": period.start.isoformat(), "end": period.end.isoformat()})
+    db.session.commit()
+    response = Response(exports.to_csv(export, period), mimetype="text/csv")
+    response.headers["Content-Disposition"] = f'attachment; filename="{kind}-{period.start}-to-{period.end}.csv"'
+    response.headers["Cache-Control"] = "no-store"  # participant data stays out of browser and proxy caches
+    return response
+
+
+@bp.route("/reports/groups/<int:group_id>/meetings.ics")
+@staff_required
+def group_calendar(group_id: int):
+    """A group's meetings (8 weeks back, 16 ahead) as iCalendar, each with its module; no participant data."""
+    group = own_group_or_404(group_id)
+    body = exports.group_calendar_ics(group, _program(), _today())
+    response = Response(body, mimetype="text/calendar")
+    response.headers["Content-Disposition"] = f'attachment; filename="group-{group.id}-meetings.ics"'
+    return response

@@ -1,0 +1,69 @@
+"""The participant handbook, rendered by worker processes: every worksheet of matrix-16 fits the
+pages it declares at Letter and at A4, and the contents list the right page numbers."""
+
+from __future__ import annotations
+
+import os
+import re
+
+import pytest
+
+from facilitator.documents import catalog, jobs
+
+from .conftest import finished_handbook, fonts, qpdf_clean, reader, text
+
+SHEET = re.compile(r"^([A-Z]+ \d+[A-Z]) ")
+
+
+def sheet_pages(pdf) -> dict[str, tuple[int, int]]:
+    """{worksheet code: (first page, page count)} from the PDF outline (one bookmark per sheet)."""
+    pdf_reader = reader(pdf)
+    starts = [(SHEET.match(item.title).group(1), pdf_reader.get_destination_page_number(item))
+              for item in pdf_reader.outline if not isinstance(item, list) and SHEET.match(item.title)]
+    ends = [start for _, start in starts[1:]] + [len(pdf_reader.pages)]
+    return {code: (start + 1, end - start) for (code, start), end in zip(starts, ends, strict=True)}
+
+
+@pytest.mark.parametrize("size", ["letter", "a4"])
+def test_every_worksheet_fits_its_declared_pages(app, handbooks, document_cache, size):
+    path, state = finished_handbook(document_cache, handbooks[size])
+    with app.app_context():
+        curriculum = catalog.domain_of(catalog.find_version())
+    declared = {w.code: w.pages for _, w in curriculum.worksheets()}
+    found = sheet_pages(path)
+    assert list(found) == list(declared), "every worksheet, in curriculum order"
+    overflowing = {code: pages for code, (_, pages) in found.items() if pages != declared[code]}
+    assert overflowing == {}, f"worksheets that do not fit their pages at {size}"
+    assert state["done"] == len(reader(path).pages)
+
+
+def test_handbook_has_a_cover_contents_with_page_numbers_and_running_headers(handbooks, document_cache):
+    path, state = finished_handbook(document_cache, handbooks["letter"])
+    pages = sheet_pages(path)
+    cover, contents = text(path, 1), text(path, 2)
+    assert "PARTICIPANT HANDBOOK" in cover and "This handbook belongs to" in cover and "Page" not in cover
+    assert "Contents" in contents
+    first_page, _ = pages["IC 1A"]
+    assert re.search(rf"IC 1A My Service Agreement\s*\.+\s*{first_page}\b", contents), "target-counter page number"
+    rp3a, _ = pages["RP 3A"]
+    page_text = text(path, rp3a)
+    assert "RP 3 · Avoiding Relapse Drift" in page_text and "RP 3A · My Mooring Lines" in page_text
+    assert f"Page {rp3a} of {len(reader(path).pages)}" in page_text
+    assert "42 CFR" not in text(path), "a blank handbook carries no participant data"
+    assert qpdf_clean(path)
+    assert all(f["emb"] == "yes" and f["sub"] == "yes" for f in fonts(path))
+
+
+def test_handbook_ran_in_recycled_workers_and_recorded_its_cost(handbooks, document_cache):
+    states = [finished_handbook(document_cache, job_id)[1] for job_id in handbooks.values()]
+    assert all(s["pid"] != os.getpid() for s in states), "rendered outside this process"
+    assert states[0]["pid"] != states[1]["pid"], "a fresh worker per job (max_tasks_per_child=1)"
+    assert all(s["seconds"] > 0 and s["peak_rss_mb"] > 50 for s in states)
+
+
+def test_asking_again_joins_the_job_or_takes_the_cached_file(app, handbooks, document_cache):
+    with app.app_context():
+        order = catalog.handbook_order(version=catalog.find_version(), page_size="letter")
+    state = jobs.start(order, document_cache)
+    assert state["id"] == handbooks["letter"]
+    assert state["status"] in ("queued", "running", "done")
