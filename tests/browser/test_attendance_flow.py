@@ -3,6 +3,7 @@ actions, the note signed, credits and alerts where the facilitator looks."""
 
 from __future__ import annotations
 
+import re
 from datetime import date, time, timedelta
 
 import pytest
@@ -104,6 +105,15 @@ def test_a_facilitator_records_todays_meeting(page, live_app, live_server):
         rows = {r.participant_id: (r.status.code, r.minutes) for r in db.session.scalars(
             select(Attendance).join(Meeting).where(Meeting.group_id == group_id, Meeting.date == date.today()))}
         assert rows[ids[0]] == ("absent", 0) and rows[ids[2]] == ("late", 75) and rows[ids[5]] == ("present", 90)
+
+    # The late arrival's grid shows today's module credited; the absent member's shows it missed.
+    code = " ".join(page.get_by_role("heading", level=1).inner_text().split()[:2])  # "RP 9"
+    page.get_by_role("link", name="Member02").first.click()
+    cell = page.locator(".pt-cell", has=page.locator(".pt-code", has_text=re.compile(f"^{code}$")))
+    expect(cell.locator(".pt-state")).to_contain_text("Credited")
+    page.go_back()
+    page.get_by_role("link", name="Member01").first.click()
+    expect(cell.locator(".pt-state")).to_contain_text("Missed")
 
     page.get_by_role("navigation", name="Main").get_by_role("link", name="Today").click()
     alert = page.locator(".alerts li", has_text="Member00")
