@@ -9,7 +9,7 @@ by field name.
 from __future__ import annotations
 
 import re
-from datetime import date, datetime
+from datetime import date
 
 from flask_wtf import FlaskForm
 from wtforms import FieldList, Form, FormField, SelectChoice, SelectField, StringField, SubmitField, TextAreaField
@@ -17,34 +17,13 @@ from wtforms.validators import Length
 
 from ..domain import curriculum as dom
 from ..domain.curriculum import WEEKDAYS
+from ..groups.forms import parse_date, parse_time
 from .services import DAY_NAMES, MAX_SLOTS, Admission
 
 DAY_CHOICES = [SelectChoice("", "Choose a day"), *(SelectChoice(code, name) for code, name in zip(WEEKDAYS, DAY_NAMES, strict=True))]
 DATE_HINT = "Write dates as YYYY-MM-DD, for example 2027-01-04."
 MAX_ROWS = MAX_SLOTS + 5  # a few blank rows beyond the most meetings a pattern may have
 MAX_TEXT = 20_000  # characters in a list field: 200 admissions with a few absences each fit easily
-
-
-def parse_date(raw: str | None) -> date | None:
-    """A date typed as YYYY-MM-DD (what date inputs send) or MM/DD/YYYY; None if unreadable."""
-    text = (raw or "").strip()
-    for fmt in ("%Y-%m-%d", "%m/%d/%Y"):
-        try:
-            return datetime.strptime(text, fmt).date()
-        except ValueError:
-            continue
-    return None
-
-
-def parse_time(raw: str | None) -> str | None:
-    """A time typed as 18:30 (what time inputs send) or 6:30 PM, as "HH:MM"; None if unreadable."""
-    text = (raw or "").strip().upper().replace(".", "")
-    for fmt in ("%H:%M", "%H:%M:%S", "%I:%M %p", "%I:%M%p", "%I %p"):
-        try:
-            return datetime.strptime(text, fmt).strftime("%H:%M")
-        except ValueError:
-            continue
-    return None
 
 
 class SlotRow(Form):
