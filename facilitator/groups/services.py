@@ -19,16 +19,16 @@ from ..participants.models import Enrollment, Participant
 from ..programs.models import Holiday
 from .models import Cancellation, Group, Meeting, Slot
 
-_STRUCTURES: dict[tuple[int, str], dom.Curriculum] = {}  # published versions never change, so caching is safe
+# Published versions never change, so caching them per process is safe. (Tests that roll back and
+# reuse ids clear it: see tests/conftest.py.)
+_STRUCTURES: dict[int, dom.Curriculum] = {}
 
 
 def version_structure(version_id: int) -> dom.Curriculum:
     """A version's tracks and module codes and minutes (no text), in two queries; cached if published."""
+    if version_id in _STRUCTURES:
+        return _STRUCTURES[version_id]
     version = db.session.get(CurriculumVersion, version_id)
-    # Keyed by content hash too: an id can be reused (a rolled-back test, a restored database).
-    key = (version_id, version.content_hash)
-    if key in _STRUCTURES:
-        return _STRUCTURES[key]
     tracks = db.session.scalars(select(Track).where(Track.version_id == version_id).order_by(Track.position)).all()
     rows = db.session.execute(
         select(Module.track_id, Module.code, Module.title, Module.minutes, Module.retired)
@@ -48,8 +48,15 @@ def version_structure(version_id: int) -> dom.Curriculum:
         ),
     )
     if version.is_published:
-        _STRUCTURES[key] = structure
+        _STRUCTURES[version_id] = structure
     return structure
+
+
+def preload_versions(version_ids: Iterable[int]) -> None:
+    """Load several versions in one query, so version_structure finds them without one query each."""
+    ids = set(version_ids)
+    if ids:
+        db.session.scalars(select(CurriculumVersion).where(CurriculumVersion.id.in_(ids))).all()
 
 
 def group_spec(group: Group, structure: dom.Curriculum | None = None) -> seq.GroupSpec:
@@ -100,6 +107,7 @@ def group_calendars(groups: list[Group], until: date) -> dict[int, seq.Calendar]
     if not groups:
         return {}
     ids = [g.id for g in groups]
+    preload_versions(g.version_id for g in groups)
     holidays = program_holidays(groups[0].program_id)
     recorded = recorded_meetings(ids)
     cancellations = group_cancellations(ids)

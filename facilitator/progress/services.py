@@ -99,6 +99,10 @@ def progress_for(participants: list[Participant], as_of: date) -> dict[int, Part
     groups = {g.id: g for g in db.session.scalars(
         select(Group).where(Group.id.in_(group_ids)).options(selectinload(Group.slots)))}
     calendars = group_calendars(list(groups.values()), as_of + HORIZON)
+    structures = {}
+    for group in groups.values():
+        structure = version_structure(group.version_id)
+        structures[group.id] = (structure, {m.code for t in structure.tracks for m in t.modules if not m.retired})
     program = db.session.get(Program, participants[0].program_id)
     attendance = _attendance_rows(ids)
     credits = _explicit_credits(ids)
@@ -110,8 +114,7 @@ def progress_for(participants: list[Participant], as_of: date) -> dict[int, Part
         calendar = calendars.get(group.id) if group else None
         progress = None
         if stay is not None and calendar is not None:
-            structure = version_structure(group.version_id)
-            known = {m.code for t in structure.tracks for m in t.modules if not m.retired}
+            structure, known = structures[group.id]
             # A credit for a module the group's version no longer has (after a move to a new
             # version) stays in the record but cannot count toward this version's tracks.
             counted = [c for c in credits.get(person.id, ()) if c.module in known]
