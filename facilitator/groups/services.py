@@ -54,7 +54,7 @@ def version_structure(version_id: int) -> dom.Curriculum:
 
 def preload_versions(version_ids: Iterable[int]) -> None:
     """Load several versions in one query, so version_structure finds them without one query each."""
-    ids = set(version_ids)
+    ids = {v for v in version_ids if v not in _STRUCTURES}  # cached ones need no row at all
     if ids:
         db.session.scalars(select(CurriculumVersion).where(CurriculumVersion.id.in_(ids))).all()
 
