@@ -13,10 +13,10 @@ from pathlib import Path
 from typing import Any
 
 import jinja2
-import markdown
 import nh3
 
 from ..domain.curriculum import Curriculum, Field, Module, Worksheet
+from ..web.markdown import markdown_html
 
 TEMPLATE_DIR = Path(__file__).resolve().parents[2] / "templates" / "documents"
 
@@ -61,12 +61,10 @@ class UnknownLanguage(LookupError):
     """The document cannot be printed in the requested language."""
 
 
-_LEADING_KEY_POINTS = re.compile(r"\A\s*#+\s*key points\s*\n", re.I)  # the guide prints its own heading
-
 
 def safe_markdown(text: str) -> str:
     """Markdown from a curriculum file as sanitized HTML (headings shifted below the page's own)."""
-    html = markdown.markdown(text or "", extensions=["sane_lists"], output_format="html")
+    html = markdown_html(text, drop_heading="Key points")  # the guide prints its own heading
     html = re.sub(r"<(/?)h[12]\b", r"<\1h3", html)  # the guide owns h1/h2
     return _CLEANER.clean(html)
 
@@ -217,7 +215,7 @@ def guide_html(module: Module, *, heading: str, track_name: str, lang: str) -> s
     """The facilitator guide of a module."""
     return _env.get_template("guide.html").render(
         module=module, heading=heading, track_name=track_name, t=chrome(lang), lang=lang,
-        key_points=safe_markdown(_LEADING_KEY_POINTS.sub("", module.key_points, count=1)))
+        key_points=safe_markdown(module.key_points))
 
 
 def handbook_html(curriculum: Curriculum, sheets: list[Sheet], *, heading: str, lang: str) -> str:
