@@ -30,6 +30,10 @@ class DocumentNotFound(LookupError):
     """No such code, curriculum, participant or language: nothing to print."""
 
 
+class NotPrintable(DocumentNotFound):
+    """The record exists but the document does not apply to it yet (a certificate before completion)."""
+
+
 @dataclass(frozen=True)
 class Order:
     """A document to deliver: its cache key, file name, expected pages and how to build it."""

@@ -54,6 +54,10 @@ class RenderInput:
     heading: str = ""
     notice: bool = False
     options: dict[str, Any] = field(default_factory=dict)
+    # A document's own stylesheets, file names in templates/documents/ (parsed once per process).
+    stylesheets: tuple[str, ...] = ()
+    # A packet: documents laid out one by one and merged into one Document (one font subset).
+    parts: tuple[RenderInput, ...] = ()
 
 
 # --- the engine: WeasyPrint, fonts, stylesheet, fetcher (once per process) --------------------
@@ -73,6 +77,17 @@ class _Engine:
         self.stylesheet = weasyprint.CSS(string=STYLESHEET.read_text(encoding="utf-8"), font_config=self.fonts,
                                          url_fetcher=self.fetcher)
         self.page_sheets: dict[tuple[str, str], Any] = {}
+        self.extra_sheets: dict[str, Any] = {}
+
+    def extra_sheet(self, name: str) -> Any:
+        """A document's own stylesheet from templates/documents/ (parsed once per process)."""
+        if name not in self.extra_sheets:
+            path = (builders.TEMPLATE_DIR / name).resolve()
+            if not path.is_relative_to(builders.TEMPLATE_DIR) or path.suffix != ".css":
+                raise ValueError(f"not a document stylesheet: {name}")
+            self.extra_sheets[name] = self.weasyprint.CSS(string=path.read_text(encoding="utf-8"),
+                                                          font_config=self.fonts, url_fetcher=self.fetcher)
+        return self.extra_sheets[name]
 
     def page_sheet(self, page_size: str, lang: str) -> Any:
         """The one-rule stylesheet with the page size and the page-number wording (parsed once)."""
@@ -83,10 +98,11 @@ class _Engine:
             self.page_sheets[page_size, lang] = self.weasyprint.CSS(string=rule, font_config=self.fonts)
         return self.page_sheets[page_size, lang]
 
-    def layout(self, html: str, page_size: str, lang: str = "en", **options: Any):
+    def layout(self, html: str, page_size: str, lang: str = "en", extra: tuple[str, ...] = (), **options: Any):
         """Parse and lay out one HTML string into a WeasyPrint Document."""
+        sheets = [self.stylesheet, self.page_sheet(page_size, lang), *(self.extra_sheet(n) for n in extra)]
         return self.weasyprint.HTML(string=html, url_fetcher=self.fetcher).render(
-            font_config=self.fonts, stylesheets=[self.stylesheet, self.page_sheet(page_size, lang)], **options)
+            font_config=self.fonts, stylesheets=sheets, **options)
 
 
 _engine: _Engine | None = None
@@ -148,11 +164,25 @@ def render(job: RenderInput, progress: Callable[[int], None] | None = None) -> b
         options.setdefault("pdf_variant", "pdf/ua-1")  # tags, language and /TU names for screen readers
     with _render_lock:
         eng = engine()
-        with _progress_to(progress):  # the body's pages; frames are quick and would restart the count
-            document = eng.layout(job.html, job.page_size, job.lang, **options)
-        if job.sheets:
-            document = _with_frames(eng, document, job)
+        if job.parts:
+            documents, done = [], 0
+            for part in job.parts:
+                step = (lambda page, before=done: progress(before + page)) if progress else None
+                documents.append(_layout(eng, part, step, options))
+                done += len(documents[-1].pages)
+            document = documents[0].copy([page for d in documents for page in d.pages])
+        else:
+            document = _layout(eng, job, progress, options)
         return document.write_pdf(finisher=_radio_kids_unnamed if job.fillable else None, **options)
+
+
+def _layout(eng: _Engine, job: RenderInput, progress: Callable[[int], None] | None, options: dict[str, Any]):
+    """One document laid out, with its per-copy frames if it shows worksheets."""
+    with _progress_to(progress):  # the body's pages; frames are quick and would restart the count
+        document = eng.layout(job.html, job.page_size, job.lang, job.stylesheets, **options)
+    if job.sheets:
+        document = _with_frames(eng, document, job)
+    return document
 
 
 def _radio_kids_unnamed(document: Any, pdf: Any) -> None:
