@@ -78,10 +78,13 @@ def version_digest(version: CurriculumVersion, curriculum: dom.Curriculum) -> st
     return curricula.content_hash(curriculum)
 
 
-def find_version(name: str | None = None, program_id: int | None = None) -> CurriculumVersion:
-    """The newest published version of a curriculum the program can see (default matrix-16)."""
+def find_version(name: str | None = None, program_id: int | None = None, number: str | None = None
+                 ) -> CurriculumVersion:
+    """A version of a curriculum the program can see (default matrix-16): the newest published, or by number."""
+    if number is not None and not number.isdigit():
+        raise DocumentNotFound(f"{number!r} is not a version number")
     try:
-        return curricula.find_version(name or DEFAULT_CURRICULUM, program_id=program_id)
+        return curricula.find_version(name or DEFAULT_CURRICULUM, number, program_id=program_id)
     except curricula.CurriculumNotFound as exc:
         raise DocumentNotFound(str(exc)) from exc
 
@@ -125,19 +128,22 @@ def current_enrollments(people: Sequence[Participant]) -> dict[int, Enrollment]:
 
 
 def version_for(people: Sequence[Participant], enrollments: dict[int, Enrollment], name: str | None,
-                program_id: int | None) -> CurriculumVersion:
+                program_id: int | None, number: str | None = None) -> CurriculumVersion:
     """The version the participants' groups run, or the named/default curriculum if they have none."""
     version_ids = {enrollments[p.id].group.version_id for p in people if p.id in enrollments}
     if len(version_ids) > 1:
         raise DocumentNotFound("the participants' groups run different curriculum versions; print them separately")
     if version_ids and name is None:
         return db.session.get(CurriculumVersion, version_ids.pop())
-    return find_version(name, program_id)
+    return find_version(name, program_id, number)
 
 
-def identity(person: Participant, enrollment: Enrollment | None, on: date) -> dict[str, str]:
+def identity(person: Participant, enrollment: Enrollment | None, on: date, group_name: str | None = None
+             ) -> dict[str, str]:
     """What a personalized copy shows: preferred name, group and date (the minimum necessary)."""
-    return {"name": person.preferred_name, "group": enrollment.group.name if enrollment else "",
+    if group_name is None:
+        group_name = enrollment.group.name if enrollment else ""
+    return {"name": person.preferred_name, "group": group_name,
             "date": f"{on:%b} {on.day}, {on.year}"}
 
 
@@ -166,8 +172,10 @@ def _settings(program: Program | None, page_size: str | None, lang: str | None,
 def worksheet_order(code: str, *, version: CurriculumVersion, program: Program | None = None,
                     people: Sequence[Participant] = (), enrollments: dict[int, Enrollment] | None = None,
                     fillable: bool = False, lang: str | None = None, page_size: str | None = None,
-                    on: date | None = None) -> Order:
-    """Worksheets of a module or one worksheet: blank, personalized (a copy per person) or fillable."""
+                    on: date | None = None, group_name: str | None = None) -> Order:
+    """Worksheets of a module or one worksheet: blank, personalized (a copy per person) or fillable.
+
+    A copy shows the person's current group, or group_name when given (a packet names its meeting's group)."""
     curriculum = domain_of(version)
     module, worksheets = lookup(curriculum, code)
     if fillable and len(people) > 1:
@@ -176,7 +184,7 @@ def worksheet_order(code: str, *, version: CurriculumVersion, program: Program |
     heading = heading or curriculum.title
     on = on or program_today(program)
     enrollments = enrollments if enrollments is not None else (current_enrollments(people) if people else {})
-    copies = tuple(identity(p, enrollments.get(p.id), on) for p in people) or (None,)
+    copies = tuple(identity(p, enrollments.get(p.id), on, group_name) for p in people) or (None,)
     sheets = tuple(builders.Sheet(w, module.code, module.title) for w in worksheets)
     codes = [w.code for w in worksheets]
     key = cache_key("worksheet", {"version": version_digest(version, curriculum), "codes": codes, "size": size,

@@ -14,9 +14,10 @@ from flask.cli import AppGroup
 from ..audit import services as audit
 from ..extensions import db
 from ..programs.models import Program
-from . import catalog, jobs, service
+from . import catalog, jobs, meeting_docs, service
 
-print_cli = AppGroup("print", help="Print worksheets, facilitator guides and the participant handbook to PDF.")
+print_cli = AppGroup("print", help="Print worksheets, guides, the handbook, meeting packets and sign-in sheets, "
+                                   "progress reports, certificates and group calendars to PDF.")
 
 _output = click.option("-o", "--output", required=True, type=click.Path(dir_okay=False, path_type=Path),
                        help="The PDF file to write.")
@@ -121,6 +122,37 @@ def handbook_command(lang: str | None, page_size: str | None, curriculum: str | 
     """Print the participant handbook: cover, contents and every worksheet (in a worker, with progress)."""
     try:
         order = catalog.handbook_order(version=catalog.find_version(curriculum), lang=lang, page_size=page_size)
+    except catalog.DocumentNotFound as exc:
+        raise click.ClickException(str(exc)) from exc
+    _deliver(order, output, progress_bar=True)
+
+
+def _meeting(reference: str) -> meeting_docs.MeetingContext:
+    group, planned, row = meeting_docs.find_meeting(reference)
+    return meeting_docs.meeting_context(group, planned, row)
+
+
+@print_cli.command("signin")
+@click.argument("meeting")
+@_page_size
+@_output
+def signin_command(meeting: str, page_size: str | None, output: Path) -> None:
+    """Print a meeting's sign-in sheet. MEETING is its id or GROUP_ID/YYYY-MM-DD/HHMM/TRACK."""
+    try:
+        order = meeting_docs.signin_order(_meeting(meeting), page_size=page_size)
+    except catalog.DocumentNotFound as exc:
+        raise click.ClickException(str(exc)) from exc
+    _deliver(order, output)
+
+
+@print_cli.command("packet")
+@click.argument("meeting")
+@_page_size
+@_output
+def packet_command(meeting: str, page_size: str | None, output: Path) -> None:
+    """Print a meeting's packet: guide, sign-in sheet, a personalized worksheet copy per person expected."""
+    try:
+        order = meeting_docs.packet_order(_meeting(meeting), page_size=page_size)
     except catalog.DocumentNotFound as exc:
         raise click.ClickException(str(exc)) from exc
     _deliver(order, output, progress_bar=True)

@@ -4,6 +4,8 @@ URL table:
   GET /documents/worksheet/<code>.pdf?participant=ID&fillable=1  worksheets of a module or one sheet
   GET /documents/guide/<code>.pdf                                 facilitator guide (staff)
   GET /documents/handbook.pdf                                     participant handbook (a render job)
+  GET /documents/meetings/<group>/<day>/<hhmm>/<track>/signin.pdf  a meeting's sign-in sheet (staff)
+  GET /documents/meetings/<group>/<day>/<hhmm>/<track>/packet.pdf  guide + sign-in + worksheet copies (staff)
   GET /documents/jobs/<id>  (.json, .pdf)                         progress page, status, finished file
 """
 
@@ -17,7 +19,7 @@ from flask_login import current_user, login_required
 
 from ..audit import services as audit
 from ..extensions import db
-from . import catalog, jobs, service
+from . import catalog, jobs, meeting_docs, service
 
 bp = Blueprint("documents", __name__, url_prefix="/documents")
 
@@ -72,7 +74,8 @@ def worksheet(code: str):
     """The worksheets of a module, or one worksheet; personalized with ?participant=ID, fillable with ?fillable=1."""
     people, enrollments = _people()
     try:
-        version = catalog.version_for(people, enrollments, request.args.get("curriculum"), current_user.program_id)
+        version = catalog.version_for(people, enrollments, request.args.get("curriculum"), current_user.program_id,
+                                      request.args.get("version"))
         order = catalog.worksheet_order(code, version=version, program=current_user.program, people=people,
                                         enrollments=enrollments, fillable=request.args.get("fillable") == "1")
     except catalog.DocumentNotFound:
@@ -87,7 +90,8 @@ def guide(code: str):
     if not current_user.is_staff:
         abort(403)
     try:
-        version = catalog.find_version(request.args.get("curriculum"), current_user.program_id)
+        version = catalog.find_version(request.args.get("curriculum"), current_user.program_id,
+                                       request.args.get("version"))
         order = catalog.guide_order(code, version=version, program=current_user.program)
     except catalog.DocumentNotFound:
         abort(404)
@@ -103,6 +107,37 @@ def handbook():
         order = catalog.handbook_order(version=version, program=current_user.program)
     except catalog.DocumentNotFound:
         abort(404)
+    return _deliver(order)
+
+
+def _meeting_or_404(group_id: int, day: str, at: str, track: str) -> meeting_docs.MeetingContext:
+    if not current_user.is_staff:
+        abort(403)
+    try:
+        group, planned, row = meeting_docs.find_meeting(f"{group_id}/{day}/{at}/{track}", current_user.program_id)
+    except catalog.DocumentNotFound:
+        abort(404)
+    try:
+        return meeting_docs.meeting_context(group, planned, row)
+    except catalog.NotPrintable as exc:
+        abort(409, description=str(exc))
+
+
+@bp.get("/meetings/<int:group_id>/<day>/<at>/<track>/signin.pdf")
+@login_required
+def signin(group_id: int, day: str, at: str, track: str):
+    """A meeting's sign-in sheet: the expected roster, signature and times, blank rows for walk-ins."""
+    return _deliver(meeting_docs.signin_order(_meeting_or_404(group_id, day, at, track)))
+
+
+@bp.get("/meetings/<int:group_id>/<day>/<at>/<track>/packet.pdf")
+@login_required
+def packet(group_id: int, day: str, at: str, track: str):
+    """A meeting's packet: guide, sign-in sheet and a personalized worksheet copy per person expected."""
+    try:
+        order = meeting_docs.packet_order(_meeting_or_404(group_id, day, at, track))
+    except catalog.NotPrintable as exc:
+        abort(409, description=str(exc))
     return _deliver(order)
 
 
