@@ -11,7 +11,8 @@ Prints, in one run:
      as running elements (the usual way), and on the body alone with no headers at all.
   2. a cached repeat of that request as a share of the cold one. Target: at most 5%.
   3. N personalized copies of RP 3 in one document (body laid out once, one frame for all copies'
-     headers) against N separate one-copy renders.
+     headers) against N separate one-copy renders; then a real meeting packet for N people (guide,
+     sign-in sheet, a named copy each, merged into one document) against its parts rendered apart.
   4. the participant handbook rendered by a worker process: time, pages, peak RSS of the worker.
 The app runs on a throwaway SQLite database in a temporary folder.
 """
@@ -88,6 +89,13 @@ def seed(app, copies: int):
         create_user(program, "bench@example.org", "bench-password-2026", "facilitator", "Bench")
         db.session.commit()
         return ids
+
+
+def _group_id(app) -> int:
+    from facilitator.extensions import db
+    from facilitator.groups.models import Group
+
+    return db.session.scalar(db.select(Group.id).where(Group.name == "Evening group"))
 
 
 def main() -> None:
@@ -225,6 +233,34 @@ def main() -> None:
           f"({sum(sizes) // 1024} KB in {args.copies} files)")
     print(f"   saving                             {separate_time / packet_time:6.2f}x faster")
 
+    # 3b. The meeting packet: guide, sign-in sheet and a named copy per person in one document,
+    # against the same documents printed one by one (guide, sign-in sheet, N one-copy worksheets).
+    from facilitator.documents import meeting_docs
+
+    with app.app_context():
+        group, planned, row = meeting_docs.find_meeting(f"{_group_id(app)}/2027-01-04/1830/RP")
+        ctx = meeting_docs.meeting_context(group, planned, row)
+        meeting_packet = meeting_docs.packet_order(ctx)
+        parts = [p.build() for p in (catalog.guide_order(ctx.module_code, version=group.version, program=program),
+                                      meeting_docs.signin_order(ctx))]
+        parts += [catalog.worksheet_order(ctx.module_code, version=group.version, program=program, people=[p],
+                                          enrollments={}, on=planned.date, group_name=group.name).build()
+                  for p in ctx.people]
+        packet_job = meeting_packet.build()
+    one_times, apart_times = [], []
+    for _ in range(max(1, args.repeat // 2)):
+        one_times.append(median_time(lambda: service.render(packet_job), 1))
+        apart_times.append(median_time(lambda: [service.render(part) for part in parts], 1))
+    one, apart = statistics.median(one_times), statistics.median(apart_times)
+    import pypdf
+
+    packet_pages = len(pypdf.PdfReader(io.BytesIO(service.render(packet_job))).pages)
+    print(f"3b. meeting packet for {len(ctx.people)} people ({ctx.module_code}: guide, sign-in sheet, "
+          f"a named copy each; {packet_pages} pages):")
+    print(f"   one merged document                {one * 1000:6.0f} ms")
+    print(f"   guide + sign-in + {len(ctx.people)} separate copies {apart * 1000:6.0f} ms")
+    print(f"   saving                             {apart / one:6.2f}x faster")
+
     # 4. The handbook in a worker process.
     with app.app_context():
         order = catalog.handbook_order(version=find_version("matrix-16"))
@@ -233,8 +269,6 @@ def main() -> None:
     jobs.start(order, cache)
     state = jobs.wait(cache, order.key)
     wall = time.perf_counter() - start
-    import pypdf
-
     pages = len(pypdf.PdfReader(io.BytesIO(cache.get(order.key).read_bytes())).pages)
     print(f"4. handbook: {pages} pages in {state['seconds']:.1f} s in the worker ({wall:.1f} s wall, "
           f"{state['seconds'] / pages * 1000:.0f} ms a page), peak RSS of the worker {state['peak_rss_mb']:.0f} MB, "
