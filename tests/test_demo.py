@@ -24,10 +24,11 @@ def test_demo_is_realistic_and_idempotent(runner, session):
     groups = session.scalars(select(Group).where(Group.program_id == program.id)).all()
     assert len(groups) == 2
     people = session.scalars(select(Participant).where(Participant.program_id == program.id)).all()
-    assert len(people) == 25
+    assert len(people) == 26
     reasons = session.scalars(select(Enrollment.discharge_reason).join(Participant)
                               .where(Participant.program_id == program.id)).all()
     assert reasons.count("dropped_out") == 2 and reasons.count("transferred") == 1
+    assert reasons.count("completed") == 1, "one person completed, so a certificate can be printed"
     held = session.scalar(select(func.count()).select_from(Meeting).where(
         Meeting.group_id.in_([g.id for g in groups]), Meeting.status == "held"))
     cancelled = session.scalar(select(func.count()).select_from(Meeting).where(

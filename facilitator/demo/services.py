@@ -27,8 +27,10 @@ from ..participants.models import Enrollment, FamilyGuest, Participant
 from ..programs.models import AttendanceStatus, Holiday, Program
 from ..programs.services import create_program, find_program
 from ..progress.models import Credit, MakeUp
+from ..progress.services import progress_for
 
 DEMO_SLUG = "demo"
+COMPLETER_WEEKS_AGO = 20  # the evening group is older than this, so every RP module has come round
 DEMO_PASSWORD = "demo-password-2026"
 DEMO_LOGINS = (
     ("director", "director@demo.example", DEMO_PASSWORD),
@@ -96,9 +98,11 @@ def build_demo(today: date | None = None) -> bool:
     version = find_version("matrix-16")
     groups = [_make_group(program, plan, version, today, lead) for plan, lead in zip(GROUPS, (marcus, rosa), strict=True)]
     people = _admit_people(program, groups, today, rng, marcus)
-    stays = people + _discharge_some(people, groups, today, director)
+    completer = _admit_completer(program, groups[0], today, marcus)
+    stays = people + _discharge_some(people, groups, today, director) + [completer]
     _record_history(program, version, groups, stays, today, rng, (marcus, rosa))
-    _clinical_records(people, version, today, rng, marcus)
+    _clinical_records(people + [completer], version, today, rng, marcus)
+    _discharge_on_completion(completer[1], today)
     create_user(program, "participant@demo.example", DEMO_PASSWORD, "participant", people[0][0].preferred_name,
                 participant_id=people[0][0].id)
     db.session.flush()
@@ -138,7 +142,33 @@ def _admit_people(program: Program, groups: list[Group], today: date, rng: rando
     return people
 
 
+def _admit_completer(program: Program, group: Group, today: date, staff: User
+                     ) -> tuple[Participant, Enrollment, float]:
+    """Someone admitted long enough ago to have finished every group track, never missing a meeting."""
+    person = Participant(program_id=program.id, preferred_name="Zoe", initials="ZA", record_number="RR-1026")
+    db.session.add(person)
+    db.session.flush()
+    enrollment = Enrollment(participant_id=person.id, group_id=group.id, created_by_id=staff.id,
+                            admitted_on=today - timedelta(weeks=COMPLETER_WEEKS_AGO))
+    db.session.add(enrollment)
+    db.session.flush()
+    return person, enrollment, 1.0
+
+
+def _discharge_on_completion(enrollment: Enrollment, today: date) -> None:
+    """Discharge the completer on the day the sequencer says they finished the group tracks."""
+    person = db.session.get(Participant, enrollment.participant_id)
+    progress = progress_for([person], today)[person.id].progress
+    if progress is not None and progress.group_completed_on is not None:
+        enrollment.discharged_on = progress.group_completed_on
+        enrollment.discharge_reason = "completed"
+        enrollment.discharge_note = "Completed every group topic; continuing care plan in place."
+        db.session.flush()
+
+
 def _status_and_minutes(rng: random.Random, reliability: float, minutes: int) -> tuple[str, int]:
+    if reliability >= 1:
+        return "present", minutes  # the completer: there every time, on time
     roll = rng.random()
     if roll > reliability:
         return ("excused", 0) if rng.random() < 0.25 else ("absent", 0)
