@@ -152,6 +152,15 @@ def program_today(program: Program | None) -> date:
     return datetime.now(ZoneInfo(program.timezone)).date() if program else date.today()
 
 
+def parse_month(text: str) -> date | None:
+    """"2027-03" as the first day of that month; None if it is not a month."""
+    try:
+        year, month = (int(part) for part in text.strip().split("-"))
+        return date(year, month, 1) if len(text.strip()) == 7 else None
+    except ValueError:
+        return None
+
+
 # --- orders ------------------------------------------------------------------------------------
 
 def _settings(program: Program | None, page_size: str | None, lang: str | None,

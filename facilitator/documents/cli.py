@@ -13,8 +13,10 @@ from flask.cli import AppGroup
 
 from ..audit import services as audit
 from ..extensions import db
+from ..groups.models import Group
+from ..participants.models import Participant
 from ..programs.models import Program
-from . import catalog, jobs, meeting_docs, service
+from . import calendar_doc, catalog, jobs, meeting_docs, participant_docs, service
 
 print_cli = AppGroup("print", help="Print worksheets, guides, the handbook, meeting packets and sign-in sheets, "
                                    "progress reports, certificates and group calendars to PDF.")
@@ -156,3 +158,63 @@ def packet_command(meeting: str, page_size: str | None, output: Path) -> None:
     except catalog.DocumentNotFound as exc:
         raise click.ClickException(str(exc)) from exc
     _deliver(order, output, progress_bar=True)
+
+
+def _participant(participant_id: int) -> tuple[Participant, Program]:
+    person = db.session.get(Participant, participant_id)
+    if person is None:
+        raise click.ClickException(f"no participant with id {participant_id}")
+    return person, db.session.get(Program, person.program_id)
+
+
+@print_cli.command("progress")
+@click.argument("participant_id", type=int)
+@_page_size
+@_output
+def progress_command(participant_id: int, page_size: str | None, output: Path) -> None:
+    """Print a participant's progress report (it carries the 42 CFR 2.32 notice)."""
+    person, program = _participant(participant_id)
+    try:
+        order = participant_docs.progress_order(person, program=program, today=catalog.program_today(program),
+                                                page_size=page_size)
+    except catalog.DocumentNotFound as exc:
+        raise click.ClickException(str(exc)) from exc
+    _deliver(order, output)
+
+
+@print_cli.command("certificate")
+@click.argument("participant_id", type=int)
+@click.option("--name", help="The name as the participant wants it printed (default: their preferred name).")
+@_page_size
+@_output
+def certificate_command(participant_id: int, name: str | None, page_size: str | None, output: Path) -> None:
+    """Print the completion certificate of a participant who completed the program."""
+    person, program = _participant(participant_id)
+    try:
+        order = participant_docs.certificate_order(person, program=program, today=catalog.program_today(program),
+                                                   name=name, page_size=page_size)
+    except catalog.DocumentNotFound as exc:
+        raise click.ClickException(str(exc)) from exc
+    _deliver(order, output)
+
+
+@print_cli.command("calendar")
+@click.argument("group_id", type=int)
+@click.option("--month", required=True, help="The first month to print, as YYYY-MM (2027-03).")
+@click.option("--months", type=int, default=1, show_default=True, help="How many months (1 to 12), a page each.")
+@_page_size
+@_output
+def calendar_command(group_id: int, month: str, months: int, page_size: str | None, output: Path) -> None:
+    """Print a group's calendar for the wall: a month per page with each meeting's module."""
+    group = db.session.get(Group, group_id)
+    if group is None:
+        raise click.ClickException(f"no group with id {group_id}")
+    first = catalog.parse_month(month)
+    if first is None:
+        raise click.ClickException(f"{month!r} is not a month: give it as YYYY-MM (2027-03)")
+    try:
+        order = calendar_doc.calendar_order(group, program=db.session.get(Program, group.program_id), month=first,
+                                            months=months, page_size=page_size)
+    except catalog.DocumentNotFound as exc:
+        raise click.ClickException(str(exc)) from exc
+    _deliver(order, output)

@@ -6,6 +6,9 @@ URL table:
   GET /documents/handbook.pdf                                     participant handbook (a render job)
   GET /documents/meetings/<group>/<day>/<hhmm>/<track>/signin.pdf  a meeting's sign-in sheet (staff)
   GET /documents/meetings/<group>/<day>/<hhmm>/<track>/packet.pdf  guide + sign-in + worksheet copies (staff)
+  GET /documents/participants/<id>/progress.pdf                   progress report (staff; a participant: own)
+  GET /documents/participants/<id>/certificate.pdf?name=          completion certificate (staff; participant: own)
+  GET /documents/groups/<id>/calendar.pdf?month=2027-03&months=1  a month per page, for the wall
   GET /documents/jobs/<id>  (.json, .pdf)                         progress page, status, finished file
 """
 
@@ -19,7 +22,10 @@ from flask_login import current_user, login_required
 
 from ..audit import services as audit
 from ..extensions import db
-from . import catalog, jobs, meeting_docs, service
+from ..groups.models import Group
+from ..participants.models import Participant
+from ..web.access import own_participant_or_404
+from . import calendar_doc, catalog, jobs, meeting_docs, participant_docs, service
 
 bp = Blueprint("documents", __name__, url_prefix="/documents")
 
@@ -139,6 +145,61 @@ def packet(group_id: int, day: str, at: str, track: str):
     except catalog.NotPrintable as exc:
         abort(409, description=str(exc))
     return _deliver(order)
+
+
+@bp.get("/participants/<int:participant_id>/progress.pdf")
+@login_required
+def progress(participant_id: int):
+    """A participant's progress report, with the 42 CFR 2.32 notice on every page."""
+    person = own_participant_or_404(participant_id)
+    program = current_user.program
+    try:
+        order = participant_docs.progress_order(person, program=program, today=catalog.program_today(program))
+    except catalog.DocumentNotFound:
+        abort(404)
+    return _deliver(order)
+
+
+@bp.get("/participants/<int:participant_id>/certificate.pdf")
+@login_required
+def certificate(participant_id: int):
+    """A completion certificate, with the name as the participant chooses it (?name=, else the preferred name)."""
+    person = own_participant_or_404(participant_id)
+    program = current_user.program
+    try:
+        order = participant_docs.certificate_order(person, program=program, today=catalog.program_today(program),
+                                                   name=request.args.get("name") or None)
+    except catalog.NotPrintable as exc:
+        abort(409, description=str(exc))
+    except catalog.DocumentNotFound:
+        abort(404)
+    return _deliver(order)
+
+
+@bp.get("/groups/<int:group_id>/calendar.pdf")
+@login_required
+def calendar(group_id: int):
+    """A group's calendar, a month per page (staff; a participant: their own group's)."""
+    group = db.session.get(Group, group_id)
+    if group is None or group.program_id != current_user.program_id:
+        abort(404)
+    if not current_user.is_staff and group_id not in _participant_groups():
+        abort(404)
+    program = current_user.program
+    month, months = request.args.get("month"), request.args.get("months", "1")
+    first = catalog.parse_month(month) if month else catalog.program_today(program).replace(day=1)
+    if first is None or not months.isdigit():
+        abort(400, description="Give the month as YYYY-MM (2027-03) and the number of months as 1 to 12.")
+    try:
+        order = calendar_doc.calendar_order(group, program=program, month=first, months=int(months))
+    except catalog.DocumentNotFound as exc:
+        abort(400, description=str(exc))
+    return _deliver(order)
+
+
+def _participant_groups() -> set[int]:
+    person = db.session.get(Participant, current_user.participant_id) if current_user.participant_id else None
+    return {e.group_id for e in catalog.current_enrollments([person]).values()} if person else set()
 
 
 def _job_or_404(job_id: str) -> dict:

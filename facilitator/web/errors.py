@@ -34,7 +34,9 @@ def init_app(app: Flask) -> None:
 
     @app.errorhandler(HTTPException)
     def http_error(error: HTTPException):
-        return _page(error.code or 500, MESSAGES.get(error.code or 500, error.description or "Error"))
+        # A description set where the error was raised says what to fix; werkzeug's own is generic.
+        custom = error.description if error.description != type(error).description else None
+        return _page(error.code or 500, custom or MESSAGES.get(error.code or 500, error.description or "Error"))
 
     @app.errorhandler(Exception)
     def unexpected(error: Exception):

@@ -7,17 +7,12 @@ from __future__ import annotations
 from datetime import date, timedelta
 
 import pytest
-from sqlalchemy import select
 
-from facilitator.curricula.models import Module
 from facilitator.documents import catalog, participant_docs, service
-from facilitator.extensions import db
-from facilitator.groups.services import version_structure
 from facilitator.progress import services as progress
-from facilitator.progress.models import Credit
 
-from ..test_participants_support import hold_meetings, monday_weeks_ago
-from .conftest import fonts, qpdf_clean, reader, text
+from ..test_participants_support import monday_weeks_ago
+from .conftest import complete, fonts, qpdf_clean, reader, text
 
 TODAY = date.today()
 NOTICE_WORDS = "Federal law 42 CFR part 2 prohibits further disclosure"
@@ -26,33 +21,6 @@ NOTICE_WORDS = "Federal law 42 CFR part 2 prohibits further disclosure"
 def words(pdf) -> str:
     """The text with runs of white space folded."""
     return " ".join(text(pdf).split())
-
-
-@pytest.fixture
-def member(session, make_program, make_group, make_participant, make_user):
-    """Sunny: two weeks in a group with every meeting attended; not complete yet."""
-    program = make_program("Harbor Light IOP")
-    group = make_group(program, "Monday evening", start=monday_weeks_ago(6))
-    staff = make_user("director", program)
-    person = make_participant(program, group, admitted=monday_weeks_ago(2), name="Sunny")
-    hold_meetings(group, staff, [person], TODAY - timedelta(days=1))
-    return program, group, person, staff
-
-
-def complete(group, person, staff) -> None:
-    """Credit every module of the required group tracks by override (as a director may, with a reason)."""
-    structure = version_structure(group.version_id)
-    ids = dict(db.session.execute(select(Module.code, Module.id).where(Module.version_id == group.version_id)).all())
-    plan = progress.progress_for([person], TODAY)[person.id].progress
-    credited = {c for t in plan.tracks for c in t.credited}
-    for track in structure.tracks:
-        if track.required and track.kind != "individual":
-            for module in track.modules:
-                if module.code not in credited and not module.retired:
-                    db.session.add(Credit(participant_id=person.id, module_id=ids[module.code], source="override",
-                                          reason="Completed at a partner program", credited_on=TODAY - timedelta(days=1),
-                                          created_by_id=staff.id))
-    db.session.flush()
 
 
 def test_refused_before_completion_with_the_projection(member):
