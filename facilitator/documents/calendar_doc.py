@@ -22,8 +22,8 @@ from ..groups.models import Group, Meeting
 from ..groups.services import NOT_IN_PATTERN, clock, group_calendar, group_spec, titles_of, version_structure
 from ..programs.models import Holiday, Program
 from . import builders
-from .catalog import DocumentNotFound, Order, domain_of, version_digest
-from .service import PAGE_SIZES, RenderInput, cache_key
+from .catalog import DocumentNotFound, Order, domain_of, page_size_for, version_digest
+from .service import RenderInput, cache_key
 
 MAX_MONTHS = 12
 MONTH_NAMES = ("January", "February", "March", "April", "May", "June", "July", "August", "September",
@@ -102,9 +102,7 @@ def calendar_order(group: Group, *, program: Program, month: date, months: int =
         raise DocumentNotFound(f"no group with id {group.id} in {program.name}")
     if not 1 <= months <= MAX_MONTHS:
         raise DocumentNotFound(f"a calendar prints 1 to {MAX_MONTHS} months at a time, not {months}")
-    size = page_size or program.page_size
-    if size not in PAGE_SIZES:
-        raise DocumentNotFound(f"unknown page size {size!r} (use letter or a4)")
+    size = page_size_for(program, page_size)
     first = month.replace(day=1)
     firsts = [add_months(first, n) for n in range(months)]
     last = add_months(first, months) - timedelta(days=1)

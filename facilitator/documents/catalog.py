@@ -163,11 +163,17 @@ def parse_month(text: str) -> date | None:
 
 # --- orders ------------------------------------------------------------------------------------
 
-def _settings(program: Program | None, page_size: str | None, lang: str | None,
-              content_lang: str) -> tuple[str, str, str]:
+def page_size_for(program: Program | None, page_size: str | None) -> str:
+    """The page size asked for, else the program's setting, else Letter; DocumentNotFound if unknown."""
     size = page_size or (program.page_size if program else "letter")
     if size not in PAGE_SIZES:
         raise DocumentNotFound(f"unknown page size {size!r} (use letter or a4)")
+    return size
+
+
+def _settings(program: Program | None, page_size: str | None, lang: str | None,
+              content_lang: str) -> tuple[str, str, str]:
+    size = page_size_for(program, page_size)
     language = lang or content_lang
     if language != content_lang:
         raise DocumentNotFound(f"this curriculum is written in {content_lang!r}; there is no {language!r} version")

@@ -104,7 +104,7 @@ def signin_name(person: Participant, naming: str) -> str:
 
 def signin_order(ctx: MeetingContext, *, page_size: str | None = None) -> Order:
     """The sign-in sheet: the expected roster, signature and time in / out, blank rows for walk-ins."""
-    size = _size(ctx.program, page_size)
+    size = catalog.page_size_for(ctx.program, page_size)
     names = [signin_name(p, ctx.program.signin_naming) for p in ctx.people]
     first, later = ROWS_PER_PAGE[size]
     blanks = max(WALK_IN_ROWS, first - len(names))
@@ -128,7 +128,7 @@ def packet_order(ctx: MeetingContext, *, page_size: str | None = None) -> Order:
     worksheets for each person expected, merged into one PDF (one font subset)."""
     if not ctx.module_code:
         raise NotPrintable(f"the {ctx.planned.track} meeting on {ctx.planned.date.isoformat()} has no module to print")
-    size = _size(ctx.program, page_size)
+    size = catalog.page_size_for(ctx.program, page_size)
     version = db.session.get(CurriculumVersion, ctx.group.version_id)
     parts = [catalog.guide_order(ctx.module_code, version=version, program=ctx.program, page_size=size),
              signin_order(ctx, page_size=size)]
@@ -145,13 +145,6 @@ def packet_order(ctx: MeetingContext, *, page_size: str | None = None) -> Order:
     return Order("packet", key, f"packet-{_slug(ctx)}.pdf", sum(p.pages for p in parts), build,
                  tuple(p.id for p in ctx.people), ctx.program.id,
                  {"meeting": _reference(ctx), "module": ctx.module_code, "page_size": size, "copies": len(ctx.people)})
-
-
-def _size(program: Program, page_size: str | None) -> str:
-    size = page_size or program.page_size
-    if size not in ROWS_PER_PAGE:
-        raise DocumentNotFound(f"unknown page size {size!r} (use letter or a4)")
-    return size
 
 
 def _reference(ctx: MeetingContext) -> str:

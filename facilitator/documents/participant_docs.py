@@ -28,8 +28,8 @@ from ..programs.models import Program
 from ..progress.services import ParticipantProgress, progress_for
 from ..reports.charts import HBar, hbar_chart
 from .builders import _env
-from .catalog import DocumentNotFound, NotPrintable, Order
-from .service import PAGE_SIZES, RenderInput, cache_key
+from .catalog import DocumentNotFound, NotPrintable, Order, page_size_for
+from .service import RenderInput, cache_key
 
 NAME_MAX = 80  # the longest name the certificate prints (within two lines at a readable size)
 TESTS_LISTED = 24  # the newest tests are listed one by one; every test is counted in the summary
@@ -42,13 +42,6 @@ TEST_KIND_LABELS = {"urine": "Urine", "breath": "Breath", "oral": "Oral fluid", 
 def day(value: date | None, fmt: str = "%b %-d, %Y") -> str:
     """A date as printed on both documents: "Mar 1, 2027" ("" for none)."""
     return value.strftime(fmt) if value else ""
-
-
-def _page_size(program: Program, page_size: str | None) -> str:
-    size = page_size or program.page_size
-    if size not in PAGE_SIZES:
-        raise DocumentNotFound(f"unknown page size {size!r} (use letter or a4)")
-    return size
 
 
 def _check_program(person: Participant, program: Program) -> None:
@@ -177,7 +170,7 @@ def progress_html(page: ParticipantPage, today: date, tests: DrugTestSummary) ->
 def progress_order(person: Participant, *, program: Program, today: date, page_size: str | None = None) -> Order:
     """A participant's progress report: tracks and modules, hours against the floor, tests, make-ups."""
     _check_program(person, program)
-    size = _page_size(program, page_size)
+    size = page_size_for(program, page_size)
     page = participant_page(person, today, for_staff=False)
     tests = drug_test_summary(person.id)
     html = progress_html(page, today, tests)
@@ -249,7 +242,7 @@ def certificate_order(person: Participant, *, program: Program, today: date, nam
                       page_size: str | None = None) -> Order:
     """The completion certificate (landscape, one page); NotPrintable before the participant completes."""
     _check_program(person, program)
-    size = _page_size(program, page_size)
+    size = page_size_for(program, page_size)
     printed = certificate_name(person, name)
     plan = progress_for([person], today)[person.id]
     if plan.progress is None or plan.group is None or plan.progress.group_completed_on is None:
