@@ -1,7 +1,7 @@
 """Benchmark the document service: overhead over bare WeasyPrint, cache hits, personalized copies,
 and the handbook in its worker.
 
-Run: .venv/bin/python bench/bench_documents.py [--repeat 5] [--copies 12]
+Run: .venv/bin/python bench/bench_documents.py [--repeat 9] [--copies 12]
 
 Prints, in one run:
   1. a worksheet packet (RP 3, 2 pages) requested through the app (HTTP GET as a signed-in
@@ -100,7 +100,7 @@ def _group_id(app) -> int:
 
 def main() -> None:
     parser = argparse.ArgumentParser()
-    parser.add_argument("--repeat", type=int, default=5)
+    parser.add_argument("--repeat", type=int, default=9)
     parser.add_argument("--copies", type=int, default=12)
     args = parser.parse_args()
     root = tempfile.mkdtemp(prefix="bench-documents-")
