@@ -187,10 +187,11 @@ def _settings(program: Program | None, page_size: str | None, lang: str | None,
 def worksheet_order(code: str, *, version: CurriculumVersion, program: Program | None = None,
                     people: Sequence[Participant] = (), enrollments: dict[int, Enrollment] | None = None,
                     fillable: bool = False, lang: str | None = None, page_size: str | None = None,
-                    on: date | None = None, group_name: str | None = None) -> Order:
+                    on: date | None = None, group_name: str | None = None, blank_copies: int = 0) -> Order:
     """Worksheets of a module or one worksheet: blank, personalized (a copy per person) or fillable.
 
-    A copy shows the person's current group, or group_name when given (a packet names its meeting's group)."""
+    A copy shows the person's current group, or group_name when given (a packet names its meeting's group);
+    blank_copies adds copies with blank Name / Group / Date lines after the named ones."""
     curriculum = domain_of(version)
     module, worksheets = lookup(curriculum, code)
     if fillable and len(people) > 1:
@@ -199,7 +200,8 @@ def worksheet_order(code: str, *, version: CurriculumVersion, program: Program |
     heading = heading or curriculum.title
     on = on or program_today(program)
     enrollments = enrollments if enrollments is not None else (current_enrollments(people) if people else {})
-    copies = tuple(identity(p, enrollments.get(p.id), on, group_name) for p in people) or (None,)
+    named = tuple(identity(p, enrollments.get(p.id), on, group_name) for p in people)
+    copies = (named + (None,) * blank_copies) or (None,)
     sheets = tuple(builders.Sheet(w, module.code, module.title) for w in worksheets)
     codes = [w.code for w in worksheets]
     key = cache_key("worksheet", {"version": version_digest(version, curriculum), "codes": codes, "size": size,

@@ -22,6 +22,7 @@ from . import builders, catalog
 from .catalog import DocumentNotFound, NotPrintable, Order
 from .service import RenderInput, cache_key
 
+WALK_IN_COPIES = 2  # blank worksheet copies at the end of a packet, for walk-ins and guests
 WALK_IN_ROWS = 4  # at least this many blank rows: walk-ins, make-up visitors, family guests
 # Sign-in rows that fit on the first page (under the heading, with the closing line) and on later pages;
 # a short roster is topped up with blank rows to a full first page.
@@ -124,8 +125,8 @@ def signin_order(ctx: MeetingContext, *, page_size: str | None = None) -> Order:
 
 
 def packet_order(ctx: MeetingContext, *, page_size: str | None = None) -> Order:
-    """One click before group: the guide, the sign-in sheet and a personalized copy of the module's
-    worksheets for each person expected, merged into one PDF (one font subset)."""
+    """One click before group: the guide, the sign-in sheet, a personalized copy of the module's
+    worksheets for each person expected and two blank ones, merged into one PDF (one font subset)."""
     if not ctx.module_code:
         raise NotPrintable(f"the {ctx.planned.track} meeting on {ctx.planned.date.isoformat()} has no module to print")
     size = catalog.page_size_for(ctx.program, page_size)
@@ -133,10 +134,10 @@ def packet_order(ctx: MeetingContext, *, page_size: str | None = None) -> Order:
     parts = [catalog.guide_order(ctx.module_code, version=version, program=ctx.program, page_size=size),
              signin_order(ctx, page_size=size)]
     module, sheets = catalog.lookup(catalog.domain_of(version), ctx.module_code)
-    if sheets and ctx.people:
+    if sheets:
         parts.append(catalog.worksheet_order(module.code, version=version, program=ctx.program, people=ctx.people,
                                              enrollments={}, page_size=size, on=ctx.planned.date,
-                                             group_name=ctx.group.name))
+                                             group_name=ctx.group.name, blank_copies=WALK_IN_COPIES))
     key = cache_key("packet", {"parts": [p.key for p in parts]})
 
     def build() -> RenderInput:

@@ -92,7 +92,8 @@ def test_the_packet_is_the_guide_the_sign_in_sheet_and_a_named_copy_per_person_i
     guide_pages = len(reader(_render(catalog.guide_order(module.code, version=group.version), tmp_path, "g.pdf")).pages)
     sheet_pages = sum(s.pages for s in sheets)
     pdf = reader(path)
-    assert len(pdf.pages) == guide_pages + 1 + sheet_pages * len(people)
+    walk_ins = meeting_docs.WALK_IN_COPIES
+    assert len(pdf.pages) == guide_pages + 1 + sheet_pages * (len(people) + walk_ins)
     assert "Facilitator guide" in text(path, page=1)
     assert "Sign-in sheet" in text(path, page=guide_pages + 1)
     by_name = sorted(people, key=lambda p: p.preferred_name)
@@ -102,6 +103,8 @@ def test_the_packet_is_the_guide_the_sign_in_sheet_and_a_named_copy_per_person_i
             words = text(path, page=page)
             assert person.preferred_name in words and "Evening group" in words and "Jan 4, 2027" in words
             assert sheets[0].code in words or sheets[-1].code in words
+    blank = text(path, page=len(pdf.pages))
+    assert not any(p.preferred_name in blank for p in people) and "Name" in blank, "walk-in copies come blank"
     names = [f["name"] for f in fonts(path)]
     assert len(names) == len(set(names)), "one subset per font: the parts were merged before writing"
     assert qpdf_clean(path)
@@ -159,7 +162,7 @@ def test_staff_print_from_the_meeting_page_and_the_long_packet_goes_through_a_re
     page = client.get(f"/groups/{group.id}/meetings/{RP}")
     base = f"/documents/meetings/{group.id}/{RP}"
     assert f'href="{base}/packet.pdf"' in page.text and f'href="{base}/signin.pdf"' in page.text
-    assert "for each of 12 people" in page.text
+    assert "for each of 12 people with their names, and 2 blank copies for walk-ins" in page.text
     signin = client.get(f"{base}/signin.pdf")
     assert signin.status_code == 200 and signin.headers["Cache-Control"] == "no-store"
     assert "Robin Diaz" in text(signin.data)
