@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import os
 import re
+import time as clock
 from collections.abc import Iterator
 from contextlib import contextmanager
 from datetime import date, time
@@ -25,6 +26,11 @@ from facilitator.extensions import db
 from facilitator.setup_cli import load_shipped_curricula
 
 PASSWORD = "correct-horse-battery"
+
+# Every page's "today" is the program's (programs default to America/Los_Angeles) while tests
+# write today as date.today(): the test process and its subprocesses keep the programs' clock.
+os.environ["TZ"] = "America/Los_Angeles"
+clock.tzset()
 
 
 def _config(tmp_root: str) -> dict:

@@ -2,7 +2,8 @@
 
 from __future__ import annotations
 
-from datetime import date
+from datetime import date, datetime
+from zoneinfo import ZoneInfo
 
 import pytest
 from sqlalchemy import func, select
@@ -11,6 +12,7 @@ from facilitator.attendance.models import Attendance
 from facilitator.audit.models import AuditEvent
 from facilitator.groups.models import Meeting
 from facilitator.meetings import services
+from facilitator.programs.services import program_today
 from facilitator.progress.services import progress_for
 
 from .conftest import csrf_token, login
@@ -279,3 +281,18 @@ def test_a_retired_status_is_not_offered_or_accepted(client, session, setup, mak
     response = _post_attendance(client, group, people, statuses={people[0].id: "excused"})
     assert response.status_code == 422
     assert _rows(session, group) == 0
+
+
+def test_today_is_the_program_s_day_not_the_server_s(client, session, make_program, make_user):
+    """Kiritimati (UTC+14) and Pago Pago (UTC-11) are never on the same date: each program's Today
+    page shows its own date, whatever the server's clock says."""
+    for zone in ("Pacific/Kiritimati", "Pacific/Pago_Pago"):
+        program = make_program()
+        program.timezone = zone
+        session.flush()
+        there = datetime.now(ZoneInfo(zone)).date()
+        assert program_today(program) == there
+        login(client, make_user("director", program).email)
+        page = client.get("/today").text
+        assert f"Today, {there:%A, %B} {there.day}" in page, zone
+        client.post("/logout", data={"csrf_token": csrf_token(page)})

@@ -21,9 +21,8 @@ Services take plain data and the acting user, change rows, flush and return; the
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import date, datetime, timedelta
+from datetime import date, timedelta
 from typing import Any
-from zoneinfo import ZoneInfo
 
 from sqlalchemy import select
 
@@ -35,6 +34,7 @@ from ..extensions import db
 from ..groups.models import Group
 from ..models_base import utcnow
 from ..participants.models import Enrollment, Participant
+from ..programs import services as programs
 from ..programs.models import Program
 from .models import ANALYSIS_TRIGGERS, TEST_KINDS, TEST_RESULTS, DrugTest, RelapseAnalysis
 
@@ -75,8 +75,7 @@ class Recorded:
 
 def program_today(program_id: int) -> date:
     """Today in the program's time zone (a test logged at 11 pm belongs to that evening)."""
-    program = db.session.get(Program, program_id)
-    return datetime.now(ZoneInfo(program.timezone)).date() if program else date.today()
+    return programs.program_today(db.session.get(Program, program_id))
 
 
 def day_label(day: date) -> str:

@@ -40,6 +40,7 @@ from ..domain.curriculum_files import errors_only
 from ..extensions import db
 from ..groups.models import Group
 from ..groups.services import clock
+from ..programs.services import program_today
 from ..web.access import director_required, own_group_or_404
 from . import editing, services
 from .forms import (
@@ -63,7 +64,7 @@ bp = Blueprint("curricula", __name__, url_prefix="/curricula")
 
 
 def _today() -> date:
-    return date.today()
+    return program_today(current_user.program)
 
 
 _WORDS = {"goals": "Goals", "outline": "Timed outline", "body": "Key points", "questions": "Discussion questions",

@@ -25,7 +25,7 @@ from ..groups.models import Group, Meeting, Slot
 from ..groups.services import group_calendar
 from ..participants.models import Enrollment, FamilyGuest, Participant
 from ..programs.models import AttendanceStatus, Holiday, Program
-from ..programs.services import create_program, find_program
+from ..programs.services import create_program, find_program, program_today
 from ..progress.models import Credit, MakeUp
 from ..progress.services import progress_for
 
@@ -88,9 +88,9 @@ def build_demo(today: date | None = None) -> bool:
     """Create the demo program once; return False if it already exists."""
     if find_program(DEMO_SLUG) is not None:
         return False
-    today = today or date.today()
     rng = random.Random(2026)
     program = create_program("Riverside Recovery Center IOP", slug=DEMO_SLUG)
+    today = today or program_today(program)  # the demo's "now" is the program's, as every page's is
     program.holidays = [Holiday(date=d, name=name) for d, name in _holidays(today)]
     director = create_user(program, "director@demo.example", DEMO_PASSWORD, "director", "Dana Whitfield")
     marcus = create_user(program, "facilitator@demo.example", DEMO_PASSWORD, "facilitator", "Marcus Lee")

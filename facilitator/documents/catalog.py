@@ -8,8 +8,7 @@ from __future__ import annotations
 
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
-from datetime import date, datetime
-from zoneinfo import ZoneInfo
+from datetime import date
 
 from sqlalchemy import select
 from sqlalchemy.orm import selectinload
@@ -19,6 +18,7 @@ from ..curricula.models import CurriculumVersion
 from ..domain import curriculum as dom
 from ..extensions import db
 from ..participants.models import Enrollment, Participant
+from ..programs import services as programs
 from ..programs.models import Program
 from . import builders
 from .service import PAGE_SIZES, RenderInput, cache_key
@@ -149,7 +149,7 @@ def identity(person: Participant, enrollment: Enrollment | None, on: date, group
 
 def program_today(program: Program | None) -> date:
     """Today in the program's time zone (a sheet printed at 11 pm is dated that evening)."""
-    return datetime.now(ZoneInfo(program.timezone)).date() if program else date.today()
+    return programs.program_today(program)
 
 
 def parse_month(text: str) -> date | None:

@@ -24,6 +24,7 @@ from ..audit import services as audit
 from ..audit.models import AuditEvent
 from ..extensions import db
 from ..models_base import utcnow
+from ..programs.services import program_today
 from ..web.access import director_required, own_group_or_404, staff_required
 from . import services
 from .forms import CancellationForm, GroupForm, HolidayForm, RemoveForm, choices, group_form, parse_date, rows_of
@@ -33,7 +34,7 @@ bp = Blueprint("groups", __name__)
 
 
 def _today() -> date:
-    return date.today()
+    return program_today(current_user.program)
 
 
 @bp.context_processor

@@ -21,7 +21,7 @@ from ..groups.services import group_calendar, group_calendars, version_structure
 from ..models_base import utcnow
 from ..participants.models import Enrollment, FamilyGuest, Participant
 from ..programs.models import AttendanceStatus
-from ..programs.services import active_statuses
+from ..programs.services import active_statuses, program_today
 from ..progress.services import ParticipantProgress, progress_for
 
 FIDELITY_ITEMS = (
@@ -98,7 +98,7 @@ def roster(group: Group, planned: seq.Meeting, row: Meeting | None) -> list[Rost
             select(Attendance).where(Attendance.meeting_id == row.id, Attendance.participant_id.is_not(None)))}
     ids = {e.participant_id for e in stays} | set(recorded)
     people = db.session.scalars(select(Participant).where(Participant.id.in_(ids))).all() if ids else []
-    plans = progress_for(list(people), max(planned.date, date.today()))
+    plans = progress_for(list(people), max(planned.date, program_today(group.program)))
     by_person = {e.participant_id: e for e in stays}
     entries = []
     for person in people:

@@ -15,7 +15,7 @@ from ..extensions import db
 from ..groups.models import Group
 from ..groups.services import version_structure
 from ..participants.models import Enrollment, Participant
-from ..programs.services import active_statuses
+from ..programs.services import active_statuses, program_today
 from ..progress.services import progress_for
 from ..web.access import own_group_or_404, staff_required
 from . import services
@@ -38,7 +38,7 @@ def today():
     """My meetings today and in the next 7 days, with expected roster sizes and alerts."""
     mine_only = current_user.role == "facilitator" and request.args.get("all") != "1"
     groups = _program_groups(mine_only)
-    day = date.today()
+    day = program_today(current_user.program)
     meetings = services.upcoming(groups, day, DAYS_AHEAD) if groups else []
     people = list(db.session.scalars(
         select(Participant).join(Enrollment, Enrollment.participant_id == Participant.id)

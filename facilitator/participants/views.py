@@ -26,6 +26,7 @@ from flask_wtf import FlaskForm
 
 from ..audit import services as audit
 from ..extensions import db
+from ..programs.services import program_today
 from ..progress import services as makeups
 from ..progress.forms import CancelMakeUpForm, CompleteMakeUpForm, IndividualSessionForm, MakeUpForm
 from ..progress.models import MakeUp
@@ -38,7 +39,7 @@ bp = Blueprint("participants", __name__)
 
 
 def _today() -> date:
-    return date.today()
+    return program_today(current_user.program)
 
 
 def _refuse(form: FlaskForm, error: services.InputError | makeups.MakeUpError) -> None:

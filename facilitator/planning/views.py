@@ -19,6 +19,7 @@ from flask_login import current_user
 from wtforms import SelectChoice
 
 from ..groups.services import version_structure
+from ..programs.services import program_today
 from ..web.access import director_required
 from . import services
 from .forms import PatternForm, WhatIfForm, admissions_text, holidays_text
@@ -27,7 +28,7 @@ bp = Blueprint("planning", __name__)
 
 
 def _today() -> date:
-    return date.today()
+    return program_today(current_user.program)
 
 
 @bp.app_template_filter("plan_hours")

@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass, fields
+from datetime import date, datetime
+from zoneinfo import ZoneInfo
 
 from sqlalchemy import func, select
 
@@ -15,6 +17,14 @@ from .models import DEFAULT_STATUSES, PAGE_SIZES, SIGNIN_NAMING, AttendanceStatu
 def slugify(name: str) -> str:
     """A URL-safe short name from a program name."""
     return re.sub(r"[^a-z0-9]+", "-", name.lower()).strip("-")[:60] or "program"
+
+
+def program_today(program: Program | None) -> date:
+    """Today where the program is: an evening group at 7 pm in California is still today there,
+    though the server's clock (UTC) says tomorrow."""
+    if program is None:
+        return date.today()
+    return datetime.now(ZoneInfo(program.timezone)).date()
 
 
 def create_program(name: str, slug: str | None = None, timezone: str = "America/Los_Angeles") -> Program:

@@ -27,12 +27,13 @@ from ..programs.models import AttendanceStatus, Program
 from ..web.access import director_required
 from . import services
 from .forms import ActionForm, HolidayForm, SettingsForm, StatusForm
+from .services import program_today
 
 bp = Blueprint("programs", __name__)
 
 
 def _today() -> date:
-    return date.today()
+    return program_today(current_user.program)
 
 
 def _program() -> Program:

@@ -56,7 +56,8 @@ def rules_for(program: Program, credit_share: float, as_of: date) -> seq.Rules:
 def _attendance_rows(participant_ids: list[int]) -> dict[int, list[seq.Attendance]]:
     """Every attendance row of these participants as sequencer input, in one query."""
     rows = db.session.execute(
-        select(Attendance.participant_id, Attendance.minutes, AttendanceStatus.counts_attended, Meeting.group_id,
+        select(Attendance.participant_id, Attendance.minutes, AttendanceStatus.counts_attended,
+               AttendanceStatus.counts_hours, Meeting.group_id,
                Meeting.date, Meeting.start_time, Meeting.track_code, Meeting.minutes, Meeting.status, Module.code)
         .join(Meeting, Meeting.id == Attendance.meeting_id)
         .join(AttendanceStatus, AttendanceStatus.id == Attendance.status_id)
@@ -64,10 +65,11 @@ def _attendance_rows(participant_ids: list[int]) -> dict[int, list[seq.Attendanc
         .where(Attendance.participant_id.in_(participant_ids))
     ).all()
     out: dict[int, list[seq.Attendance]] = {}
-    for pid, minutes, attended, group_id, day, start, track, length, status, module in rows:
+    for pid, minutes, attended, hours, group_id, day, start, track, length, status, module in rows:
         meeting = seq.Meeting(group=str(group_id), date=day, time=start.strftime("%H:%M"), track=track,
                               minutes=length, module=module, status=status, recorded=True)
-        out.setdefault(pid, []).append(seq.Attendance(meeting=meeting, attended=attended, minutes=minutes))
+        out.setdefault(pid, []).append(seq.Attendance(meeting=meeting, attended=attended, minutes=minutes,
+                                                      counts_hours=hours))
     return out
 
 

@@ -22,6 +22,7 @@ from wtforms import StringField
 from ..audit import services as audit
 from ..extensions import db
 from ..programs.models import Program
+from ..programs.services import program_today
 from ..web.access import director_required, own_group_or_404, staff_required
 from . import charts, exports, services
 from .services import Period
@@ -30,7 +31,7 @@ bp = Blueprint("reports", __name__)
 
 
 def _today() -> date:
-    return date.today()
+    return program_today(current_user.program)
 
 
 class PeriodForm(FlaskForm):

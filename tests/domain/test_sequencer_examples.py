@@ -275,3 +275,17 @@ def test_rows_from_stored_meetings_match_the_calendar_by_group_date_time_and_tra
     progress = participant_progress(Stay(D("2027-01-04")), calendar, rows, as_of=D("2027-01-15"))
     assert [(c.module, c.meeting.group) for c in progress.track("RP").credits] == [("RP 1", "A"), ("RP 3", "B")]
     assert progress.weeks[0].attended == 170
+
+
+def test_a_status_may_count_toward_hours_without_earning_credit_and_the_other_way_round():
+    """A program's statuses carry two flags: "counts as attended" (credit) and "counts toward
+    hours". Monday 4 January: at RP 1 for 60 minutes under a status that counts hours only (no
+    credit); Friday 8 January: at RP 2 under a status that credits but whose time is not counted."""
+    calendar = build_calendar(group(), D("2027-01-15"))
+    monday = Meeting("A", D("2027-01-04"), "18:30", "RP", 90, "RP 1", "held", recorded=True)
+    friday = Meeting("A", D("2027-01-08"), "18:30", "RP", 90, "RP 2", "held", recorded=True)
+    rows = [Attendance(monday, False, 60, counts_hours=True), Attendance(friday, True, 90, counts_hours=False)]
+    progress = participant_progress(Stay(D("2027-01-04")), calendar, rows, as_of=D("2027-01-15"))
+    assert progress.track("RP").credited == ("RP 2",)
+    assert "RP 1" in progress.track("RP").missed
+    assert progress.weeks[0].attended == 60

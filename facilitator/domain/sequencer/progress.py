@@ -39,6 +39,15 @@ class Attendance:
     meeting: Meeting
     attended: bool
     minutes: int
+    # Whether the minutes count toward weekly hours; None: as attended. A program may count a
+    # status one way and not the other (hours from a partial stay that earns no credit, say).
+    counts_hours: bool | None = None
+
+    @property
+    def hours_minutes(self) -> int:
+        """The minutes this row adds to the week's attended hours."""
+        counted = self.attended if self.counts_hours is None else self.counts_hours
+        return self.minutes if counted else 0
 
 
 @dataclass(frozen=True)
@@ -192,9 +201,9 @@ def participant_progress(
         ordinal = m.date.toordinal()
         if m.date > as_of:
             continue
-        if row.attended:
+        if row.hours_minutes:
             week = week_label(ordinal)
-            attended_by_week[week] = attended_by_week.get(week, 0) + row.minutes
+            attended_by_week[week] = attended_by_week.get(week, 0) + row.hours_minutes
         # A row on a meeting still marked "scheduled" counts: someone took attendance, so it met.
         met = m.status != "cancelled"
         plan = plans.get(m.track)
