@@ -47,6 +47,8 @@ def test_recording_ic_2_credits_it(client, session, person):
     ({"module": "IC 2", "held_on": (date.today() + timedelta(days=2)).isoformat()}, "cannot be in the future"),
     ({"module": "IC 2", "held_on": (date.today() - timedelta(weeks=5)).isoformat()}, "inside the participant"),
     ({"module": "IC 2", "held_on": ""}, "date"),
+    ({"module": "IC 2", "held_on": date.today().isoformat(), "minutes": "600"}, "from 0 to 480"),
+    ({"module": "IC 2", "held_on": date.today().isoformat(), "minutes": "-5"}, "from 0 to 480"),
 ])
 def test_bad_sessions_are_refused_and_change_nothing(client, session, person, data, message):
     participant, user = person
@@ -69,3 +71,22 @@ def test_another_programs_participant_is_not_found(client, person, make_user):
     participant, _ = person
     login(client, make_user("facilitator").email)
     assert client.get(f"/participants/{participant.id}/sessions/new").status_code == 404
+
+
+def test_the_session_s_minutes_count_toward_that_week_s_hours(client, session, person):
+    participant, user = person
+    login(client, user.email)
+    held = date.today() - timedelta(days=1)
+    week_of = held - timedelta(days=held.weekday())
+
+    def attended_that_week() -> int:
+        plan = progress_for([participant], date.today())[participant.id]
+        return next(w.attended for w in plan.progress.weeks if w.monday == week_of)
+
+    before = attended_that_week()
+    assert _post(client, participant, module="IC 2", held_on=held.isoformat(), minutes="45").status_code == 302
+    assert attended_that_week() == before + 45
+    blank = _post(client, participant, module="IC 3", held_on=held.isoformat(), minutes="")
+    assert blank.status_code == 302
+    ic3 = session.scalar(select(Credit).where(Credit.participant_id == participant.id, Credit.minutes != 45))
+    assert ic3.minutes == ic3.module.minutes > 0, "blank means the session's usual length"

@@ -259,3 +259,25 @@ def test_participant_sees_their_make_ups_without_staff_notes(client, world, miss
     page = client.get("/me").text
     assert meeting.module in page and "Homework" in page and "To do" in page
     assert "Private staff note" not in page and world.facilitator.display_name not in page
+
+
+def test_an_individual_make_up_s_time_counts_toward_hours_and_homework_s_does_not(world, missed):
+    person, meeting = missed
+    homework = progress.assign_makeup(person, meeting.module, "homework", None, None, "", world.facilitator, TODAY)
+    with pytest.raises(progress.MakeUpError, match="leave the minutes at 0"):
+        progress.complete_makeup(homework, TODAY, world.facilitator, TODAY, minutes=30)
+    progress.cancel_makeup(homework, world.facilitator)
+    week = TODAY - timedelta(days=TODAY.weekday())
+
+    def attended() -> int:
+        plan = progress.progress_for([person], TODAY)[person.id]
+        return next(w.attended for w in plan.progress.weeks if w.monday == week)
+
+    before = attended()
+    session_plan = progress.assign_makeup(person, meeting.module, "individual", None, TODAY, "", world.facilitator,
+                                          TODAY)
+    with pytest.raises(progress.MakeUpError, match="from 0 to 480"):
+        progress.complete_makeup(session_plan, TODAY, world.facilitator, TODAY, minutes=481)
+    assert session_plan.status == "planned", "a refused completion changes nothing"
+    credit = progress.complete_makeup(session_plan, TODAY, world.facilitator, TODAY, minutes=40)
+    assert credit.minutes == 40 and attended() == before + 40

@@ -265,9 +265,11 @@ def complete_makeup(participant_id: int, makeup_id: int):
     form = CompleteMakeUpForm()
     if request.method == "GET":
         form.completed_on.data = _today()
+        form.minutes.data = 0 if makeup.method == "homework" else makeup.module.minutes
     if form.validate_on_submit():
         try:
-            credit = makeups.complete_makeup(makeup, form.completed_on.data, current_user, _today())
+            credit = makeups.complete_makeup(makeup, form.completed_on.data, current_user, _today(),
+                                             form.minutes.data)
         except makeups.MakeUpError as error:
             _refuse(form, error)
         else:
@@ -326,7 +328,8 @@ def record_session(participant_id: int):
     if form.validate_on_submit():
         try:
             credit = makeups.record_individual_session(person, form.module.data or "", form.held_on.data,
-                                                       form.note.data or "", current_user, _today())
+                                                       form.note.data or "", current_user, _today(),
+                                                       form.minutes.data)
         except makeups.MakeUpError as error:
             _refuse(form, error)
         else:

@@ -3,8 +3,8 @@
 from __future__ import annotations
 
 from flask_wtf import FlaskForm
-from wtforms import SelectField, TextAreaField
-from wtforms.validators import Length, Optional
+from wtforms import IntegerField, SelectField, TextAreaField
+from wtforms.validators import Length, NumberRange, Optional
 
 from ..participants.forms import PlainDateField, group_field, options
 
@@ -26,10 +26,17 @@ class MakeUpForm(FlaskForm):
         max=500, message="Keep the note to 500 characters or fewer.")])
 
 
+def minutes_field(label: str) -> IntegerField:
+    """Minutes spent with the participant (blank: the module's usual length)."""
+    return IntegerField(label, validators=[Optional(), NumberRange(
+        min=0, max=480, message="Enter the minutes spent, from 0 to 480.")])
+
+
 class CompleteMakeUpForm(FlaskForm):
-    """The date the make-up was done; completing it credits the module."""
+    """The date the make-up was done and the time it took; completing it credits the module."""
 
     completed_on = PlainDateField("Date done")
+    minutes = minutes_field("Minutes spent")
 
 
 class CancelMakeUpForm(FlaskForm):
@@ -41,5 +48,6 @@ class IndividualSessionForm(FlaskForm):
 
     module = SelectField("Session", validate_choice=False)
     held_on = PlainDateField("Date held")
+    minutes = minutes_field("Minutes")
     note = TextAreaField("Note for staff (optional)", validators=[Optional(), Length(
         max=500, message="Keep the note to 500 characters or fewer.")])

@@ -24,6 +24,7 @@ class Credit(db.Model):
         one_of("source", CREDIT_SOURCES),
         CheckConstraint("source <> 'override' OR length(reason) >= 5", name="override_has_reason"),
         CheckConstraint("source <> 'make-up' OR makeup_id IS NOT NULL", name="makeup_credit_links_plan"),
+        CheckConstraint("minutes BETWEEN 0 AND 480", name="minutes_range"),
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)
@@ -34,6 +35,9 @@ class Credit(db.Model):
     makeup_id: Mapped[int | None] = mapped_column(ForeignKey("makeup.id"))
     reason: Mapped[str] = mapped_column(Text, default="")
     credited_on: Mapped[date]
+    # Time in treatment that no attendance row records (an individual session, a make-up meeting
+    # not recorded there); it counts toward the week's hours. Homework and overrides carry none.
+    minutes: Mapped[int] = mapped_column(default=0, server_default="0")
     created_by_id: Mapped[int] = mapped_column(ForeignKey("user_account.id"))
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
     revoked_at: Mapped[datetime | None]  # a mistaken credit is revoked, not deleted

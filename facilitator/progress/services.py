@@ -76,15 +76,16 @@ def _attendance_rows(participant_ids: list[int]) -> dict[int, list[seq.Attendanc
 def _explicit_credits(participant_ids: list[int]) -> dict[int, list[seq.ExplicitCredit]]:
     """Make-up, override and individual-session credits (not revoked), in one query."""
     rows = db.session.execute(
-        select(Credit.participant_id, Module.code, Credit.credited_on, Credit.source, Credit.reason)
+        select(Credit.participant_id, Module.code, Credit.credited_on, Credit.source, Credit.reason, Credit.minutes)
         .join(Module, Module.id == Credit.module_id)
         .where(Credit.participant_id.in_(participant_ids), Credit.revoked_at.is_(None))
     ).all()
     out: dict[int, list[seq.ExplicitCredit]] = {}
-    for pid, code, day, source, reason in rows:
+    for pid, code, day, source, reason, minutes in rows:
         # An individual session (IC, RA) is credited like a make-up: explicitly, with a date.
         out.setdefault(pid, []).append(seq.ExplicitCredit(
-            module=code, date=day, source="make-up" if source == "individual" else source, reason=reason))
+            module=code, date=day, source="make-up" if source == "individual" else source, reason=reason,
+            minutes=minutes))
     return out
 
 
@@ -219,9 +220,29 @@ def assign_makeup(participant: Participant, module: str, method: str, group_id: 
     return makeup
 
 
-def complete_makeup(makeup: MakeUp, completed_on: date | None, user: User, today: date) -> Credit:
+MAX_SESSION_MINUTES = 480
+
+
+def _session_minutes(minutes: int | None, module: Module, field: str) -> int:
+    """Minutes spent with the participant: the module's length when not given; 0 to 480."""
+    if minutes is None:
+        return module.minutes
+    if not 0 <= minutes <= MAX_SESSION_MINUTES:
+        raise MakeUpError(field, f"Enter the minutes spent, from 0 to {MAX_SESSION_MINUTES}.")
+    return minutes
+
+
+def complete_makeup(makeup: MakeUp, completed_on: date | None, user: User, today: date,
+                    minutes: int | None = None) -> Credit:
     """Mark a planned make-up done and credit its module (a Credit with source make-up, linked to
-    the plan, with who and when). A make-up is completed once; a module is credited once."""
+    the plan, with who and when). A make-up is completed once; a module is credited once.
+
+    Minutes (default: the module's length) count toward weekly hours; homework counts none."""
+    if makeup.method == "homework":
+        if minutes:
+            raise MakeUpError("minutes", "Homework is done outside treatment time; leave the minutes at 0.")
+        minutes = 0
+    credit_minutes = _session_minutes(minutes, makeup.module, "minutes")
     if makeup.status == "completed":
         done = db.session.scalar(select(Credit.credited_on).where(Credit.makeup_id == makeup.id))
         when = f" on {done:%b %-d, %Y}" if done else ""
@@ -252,7 +273,8 @@ def complete_makeup(makeup: MakeUp, completed_on: date | None, user: User, today
     if changed.rowcount != 1:
         raise MakeUpError("completed_on", "This make-up was already completed.")
     row = Credit(participant_id=makeup.participant_id, module_id=makeup.module_id, source="make-up",
-                 makeup_id=makeup.id, credited_on=completed_on, created_by_id=user.id)
+                 makeup_id=makeup.id, credited_on=completed_on, created_by_id=user.id,
+                 minutes=credit_minutes)
     db.session.add(row)
     db.session.flush()
     return row
@@ -276,8 +298,9 @@ def individual_modules(plan: ParticipantProgress) -> list[tuple[str, str]]:
 
 
 def record_individual_session(participant: Participant, module: str, held_on: date | None, note: str, user: User,
-                              today: date) -> Credit:
-    """Credit an individual session (IC 2, RA 1, ...) held on a date: a Credit with source individual."""
+                              today: date, minutes: int | None = None) -> Credit:
+    """Credit an individual session (IC 2, RA 1, ...) held on a date: a Credit with source individual;
+    its minutes (default: the module's length) count toward the week's hours."""
     plan = progress_for([participant], today)[participant.id]
     if plan.progress is None or plan.group is None:
         raise MakeUpError("module", "Record sessions for participants who have been admitted.")
@@ -290,10 +313,9 @@ def record_individual_session(participant: Participant, module: str, held_on: da
     stay = plan.progress.stay
     if held_on < stay.admitted or (stay.discharged is not None and held_on > stay.discharged):
         raise MakeUpError("held_on", "The session date must fall inside the participant's stay.")
-    module_id = db.session.scalar(select(Module.id).where(Module.version_id == plan.group.version_id,
-                                                         Module.code == module))
-    credit = Credit(participant_id=participant.id, module_id=module_id, source="individual", credited_on=held_on,
-                    reason=note.strip()[:500], created_by_id=user.id)
+    row = db.session.scalar(select(Module).where(Module.version_id == plan.group.version_id, Module.code == module))
+    credit = Credit(participant_id=participant.id, module_id=row.id, source="individual", credited_on=held_on,
+                    reason=note.strip()[:500], created_by_id=user.id, minutes=_session_minutes(minutes, row, "minutes"))
     db.session.add(credit)
     db.session.flush()
     return credit
