@@ -61,10 +61,10 @@ def app(tmp_path_factory):
 @pytest.fixture
 def session(app) -> Iterator:
     """A database session whose work is rolled back after the test, even if the code commits."""
-    from facilitator.groups import services as group_services
+    from facilitator.groups import calendars
 
     # Rolled-back ids are reused by the next test: forget curriculum structures cached by id.
-    group_services._STRUCTURES.clear()
+    calendars._STRUCTURES.clear()
     with app.app_context():
         connection = db.engine.connect()
         outer = connection.begin()

@@ -10,7 +10,7 @@ from sqlalchemy import func, select
 from facilitator.audit.models import AuditEvent
 from facilitator.clinical.services import program_today
 from facilitator.curricula.models import Module
-from facilitator.groups.services import group_calendar
+from facilitator.groups.calendars import group_calendar
 from facilitator.meetings import services as meetings
 from facilitator.progress.models import Credit, MakeUp
 

@@ -39,13 +39,13 @@ def rp_order(version) -> list[str]:
 
 @pytest.fixture(autouse=True)
 def fresh_structures():
-    """groups.services caches published structures by version id; SQLite reuses the ids of rolled-back
+    """groups.calendars caches published structures by version id; SQLite reuses the ids of rolled-back
     rows, so a structure cached by an earlier test must not answer for this test's versions."""
-    from facilitator.groups import services as group_services
+    from facilitator.groups import calendars
 
-    group_services._STRUCTURES.clear()
+    calendars._STRUCTURES.clear()
     yield
-    group_services._STRUCTURES.clear()
+    calendars._STRUCTURES.clear()
 
 
 @pytest.fixture

@@ -13,13 +13,13 @@ from sqlalchemy import func, select
 from facilitator.attendance.models import Attendance
 from facilitator.audit.models import AuditEvent
 from facilitator.auth.models import User
-from facilitator.curricula import editing, services
+from facilitator.curricula import drafts, editing, moves, publishing, services, worksheets
 from facilitator.curricula.models import Curriculum, CurriculumVersion, Module, Track
 from facilitator.curricula.views import where
 from facilitator.domain import curriculum as dom
 from facilitator.extensions import db
+from facilitator.groups.calendars import group_calendar
 from facilitator.groups.models import Meeting
-from facilitator.groups.services import group_calendar
 from facilitator.programs.models import AttendanceStatus, Program
 from facilitator.progress.models import Credit, MakeUp
 from facilitator.progress.services import progress_for
@@ -58,27 +58,29 @@ def write_local_module(draft, director, title="Holidays and Family Events") -> M
                    "What will you say if someone offers you a drink?", "When will you leave, and how will you get home?"],
         considerations=[("A member has nowhere safe to go.", "Help them find a meeting or a sober event that day."),
                         ("A member used at a past holiday.", "Thank them for sharing and plan the hard hour together.")]))
-    sheet = editing.add_worksheet(draft, module, director, title="My Holiday Plan")
-    editing.update_worksheet(draft, sheet, director, title="My Holiday Plan", intro="Plan the day before it comes.",
-                             pages="1", rows=[
-                                 editing.FieldInput(type="text", label="The holiday or family event I am planning for"),
-                                 editing.FieldInput(type="text", label="Who I will spend that day with"),
-                                 editing.FieldInput(type="schedule", label="My plan for the day", start_hour="9",
-                                                    end_hour="21"),
-                                 editing.FieldInput(type="checklist", label="If I feel a craving that day I will",
-                                                    items="Call my sponsor\nLeave early\nGo for a walk", other=True)])
+    sheet = worksheets.add_worksheet(draft, module, director, title="My Holiday Plan")
+    worksheets.update_worksheet(draft, sheet, director, title="My Holiday Plan", intro="Plan the day before it comes.",
+                                pages="1", rows=[
+                                    worksheets.FieldInput(type="text",
+                                                          label="The holiday or family event I am planning for"),
+                                    worksheets.FieldInput(type="text", label="Who I will spend that day with"),
+                                    worksheets.FieldInput(type="schedule", label="My plan for the day", start_hour="9",
+                                                          end_hour="21"),
+                                    worksheets.FieldInput(type="checklist", label="If I feel a craving that day I will",
+                                                          items="Call my sponsor\nLeave early\nGo for a walk",
+                                                          other=True)])
     return module
 
 
 @pytest.fixture(autouse=True)
 def fresh_structures():
-    """groups.services caches published structures by version id; SQLite reuses the ids of rolled-back
+    """groups.calendars caches published structures by version id; SQLite reuses the ids of rolled-back
     rows, so a structure cached by an earlier test must not answer for this test's versions."""
-    from facilitator.groups import services as group_services
+    from facilitator.groups import calendars
 
-    group_services._STRUCTURES.clear()
+    calendars._STRUCTURES.clear()
     yield
-    group_services._STRUCTURES.clear()
+    calendars._STRUCTURES.clear()
 
 
 @pytest.fixture
@@ -89,11 +91,11 @@ def director(make_user):
 @pytest.fixture
 def newer(director, matrix16):
     """Our IOP 2027: matrix-16 with RP 12 moved before RP 3, a local RP 33, RP 20 retired; published."""
-    draft = editing.fork(matrix16, director, "Our IOP 2027")
+    draft = drafts.fork(matrix16, director, "Our IOP 2027")
     editing.move_before(draft, module_of(draft, "RP 12"), module_of(draft, "RP 3"), director)
     write_local_module(draft, director)
     editing.set_retired(draft, module_of(draft, "RP 20"), director, True)
-    return editing.publish(draft, director)
+    return publishing.publish(draft, director)
 
 
 def hold(group, recorder, people, meetings, absent=()):
@@ -143,22 +145,22 @@ def _cur(*codes, retired=(), titles=None) -> dom.Curriculum:
 def test_the_change_summary_names_each_kind_of_change():
     before = _cur("RP 1", "RP 2", "RP 3", "RP 4", "RP 5", "RP 12")
     after = _cur("RP 1", "RP 2", "RP 12", "RP 3", "RP 4", "RP 33", retired=("RP 4",), titles={"RP 3": "New name"})
-    assert editing.change_lines(before, after) == [
+    assert publishing.change_lines(before, after) == [
         "Added RP 33 Topic RP 33.",
         "Removed RP 5 Topic RP 5.",
         "Moved RP 12 Topic RP 12: now after RP 2.",
         "Retitled RP 3: Topic RP 3 → New name.",
         "Retired RP 4 Topic RP 4.",
     ]
-    assert editing.change_lines(before, before) == []
-    assert editing.change_lines(None, before) == ["First version."]
+    assert publishing.change_lines(before, before) == []
+    assert publishing.change_lines(None, before) == ["First version."]
 
 
 def test_field_rows_keep_only_the_settings_of_their_type_and_name_themselves():
-    rows = [editing.FieldInput(type="table", label="My week", columns="Day\n\nGoal\n", rows="3", lines="7"),
-            editing.FieldInput(type="sequence", label="What led to it", steps="Trigger\nThought\nUse"),
-            editing.FieldInput(type="scale", label="My week", min="1", max="5", low_label="Hard", high_label="Good")]
-    fields, problems = editing.build_fields(rows)
+    rows = [worksheets.FieldInput(type="table", label="My week", columns="Day\n\nGoal\n", rows="3", lines="7"),
+            worksheets.FieldInput(type="sequence", label="What led to it", steps="Trigger\nThought\nUse"),
+            worksheets.FieldInput(type="scale", label="My week", min="1", max="5", low_label="Hard", high_label="Good")]
+    fields, problems = worksheets.build_fields(rows)
     assert problems == {}
     assert fields == [
         {"id": "my_week", "type": "table", "label": "My week", "columns": ["Day", "Goal"], "rows": 3},
@@ -166,16 +168,16 @@ def test_field_rows_keep_only_the_settings_of_their_type_and_name_themselves():
         {"id": "my_week_2", "type": "scale", "label": "My week", "min": 1, "max": 5, "low_label": "Hard",
          "high_label": "Good"},
     ]
-    _fields, problems = editing.build_fields([editing.FieldInput(type="scale", label="x", min="5", max="5"),
-                                              editing.FieldInput(type="schedule", start_hour="25", end_hour="9"),
-                                              editing.FieldInput(type="bogus")])
+    _fields, problems = worksheets.build_fields([worksheets.FieldInput(type="scale", label="x", min="5", max="5"),
+                                                 worksheets.FieldInput(type="schedule", start_hour="25", end_hour="9"),
+                                                 worksheets.FieldInput(type="bogus")])
     assert problems == {"fields-0-max": "The highest number must be above the lowest.",
                         "fields-1-start_hour": "Enter the first hour from 0 to 23, not 25.",
                         "fields-2-type": "Choose a field type."}
-    moved = editing.field_action(rows, "down:0")
+    moved = worksheets.field_action(rows, "down:0")
     assert [r.type for r in moved] == ["sequence", "table", "scale"]
-    assert [r.type for r in editing.field_action(rows, "remove:1")] == ["table", "scale"]
-    assert editing.field_action(rows, "add:lines")[-1] == editing.FieldInput(type="lines", lines="3")
+    assert [r.type for r in worksheets.field_action(rows, "remove:1")] == ["table", "scale"]
+    assert worksheets.field_action(rows, "add:lines")[-1] == worksheets.FieldInput(type="lines", lines="3")
 
 
 def test_problem_fields_read_as_words(matrix16):
@@ -185,10 +187,10 @@ def test_problem_fields_read_as_words(matrix16):
 
 
 def test_local_module_numbers_are_never_reused_across_versions(director, newer):
-    draft = editing.new_draft(newer, director)
+    draft = drafts.new_draft(newer, director)
     assert draft.curriculum_id == newer.curriculum_id and draft.number == 2 and draft.parent_id == newer.id
     local = module_of(draft, "RP 33")
-    with pytest.raises(editing.EditRefused):
+    with pytest.raises(drafts.EditRefused):
         editing.delete_module(draft, local, director)  # version 1 delivered it: retire, do not delete
     added = editing.add_module(draft, track_of(draft, "RP"), director, title="Money and Recovery")
     editing.delete_module(draft, added, director)
@@ -306,7 +308,7 @@ def test_a_shipped_name_is_refused_unless_the_content_is_the_shipped_one(client,
 def test_the_effect_lists_each_members_credits_and_changes_nothing(running, newer, matrix16):
     group, ann, ben = running
     meetings = db.session.scalar(select(func.count(Meeting.id)).where(Meeting.group_id == group.id))
-    effect = editing.move_effect(group, newer, TODAY)
+    effect = moves.move_effect(group, newer, TODAY)
     rows = {row.participant.preferred_name: row for row in effect.members}
     assert set(rows["Ann"].carried) == {"ERS 1", "ERS 2", "RP 1", "RP 2", "FE 1", "SS 1"}
     assert rows["Ann"].new_missing == ("RP 33",) and rows["Ann"].unmatched == ()
@@ -322,7 +324,7 @@ def test_moving_a_group_keeps_history_and_progress_follows_by_code(running, newe
     group, ann, ben = running
     past = {(m.date, m.track_code): m.module_id for m in db.session.scalars(
         select(Meeting).where(Meeting.group_id == group.id))}
-    editing.move_group(group, newer, director, TODAY)
+    moves.move_group(group, newer, director, TODAY)
     db.session.expire_all()
     assert group.version_id == newer.id
     # Meetings that were held still point at the modules of the version that was taught.
@@ -351,21 +353,21 @@ def test_make_up_credits_carry_over_by_code_and_orphans_block_the_move(running, 
     db.session.add(Credit(participant_id=ben.id, module_id=rp2.id, source="make-up", makeup_id=plan.id,
                           credited_on=date(2027, 1, 9), created_by_id=director.id))
     db.session.flush()
-    editing.move_group(group, newer, director, TODAY)
+    moves.move_group(group, newer, director, TODAY)
     assert rp_credits(ben)[0] == ("RP 1", "RP 2")  # counted by code in the new version...
     assert db.session.scalars(select(Credit.module_id).where(Credit.participant_id == ben.id)).all() == [rp2.id]
     # ...while the Credit row still names matrix-16's RP 2, the module that was taught.
     # A credit for a module the target does not deliver cannot be placed: the move waits.
-    back = editing.fork(newer, director, "Without RP 1")
+    back = drafts.fork(newer, director, "Without RP 1")
     editing.set_retired(back, module_of(back, "RP 1"), director, True)
-    back = editing.publish(back, director)
+    back = publishing.publish(back, director)
     db.session.add(Credit(participant_id=ann.id, module_id=module_of(matrix16, "RP 1").id, source="override",
                           reason="Attended at another site", credited_on=date(2027, 1, 5), created_by_id=director.id))
     db.session.flush()
-    problems = editing.move_problems(group, back)
+    problems = moves.move_problems(group, back)
     assert "RP 1" in problems["version"] and "does not deliver" in problems["version"]
-    with pytest.raises(editing.EditRefused):
-        editing.move_group(group, back, director, TODAY)
+    with pytest.raises(drafts.EditRefused):
+        moves.move_group(group, back, director, TODAY)
 
 
 def test_unrecorded_past_meetings_keep_their_modules_and_starting_modules_follow_by_code(
@@ -374,7 +376,7 @@ def test_unrecorded_past_meetings_keep_their_modules_and_starting_modules_follow
     group.starting_modules = {"RP": "RP 20", "ERS": "ERS 5"}
     db.session.flush()
     before = [(m.date, m.module) for m in group_calendar(group, TODAY - timedelta(days=1)).meetings]
-    notes = editing.move_group(group, newer, director, TODAY)
+    notes = moves.move_group(group, newer, director, TODAY)
     assert notes[0] == "6 past meeting(s) nobody recorded keep the modules they were planned with."
     assert notes[1] == "RP started at RP 20, which the new version does not deliver; it starts at RP 1."
     assert group.starting_modules == {"ERS": "ERS 5"}
@@ -386,14 +388,14 @@ def test_unrecorded_past_meetings_keep_their_modules_and_starting_modules_follow
 
 def test_a_move_needs_every_track_the_group_meets_for(director, running, matrix16):
     group, _ann, _ben = running
-    draft = editing.fork(matrix16, director, "No family track")
+    draft = drafts.fork(matrix16, director, "No family track")
     fe = track_of(draft, "FE")
     draft.tracks.remove(fe)
     draft.pattern = [slot for slot in draft.pattern if slot["track"] != "FE"]
     db.session.flush()
-    smaller = editing.publish(draft, director)
-    assert "has no FE modules" in editing.move_problems(group, smaller)["version"]
-    assert editing.move_problems(group, matrix16) == {"version": "The group already runs this version."}
+    smaller = publishing.publish(draft, director)
+    assert "has no FE modules" in moves.move_problems(group, smaller)["version"]
+    assert moves.move_problems(group, matrix16) == {"version": "The group already runs this version."}
 
 
 # --- the move page --------------------------------------------------------------------------------------

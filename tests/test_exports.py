@@ -17,8 +17,8 @@ from sqlalchemy import select
 from facilitator.audit.models import AuditEvent
 from facilitator.clinical.models import DrugTest
 from facilitator.extensions import db
+from facilitator.groups.calendars import module_ids
 from facilitator.groups.models import Group
-from facilitator.groups.services import module_ids
 from facilitator.programs.models import Holiday
 from facilitator.progress.models import Credit
 from facilitator.reports import exports, views

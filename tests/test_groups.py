@@ -14,7 +14,7 @@ from facilitator.attendance.models import Attendance
 from facilitator.audit.models import AuditEvent
 from facilitator.clinical.models import DrugTest
 from facilitator.extensions import db
-from facilitator.groups import services, views
+from facilitator.groups import calendars, views
 from facilitator.groups.models import Cancellation, Meeting
 from facilitator.participants.models import Enrollment
 from facilitator.programs.models import AttendanceStatus, Holiday
@@ -76,7 +76,7 @@ def test_the_group_page_shows_the_calendar_with_links_holidays_and_postponed_mod
     db.session.add(Holiday(program_id=program.id, date=date(2027, 1, 25), name="Staff retreat"))
     db.session.add(Cancellation(group_id=group.id, date=date(2027, 1, 27), track_code="FE", reason="Room flooded"))
     db.session.add(Meeting(group_id=group.id, date=date(2027, 1, 18), start_time=time(18, 30), track_code="RP",
-                           minutes=90, status="held", module_id=services.module_ids(group.version_id)["RP 5"]))
+                           minutes=90, status="held", module_id=calendars.module_ids(group.version_id)["RP 5"]))
     db.session.flush()
     login(client, facilitator.email)
     page = client.get(f"/groups/{group.id}")
@@ -167,7 +167,7 @@ def _attend(program, group, person, user, day, at, track, module, status="presen
     if meeting is None:
         meeting = Meeting(group_id=group.id, date=day, start_time=time.fromisoformat(at), track_code=track,
                           minutes=90 if track != "ERS" else 50, status="held",
-                          module_id=services.module_ids(group.version_id)[module])
+                          module_id=calendars.module_ids(group.version_id)[module])
         db.session.add(meeting)
         db.session.flush()
     db.session.add(Attendance(meeting_id=meeting.id, participant_id=person.id, status_id=status_id,

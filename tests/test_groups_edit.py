@@ -13,7 +13,7 @@ from facilitator.attendance.models import Attendance
 from facilitator.audit.models import AuditEvent
 from facilitator.curricula.models import Curriculum, CurriculumVersion
 from facilitator.extensions import db
-from facilitator.groups import services, views
+from facilitator.groups import calendars, services, views
 from facilitator.groups.models import Group, Meeting
 from facilitator.programs.models import AttendanceStatus
 from facilitator.progress.services import progress_for
@@ -93,7 +93,7 @@ def test_a_director_creates_a_group(client, setup):
     assert (group.name, group.mode, group.start_date, group.facilitator_id) == (
         "Tuesday evening", "open", date(2027, 2, 1), facilitator.id)
     assert group.starting_modules == {"RP": "RP 12"}  # module 1 is the default and is not stored
-    assert services.pattern_words(services.group_spec(group).slots).startswith("Mon 5:30 PM ERS 50 min")
+    assert services.pattern_words(calendars.group_spec(group).slots).startswith("Mon 5:30 PM ERS 50 min")
     assert db.session.scalar(select(AuditEvent.action).where(AuditEvent.entity_id == group.id,
                                                              AuditEvent.entity == "group")) == "group.create"
     page = client.get(response.headers["Location"])
@@ -235,7 +235,7 @@ def _record(group, person, user, day, at, track, module, status):
     status_id = db.session.scalar(select(AttendanceStatus.id).where(
         AttendanceStatus.program_id == group.program_id, AttendanceStatus.code == status))
     meeting = Meeting(group_id=group.id, date=day, start_time=time.fromisoformat(at), track_code=track,
-                      minutes=90, status="held", module_id=services.module_ids(group.version_id)[module])
+                      minutes=90, status="held", module_id=calendars.module_ids(group.version_id)[module])
     db.session.add(meeting)
     db.session.flush()
     db.session.add(Attendance(meeting_id=meeting.id, participant_id=person.id, status_id=status_id,
@@ -292,7 +292,7 @@ def test_changing_the_pattern_of_a_running_group_keeps_its_history(client, setup
     # the past reads exactly as before: same credits, same missed modules, same expected hours
     assert _progress(person, date(2027, 1, 19)) == before
     # the future follows the new pattern: FE 3 tomorrow, Thursday
-    calendar = services.group_calendar(group, date(2027, 1, 28))
+    calendar = calendars.group_calendar(group, date(2027, 1, 28))
     fe = [(m.date, m.module, m.status) for m in calendar.meetings if m.track == "FE"]
     assert (date(2027, 1, 21), "FE 3", "held") in fe and (date(2027, 1, 28), "FE 4", "held") in fe
     assert not [m for m in calendar.meetings if m.track == "FE" and m.date >= TODAY and m.date.weekday() == 2]

@@ -10,7 +10,7 @@ import pytest
 from sqlalchemy import func, select
 
 from facilitator.extensions import db
-from facilitator.groups import services, views
+from facilitator.groups import calendars, views
 from facilitator.groups.models import Cancellation, Meeting
 from facilitator.programs.models import Holiday
 
@@ -74,7 +74,7 @@ def test_a_facilitator_cancels_a_wednesday_fe_meeting_and_fe_moves_to_the_next_w
     assert "Cancelled the FE meeting on Wed Jan 27. FE 4 moves to Wed Feb 3." in page.text
     assert "FE 4 moves to Wed Feb 3." in page.text and "Staff training" in page.text
     # SS meets at the same time on Wednesdays and is not touched
-    calendar = services.group_calendar(group, date(2027, 2, 3))
+    calendar = calendars.group_calendar(group, date(2027, 2, 3))
     by_key = {(m.date, m.track): m for m in calendar.meetings}
     assert by_key[(date(2027, 1, 27), "FE")].status == "cancelled"
     assert by_key[(date(2027, 1, 27), "SS")].status == "held"
@@ -136,7 +136,7 @@ def test_a_day_already_cancelled_or_a_holiday_or_already_recorded_is_refused(cli
     holiday = _cancel(client, group, day="2027-02-15", track="")
     assert holiday.status_code == 422 and "is a program holiday (Presidents&#39; Day)" in holiday.text
     db.session.add(Meeting(group_id=group.id, date=TODAY, start_time=time(18, 30), track_code="FE", minutes=90,
-                           status="held", module_id=services.module_ids(group.version_id)["FE 3"]))
+                           status="held", module_id=calendars.module_ids(group.version_id)["FE 3"]))
     recorded = _cancel(client, group, day=TODAY.isoformat())
     assert recorded.status_code == 422 and "Attendance is already recorded for the FE meeting" in recorded.text
     assert _count(Cancellation) == 2
@@ -150,7 +150,7 @@ def test_a_cancellation_is_removed_and_the_module_comes_back(client, setup):
     page = client.get(f"/groups/{group.id}")
     response = client.post(f"/groups/{group.id}/cancellations/{row.id}/remove", data={"csrf_token": csrf_token(page.text)})
     assert response.status_code == 302 and _count(Cancellation) == 0
-    calendar = services.group_calendar(group, date(2027, 1, 27))
+    calendar = calendars.group_calendar(group, date(2027, 1, 27))
     assert [m.module for m in calendar.meetings if m.date == date(2027, 1, 27) and m.track == "FE"] == ["FE 4"]
 
 
@@ -185,7 +185,7 @@ def test_a_director_sees_which_modules_a_holiday_moves_in_every_group_then_adds_
     assert response.status_code == 302
     page = client.get(response.headers["Location"])
     assert "Presidents&#39; Day on Mon Feb 15 is a holiday for the whole program. 4 meetings cancelled." in page.text
-    calendar = services.group_calendar(group, date(2027, 2, 15))
+    calendar = calendars.group_calendar(group, date(2027, 2, 15))
     assert {m.status for m in calendar.meetings if m.date == date(2027, 2, 15)} == {"cancelled"}
 
 

@@ -10,7 +10,7 @@ from sqlalchemy import select
 from sqlalchemy.orm.attributes import set_committed_value
 
 from facilitator.extensions import db
-from facilitator.groups.services import group_calendars
+from facilitator.groups.calendars import group_calendars
 from facilitator.progress import services as progress
 from facilitator.progress.models import Credit, MakeUp
 

@@ -13,8 +13,8 @@ from facilitator.attendance.models import Attendance
 from facilitator.audit.models import AuditEvent
 from facilitator.curricula.models import Module
 from facilitator.extensions import db
+from facilitator.groups.calendars import group_calendar
 from facilitator.groups.models import Group, Meeting
-from facilitator.groups.services import group_calendar
 from facilitator.participants.models import Enrollment, Participant
 from facilitator.programs.models import AttendanceStatus
 

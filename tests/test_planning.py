@@ -10,7 +10,7 @@ from datetime import date
 import pytest
 
 from facilitator.domain.curriculum import PatternSlot
-from facilitator.groups.services import version_structure
+from facilitator.groups.calendars import version_structure
 from facilitator.planning import services
 
 from .conftest import csrf_token, login

@@ -9,7 +9,7 @@ from datetime import date, timedelta
 
 import pytest
 
-from facilitator.groups.services import version_structure
+from facilitator.groups.calendars import version_structure
 from facilitator.planning import services, views
 
 from .conftest import csrf_token, login

@@ -13,8 +13,8 @@ from sqlalchemy import update
 
 from facilitator.attendance.models import Attendance
 from facilitator.extensions import db
+from facilitator.groups.calendars import module_ids
 from facilitator.groups.models import Meeting
-from facilitator.groups.services import module_ids
 from facilitator.participants.models import Enrollment
 from facilitator.programs.models import AttendanceStatus
 from facilitator.reports import services, views

@@ -14,8 +14,8 @@ from sqlalchemy import select
 from facilitator.attendance.models import Attendance
 from facilitator.audit.models import AuditEvent
 from facilitator.extensions import db
+from facilitator.groups.calendars import module_ids
 from facilitator.groups.models import Meeting
-from facilitator.groups.services import module_ids
 from facilitator.programs import services, views
 from facilitator.programs.models import AttendanceStatus, Holiday
 

@@ -15,8 +15,8 @@ from sqlalchemy.orm import selectinload
 from ..curricula.models import Module
 from ..domain import sequencer as seq
 from ..extensions import db
+from ..groups.calendars import group_calendar, group_calendars, version_structure
 from ..groups.models import Group, Meeting
-from ..groups.services import group_calendar, group_calendars, version_structure
 from ..meetings.services import RosterEntry
 from ..participants.models import Enrollment
 from ..programs.models import Program

@@ -1,5 +1,6 @@
-"""Forms of the curricula screens. Numbers are text fields parsed by the editing services, so a wrong
-value gets a plain message ("Enter the minutes from 5 to 480") next to its field; the rules live there.
+"""Forms of the curricula screens. Numbers are text fields parsed by the draft services (drafts, editing,
+worksheets), so a wrong value gets a plain message ("Enter the minutes from 5 to 480") next to its field;
+the rules live there.
 """
 
 from __future__ import annotations
@@ -12,8 +13,9 @@ from wtforms import BooleanField, FieldList, Form, FormField, SelectChoice, Sele
 from wtforms.validators import Length
 
 from ..domain.curriculum import FIELD_TYPES
-from .editing import TYPE_SETTINGS, FieldInput, ModuleInput
+from .editing import ModuleInput
 from .models import Module, Worksheet
+from .worksheets import TYPE_SETTINGS, FieldInput
 
 FIELD_TYPE_NAMES = {
     "note": "Note (instructions, nothing to fill in)", "text": "Text (one answer line)",

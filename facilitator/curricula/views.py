@@ -42,7 +42,7 @@ from ..groups.models import Group
 from ..groups.services import clock
 from ..programs.services import program_today
 from ..web.access import director_required, own_group_or_404
-from . import editing, services
+from . import drafts, editing, moves, publishing, services, worksheets
 from .forms import (
     SETTING_TYPES,
     ButtonForm,
@@ -95,8 +95,8 @@ def _helpers() -> dict:
     return {"where": where, "clock": clock}
 
 
-@bp.errorhandler(editing.VersionPublished)
-def _published(error: editing.VersionPublished):
+@bp.errorhandler(drafts.VersionPublished)
+def _published(error: drafts.VersionPublished):
     """Any change to a published version: refused, with the way forward."""
     db.session.rollback()
     return render_template("errors/error.html", code=409,
@@ -109,8 +109,8 @@ def _forbidden(error: PermissionError):
     return render_template("errors/error.html", code=403, message="You do not have access to this page."), 403
 
 
-@bp.errorhandler(editing.NotInVersion)
-def _not_here(error: editing.NotInVersion):
+@bp.errorhandler(drafts.NotInVersion)
+def _not_here(error: drafts.NotInVersion):
     db.session.rollback()
     return render_template("errors/error.html", code=404,
                            message="There is no such page, or it is not part of your program."), 404
@@ -142,7 +142,7 @@ def _track_or_404(version: CurriculumVersion, code: str) -> Track:
     return track
 
 
-def _refused(form, error: editing.EditRefused) -> None:
+def _refused(form, error: drafts.EditRefused) -> None:
     """Put the service's messages next to the form's fields (keys are field ids like "fields-2-label")."""
     by_id = {}
     for f in form:
@@ -177,14 +177,14 @@ def index():
     return _index_page()
 
 
-def _version_page(version: CurriculumVersion, status: int = 200, *, review: editing.DraftReview | None = None,
+def _version_page(version: CurriculumVersion, status: int = 200, *, review: publishing.DraftReview | None = None,
                   settings_form: SettingsForm | None = None, fork_form: ForkForm | None = None):
     loaded = services.load_version(version.id)
     editable = _editable(version)
     changes = review.changes if review else ()
     if editable and not review:
         parent = services.to_domain(services.load_version(version.parent_id)) if version.parent_id else None
-        changes = tuple(editing.change_lines(parent, services.to_domain(loaded)))
+        changes = tuple(publishing.change_lines(parent, services.to_domain(loaded)))
     groups = list(db.session.scalars(select(Group).where(Group.version_id == version.id,
                                                           Group.program_id == current_user.program_id)
                                      .order_by(Group.name)))
@@ -204,7 +204,7 @@ def _version_page(version: CurriculumVersion, status: int = 200, *, review: edit
 def version(version_id: int):
     """A version: tracks and what changed; a draft also has its settings, the check and publishing."""
     found = _version_or_404(version_id)
-    review = editing.review(found) if _editable(found) and request.args.get("check") else None
+    review = publishing.review(found) if _editable(found) and request.args.get("check") else None
     return _version_page(found, review=review)
 
 
@@ -232,7 +232,7 @@ def import_zip():
         problems = [services.Problem("upload", "Choose a zip file to upload.")]
     else:
         try:
-            created_version, created = editing.import_zip(upload.read(services.ZIP_MAX_BYTES + 1), current_user)
+            created_version, created = publishing.import_zip(upload.read(services.ZIP_MAX_BYTES + 1), current_user)
         except services.ZipRefused as refused:
             db.session.rollback()
             problems = refused.problems
@@ -252,8 +252,8 @@ def fork(version_id: int):
     form = ForkForm()
     if request.method == "POST" and form.validate_on_submit():
         try:
-            draft = editing.fork(source, current_user, form.title.data or "")
-        except editing.EditRefused as refused:
+            draft = drafts.fork(source, current_user, form.title.data or "")
+        except drafts.EditRefused as refused:
             db.session.rollback()
             _refused(form, refused)
             return _version_page(source, 422, fork_form=form)
@@ -271,7 +271,7 @@ def new_draft(version_id: int):
     source = _version_or_404(version_id)
     if not ButtonForm().validate_on_submit():
         abort(400)
-    draft = editing.new_draft(source, current_user)
+    draft = drafts.new_draft(source, current_user)
     db.session.commit()
     flash(f"Version {draft.label} is a draft copy of version {source.label}.", "info")
     return redirect(url_for(".version", version_id=draft.id), 303)
@@ -286,9 +286,9 @@ def settings(version_id: int):
     if not form.validate_on_submit():
         return _version_page(draft, 422, settings_form=form)
     try:
-        editing.update_settings(draft, current_user, title=form.title.data or "", label=form.label.data or "",
+        drafts.update_settings(draft, current_user, title=form.title.data or "", label=form.label.data or "",
                                 description=form.description.data or "")
-    except editing.EditRefused as refused:
+    except drafts.EditRefused as refused:
         db.session.rollback()
         _refused(form, refused)
         return _version_page(draft, 422, settings_form=form)
@@ -305,10 +305,10 @@ def publish(version_id: int):
     if not ButtonForm().validate_on_submit():
         abort(400)
     try:
-        editing.publish(draft, current_user)
-    except editing.PublishRefused as refused:
+        publishing.publish(draft, current_user)
+    except publishing.PublishRefused as refused:
         db.session.rollback()
-        return _version_page(draft, 422, review=editing.review(draft, refused.problems))
+        return _version_page(draft, 422, review=publishing.review(draft, refused.problems))
     db.session.commit()
     flash(f"Published version {draft.label} of {draft.title}. Groups keep their version until you move them.",
           "info")
@@ -323,7 +323,7 @@ def discard(version_id: int):
     if not ButtonForm().validate_on_submit():
         abort(400)
     title = draft.title
-    editing.discard(draft, current_user)
+    drafts.discard(draft, current_user)
     db.session.commit()
     flash(f"The draft of {title} was deleted.", "info")
     return redirect(url_for(".index"), 303)
@@ -336,7 +336,7 @@ def _track_page(version: CurriculumVersion, track: Track, status: int = 200, **f
     problems = {}
     if editable:
         alone = services.track_alone(track)
-        problems = editing.problems_by_module(alone, errors_only(services.check_curriculum(alone)))
+        problems = publishing.problems_by_module(alone, errors_only(services.check_curriculum(alone)))
     codes = [(str(m.id), f"{m.code} {m.title}") for m in track.modules]
     move_form = forms.get("move_form") or MoveBeforeForm(formdata=None)
     move_form.module.choices = options(codes)
@@ -369,7 +369,7 @@ def track(version_id: int, code: str):
         else:
             editing.update_track(found, row, current_user, minutes=form.minutes.data, required=form.required.data,
                                  first_week=form.first_week.data, last_week=form.last_week.data)
-    except editing.EditRefused as refused:
+    except drafts.EditRefused as refused:
         db.session.rollback()
         _refused(form, refused)
         return _track_page(found, row, 422, **{("new_form" if which == "new" else "track_form"): form})
@@ -404,7 +404,7 @@ def move(version_id: int, code: str):
                 Module, int(form.before.data) if (form.before.data or "").isdigit() else 0, found)
             editing.move_before(found, module, target, current_user)
             message = f"Moved {module.code} " + (f"before {target.code}." if target else f"to the end of {row.code}.")
-    except editing.EditRefused as refused:
+    except drafts.EditRefused as refused:
         db.session.rollback()
         form = MoveBeforeForm(formdata=None)
         form.form_errors = list(refused.problems.values())
@@ -421,7 +421,7 @@ def _module_page(version: CurriculumVersion, module: Module, status: int = 200, 
     problems = []
     if editable:
         problems = sorted(errors_only(services.check_module(services.track_alone(module.track, [module]), module.code)),
-                          key=editing.section_rank)
+                          key=publishing.section_rank)
     return render_template(
         "curricula/module.html", version=version, module=module, track=module.track, editable=editable,
         problems=problems, local=editable and editing.is_local(version, module),
@@ -442,7 +442,7 @@ def module(version_id: int, module_id: int):
         return _module_page(found, row, 422, form=form)
     try:
         editing.update_module(found, row, current_user, form.to_input())
-    except editing.EditRefused as refused:
+    except drafts.EditRefused as refused:
         db.session.rollback()
         _refused(form, refused)
         return _module_page(found, row, 422, form=form)
@@ -462,7 +462,7 @@ def retire(version_id: int, module_id: int):
     retired = request.form.get("retired") == "1"
     try:
         editing.set_retired(found, row, current_user, retired)
-    except editing.EditRefused as refused:
+    except drafts.EditRefused as refused:
         db.session.rollback()
         flash(" ".join(refused.problems.values()), "error")
         return redirect(url_for(".module", version_id=version_id, module_id=module_id), 303)
@@ -482,7 +482,7 @@ def delete_module(version_id: int, module_id: int):
     code, track_code = row.code, row.track.code
     try:
         editing.delete_module(found, row, current_user)
-    except editing.EditRefused as refused:
+    except drafts.EditRefused as refused:
         db.session.rollback()
         flash(" ".join(refused.problems.values()), "error")
         return redirect(url_for(".module", version_id=version_id, module_id=module_id), 303)
@@ -501,8 +501,8 @@ def add_worksheet(version_id: int, module_id: int):
     if not form.validate_on_submit():
         return _module_page(found, row, 422, sheet_form=form)
     try:
-        sheet = editing.add_worksheet(found, row, current_user, title=form.title.data or "")
-    except editing.EditRefused as refused:
+        sheet = worksheets.add_worksheet(found, row, current_user, title=form.title.data or "")
+    except drafts.EditRefused as refused:
         db.session.rollback()
         _refused(form, refused)
         return _module_page(found, row, 422, sheet_form=form)
@@ -536,8 +536,8 @@ def preview_html(sheet, module: Module) -> str:
 def _worksheet_page(version: CurriculumVersion, sheet: Worksheet, status: int = 200, *, form=None):
     editable = _editable(version)
     form = form or worksheet_form(sheet)
-    shown = editing.preview_worksheet(sheet, title=form.title.data or "", intro=form.intro.data or "",
-                                      pages=form.pages.data or "", rows=form.rows())
+    shown = worksheets.preview_worksheet(sheet, title=form.title.data or "", intro=form.intro.data or "",
+                                         pages=form.pages.data or "", rows=form.rows())
     problems = []
     if editable:
         module = sheet.module
@@ -564,21 +564,22 @@ def worksheet(version_id: int, worksheet_id: int):
         return _worksheet_page(found, sheet, 422, form=form)
     action = request.form.get("action", "save")
     if not _editable(found):
-        raise editing.VersionPublished(f"version {found.label} of {found.curriculum.title} is published and cannot change")
+        raise drafts.VersionPublished(f"version {found.label} of {found.curriculum.title} is published and cannot change")
     rows = form.rows()
     if action not in ("save", "preview"):
         try:
-            rows = editing.field_action(rows, action if not action.startswith("add") else f"add:{form.new_type.data}")
-        except editing.EditRefused as refused:
+            rows = worksheets.field_action(rows, action if not action.startswith("add")
+                                           else f"add:{form.new_type.data}")
+        except drafts.EditRefused as refused:
             _refused(form, refused)
             return _worksheet_page(found, sheet, 422, form=form)
         form = worksheet_form(sheet, rows=rows, formdata=request.form)
     if action == "preview":
         return _worksheet_page(found, sheet, form=form)
     try:
-        editing.update_worksheet(found, sheet, current_user, title=form.title.data or "", intro=form.intro.data or "",
-                                 pages=form.pages.data or "", rows=rows)
-    except editing.EditRefused as refused:
+        worksheets.update_worksheet(found, sheet, current_user, title=form.title.data or "",
+                                    intro=form.intro.data or "", pages=form.pages.data or "", rows=rows)
+    except drafts.EditRefused as refused:
         db.session.rollback()
         _refused(form, refused)
         return _worksheet_page(found, sheet, 422, form=form)
@@ -599,8 +600,8 @@ def worksheet_preview(version_id: int, worksheet_id: int):
     form = worksheet_form(sheet, formdata=request.form)
     if not form.validate_on_submit():
         abort(400)
-    shown = editing.preview_worksheet(sheet, title=form.title.data or "", intro=form.intro.data or "",
-                                      pages=form.pages.data or "", rows=form.rows())
+    shown = worksheets.preview_worksheet(sheet, title=form.title.data or "", intro=form.intro.data or "",
+                                         pages=form.pages.data or "", rows=form.rows())
     return preview_html(shown, sheet.module), 200, {"Content-Type": "text/html; charset=utf-8"}
 
 
@@ -613,7 +614,7 @@ def delete_worksheet(version_id: int, worksheet_id: int):
     if not ButtonForm().validate_on_submit():
         abort(400)
     module_id, code = sheet.module_id, sheet.code
-    editing.delete_worksheet(found, sheet, current_user)
+    worksheets.delete_worksheet(found, sheet, current_user)
     db.session.commit()
     flash(f"Deleted worksheet {code}.", "info")
     return redirect(url_for(".module", version_id=found.id, module_id=module_id), 303)
@@ -623,7 +624,7 @@ def delete_worksheet(version_id: int, worksheet_id: int):
 
 def _version_choices(group: Group) -> list:
     return options([(str(v.id), f"{v.title}, version {v.label}" + ("" if v.curriculum.program_id else " (shipped)"))
-            for v in editing.move_targets(group)])
+            for v in moves.move_targets(group)])
 
 
 @bp.route("/groups/<int:group_id>/version", methods=["GET", "POST"])
@@ -645,16 +646,16 @@ def move_group(group_id: int):
     today = _today()
     try:
         if request.form.get("action") == "apply":
-            notes = editing.move_group(group, target, current_user, today)
+            notes = moves.move_group(group, target, current_user, today)
         else:
-            members = editing.active_members(group)
-            effect = editing.move_effect(group, target, today, members)
+            members = moves.active_members(group)
+            effect = moves.move_effect(group, target, today, members)
             audit.record_many("group.version_effect", "group", group.id, [p.id for p in members], user=current_user,
                               remote_addr=request.remote_addr or "")
             html = render_template("curricula/move_group.html", group=group, form=form, effect=effect)
             db.session.commit()
             return html
-    except editing.EditRefused as refused:
+    except drafts.EditRefused as refused:
         db.session.rollback()
         form.version.errors = list(refused.problems.values())
         return render_template("curricula/move_group.html", group=group, form=form, effect=None), 422

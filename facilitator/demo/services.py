@@ -21,8 +21,8 @@ from ..curricula.models import CurriculumVersion, Module
 from ..curricula.services import find_version
 from ..domain.curriculum import WEEKDAYS
 from ..extensions import db
+from ..groups.calendars import group_calendar
 from ..groups.models import Group, Meeting, Slot
-from ..groups.services import group_calendar
 from ..participants.models import Enrollment, FamilyGuest, Participant
 from ..programs.models import AttendanceStatus, Holiday, Program
 from ..programs.services import create_program, find_program, program_today

@@ -18,8 +18,9 @@ from sqlalchemy import select
 from ..domain import curriculum as dom
 from ..domain import sequencer as seq
 from ..extensions import db
+from ..groups.calendars import group_calendar, group_spec, version_structure
 from ..groups.models import Group, Meeting
-from ..groups.services import NOT_IN_PATTERN, clock, group_calendar, group_spec, titles_of, version_structure
+from ..groups.services import NOT_IN_PATTERN, clock, titles_of
 from ..programs.models import Holiday, Program
 from . import builders
 from .catalog import DocumentNotFound, Order, domain_of, page_size_for, version_digest

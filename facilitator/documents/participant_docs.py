@@ -20,8 +20,8 @@ from ..attendance.models import Attendance
 from ..clinical.models import TEST_RESULTS, DrugTest
 from ..domain.sequencer import WeekMinutes
 from ..extensions import db
+from ..groups.calendars import version_structure
 from ..groups.models import Meeting
-from ..groups.services import version_structure
 from ..participants.models import DISCHARGE_LABELS, Participant
 from ..participants.pages import STATE_LABELS, STATE_SYMBOLS, ParticipantPage, participant_page
 from ..programs.models import Program

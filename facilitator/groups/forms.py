@@ -15,7 +15,8 @@ from wtforms.validators import Length
 
 from ..domain import curriculum as dom
 from ..domain.curriculum import WEEKDAYS
-from .services import GroupSettings, rotating_tracks
+from .editing import GroupSettings
+from .services import rotating_tracks
 
 
 def choices(pairs) -> list[SelectChoice]:

@@ -26,7 +26,7 @@ from ..extensions import db
 from ..models_base import utcnow
 from ..programs.services import program_today
 from ..web.access import director_required, own_group_or_404, staff_required
-from . import services
+from . import calendars, editing, schedule, services
 from .forms import CancellationForm, GroupForm, HolidayForm, RemoveForm, choices, group_form, parse_date, rows_of
 from .models import Group
 
@@ -51,7 +51,7 @@ def index():
                            today=today)
 
 
-def _move_words(moves: list[services.Move]) -> str:
+def _move_words(moves: list[schedule.Move]) -> str:
     """ "FE 5 moves to Wed Dec 9." for a flash message."""
     parts = []
     for move in moves:
@@ -67,7 +67,7 @@ def _move_words(moves: list[services.Move]) -> str:
 
 def _cancellation_form(group: Group, form: CancellationForm | None = None) -> CancellationForm:
     form = form or CancellationForm(formdata=None, prefix="cancel")
-    structure = services.version_structure(group.version_id)
+    structure = calendars.version_structure(group.version_id)
     own = {s.track_code for s in group.slots}
     form.track.choices = choices([("", "All tracks"), *((t.code, f"{t.code} {t.name}")
                                                         for t in services.slot_tracks(structure) if t.code in own)])
@@ -75,7 +75,7 @@ def _cancellation_form(group: Group, form: CancellationForm | None = None) -> Ca
 
 
 def _page(group: Group, status: int = 200, *, cancel_form: CancellationForm | None = None,
-          holiday_form: HolidayForm | None = None, effect: list[services.Move] | None = None,
+          holiday_form: HolidayForm | None = None, effect: list[schedule.Move] | None = None,
           effect_of: str = ""):
     """Render the group page, with a form (and its errors or effect) the caller already holds."""
     today = _today()
@@ -83,10 +83,10 @@ def _page(group: Group, status: int = 200, *, cancel_form: CancellationForm | No
     context = dict(
         group=group, today=today, this_monday=today - timedelta(days=today.weekday()),
         weeks=services.calendar_weeks(group, today), roster=roster,
-        pattern=services.pattern_words(services.group_spec(group).slots),
+        pattern=services.pattern_words(calendars.group_spec(group).slots),
         facilitator=services.staff_names(group.program_id).get(group.facilitator_id or 0, ""),
-        cancellations=services.upcoming_cancellations(group.id, today),
-        holidays=services.upcoming_holidays(group.program_id, today),
+        cancellations=schedule.upcoming_cancellations(group.id, today),
+        holidays=schedule.upcoming_holidays(group.program_id, today),
         cancel_form=_cancellation_form(group, cancel_form),
         holiday_form=holiday_form or HolidayForm(formdata=None, prefix="holiday"), effect=effect, effect_of=effect_of,
     )
@@ -132,17 +132,17 @@ def add_cancellation(group_id: int):
         return _page(group, 422, cancel_form=form)
     track = _track_or_none(form.track.data)
     reason = form.reason.data or ""
-    problems = services.check_cancellation(group, day, track, reason, _today())
+    problems = schedule.check_cancellation(group, day, track, reason, _today())
     if not form.cancel_meetings.data:
         problems.pop("reason", None)  # the effect can be shown before a reason is typed
     if problems:
         for key, message in problems.items():
             form[key].errors = [*form[key].errors, message]
         return _page(group, 422, cancel_form=form)
-    moves = services.cancellation_effect(group, day, track)
+    moves = schedule.cancellation_effect(group, day, track)
     if not form.cancel_meetings.data:
         return _page(group, cancel_form=form, effect=moves, effect_of="cancellation")
-    services.add_cancellation(group, day, track, reason, current_user, _today())
+    schedule.add_cancellation(group, day, track, reason, current_user, _today())
     audit.record("group.cancel_add", "group", group.id, user=current_user,
                  detail={"date": day.isoformat(), "track": track})
     db.session.commit()
@@ -159,7 +159,7 @@ def remove_cancellation(group_id: int, cancellation_id: int):
     if not RemoveForm().validate_on_submit():
         abort(400)
     try:
-        row = services.remove_cancellation(group, cancellation_id, current_user, _today())
+        row = schedule.remove_cancellation(group, cancellation_id, current_user, _today())
     except services.GroupRefused as refused:
         flash(" ".join(refused.problems.values()), "error")
         return redirect(url_for(".show", group_id=group.id, _anchor="cancellations"))
@@ -185,17 +185,17 @@ def add_holiday(group_id: int):
         form.date.errors = ["Enter the date as YYYY-MM-DD, for example 2027-11-25."]
         return _page(group, 422, holiday_form=form)
     name = form.name.data or ""
-    problems = services.check_holiday(group.program_id, day, name, _today())
+    problems = schedule.check_holiday(group.program_id, day, name, _today())
     if not form.add_holiday.data:
         problems.pop("name", None)  # the effect can be shown before the holiday is named
     if problems:
         for key, message in problems.items():
             form[key].errors = [*form[key].errors, message]
         return _page(group, 422, holiday_form=form)
-    moves = services.holiday_effect(group.program_id, day)
+    moves = schedule.holiday_effect(group.program_id, day)
     if not form.add_holiday.data:
         return _page(group, holiday_form=form, effect=moves, effect_of="holiday")
-    holiday = services.add_holiday(group.program_id, day, name, current_user, _today())
+    holiday = schedule.add_holiday(group.program_id, day, name, current_user, _today())
     audit.record("holiday.add", "holiday", holiday.id, user=current_user, detail={"date": day.isoformat()})
     db.session.commit()
     flash(f"{holiday.name} on {day:%a %b %-d} is a holiday for the whole program. "
@@ -211,7 +211,7 @@ def remove_holiday(group_id: int, holiday_id: int):
     if not RemoveForm().validate_on_submit():
         abort(400)
     try:
-        holiday = services.remove_holiday(group.program_id, holiday_id, current_user, _today())
+        holiday = schedule.remove_holiday(group.program_id, holiday_id, current_user, _today())
     except services.GroupRefused as refused:
         flash(" ".join(refused.problems.values()), "error")
         return redirect(url_for(".show", group_id=group.id, _anchor="holidays"))
@@ -227,7 +227,7 @@ def remove_holiday(group_id: int, holiday_id: int):
 def _initial_data(group: Group | None, version) -> dict:
     """What the form shows first: the stored group, or a new group on the version's suggested pattern."""
     if group is not None:
-        settings = services.settings_of(group)
+        settings = editing.settings_of(group)
         slots = [{"weekday": s.weekday, "time": s.time, "track": s.track, "minutes": str(s.minutes)}
                  for s in settings.slots]
         data = {"name": settings.name, "version": str(settings.version_id), "mode": settings.mode,
@@ -246,7 +246,7 @@ def _initial_data(group: Group | None, version) -> dict:
 def _edit(group: Group | None):
     """Create (group None) or edit a group: Preview renders the next weeks, Save stores and leaves."""
     program_id = current_user.program_id
-    versions = services.allowed_versions(program_id)
+    versions = editing.allowed_versions(program_id)
     if not versions and group is None:
         flash("There is no published curriculum version yet. Import or publish one first.", "error")
         return redirect(url_for(".index"))
@@ -254,7 +254,7 @@ def _edit(group: Group | None):
     raw = request.form.get("version", "") if request.method == "POST" else ""
     current = group.version_id if group else versions[0].id
     version_id = int(raw) if raw.isdigit() and int(raw) in by_id else current
-    structure = services.version_structure(version_id)
+    structure = calendars.version_structure(version_id)
     if request.method == "POST":
         form = group_form(structure)
     else:
@@ -279,14 +279,14 @@ def _submit(form: GroupForm, structure, group: Group | None, program_id: int):
         return 422, None, None
     settings, problems, rows = form.read(structure)
     if settings is not None:
-        problems = rows_of(services.check_settings(program_id, settings, group, _today()), rows)
+        problems = rows_of(editing.check_settings(program_id, settings, group, _today()), rows)
     if problems:
         form.show_problems(problems)
         return 422, None, None
     if not form.save.data:
-        return 200, services.preview_settings(program_id, settings, group, _today()), None
+        return 200, editing.preview_settings(program_id, settings, group, _today()), None
     creating = group is None
-    saved = services.save_group(program_id, settings, current_user, _today(), group)
+    saved = editing.save_group(program_id, settings, current_user, _today(), group)
     audit.record("group.create" if creating else "group.update", "group", saved.id, user=current_user)
     db.session.commit()
     flash(f"{saved.name} {'created' if creating else 'saved'}.", "info")
@@ -299,7 +299,7 @@ def _set_choices(form: GroupForm, versions, group: Group | None, structure, prog
         shown.insert(0, (group.version_id, f"{group.version.title} (version {group.version.label})"))
     form.version.choices = choices(shown)
     form.facilitator.choices = choices([("", "No one yet"), *((u.id, f"{u.display_name} ({u.role})")
-                                                              for u in services.program_staff(program_id))])
+                                                              for u in editing.program_staff(program_id))])
     tracks = choices([("", "Choose a track"), *((t.code, f"{t.code} {t.name}") for t in services.slot_tracks(structure))])
     for row in form.slots:
         row.form.track.choices = tracks

@@ -16,8 +16,8 @@ from ..auth.models import User
 from ..curricula.models import Module
 from ..domain import sequencer as seq
 from ..extensions import db
+from ..groups.calendars import group_calendar, group_calendars, version_structure
 from ..groups.models import Group, Meeting, MeetingAddendum
-from ..groups.services import group_calendar, group_calendars, version_structure
 from ..models_base import utcnow
 from ..participants.models import Enrollment, FamilyGuest, Participant
 from ..programs.models import AttendanceStatus

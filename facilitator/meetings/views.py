@@ -12,8 +12,8 @@ from ..alerts.services import alerts_for, schedule_under_floor
 from ..audit import services as audit
 from ..curricula.models import Module
 from ..extensions import db
+from ..groups.calendars import version_structure
 from ..groups.models import Group
-from ..groups.services import version_structure
 from ..participants.models import Enrollment, Participant
 from ..programs.services import active_statuses, program_today
 from ..progress.services import progress_for

@@ -16,8 +16,8 @@ from ..auth.models import User
 from ..curricula.models import Module
 from ..domain import sequencer as seq
 from ..extensions import db
+from ..groups.calendars import group_calendars, version_structure
 from ..groups.models import Group, Meeting
-from ..groups.services import group_calendars, version_structure
 from ..programs.models import AttendanceStatus, Program
 from ..progress.models import Credit, MakeUp
 from ..progress.services import HORIZON, MAKEUP_LABELS, ParticipantProgress, progress_for

@@ -20,8 +20,8 @@ from ..domain import curriculum as dom
 from ..domain import sequencer as seq
 from ..domain.curriculum import WEEKDAYS
 from ..extensions import db
+from ..groups.calendars import group_calendar
 from ..groups.models import Group
-from ..groups.services import group_calendar
 from ..programs.models import Holiday
 
 # A Matrix-style IOP runs 12 to 20 weeks; a pattern outside that range deserves a second look.

@@ -18,7 +18,7 @@ from flask import Blueprint, abort, current_app, render_template, request, url_f
 from flask_login import current_user
 from wtforms import SelectChoice
 
-from ..groups.services import version_structure
+from ..groups.calendars import version_structure
 from ..programs.services import program_today
 from ..web.access import director_required
 from . import services

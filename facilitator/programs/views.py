@@ -22,7 +22,8 @@ from flask_login import current_user
 
 from ..audit import services as audit
 from ..extensions import db
-from ..groups import services as groups
+from ..groups import schedule
+from ..groups.services import GroupRefused
 from ..programs.models import AttendanceStatus, Program
 from ..web.access import director_required
 from . import services
@@ -66,7 +67,7 @@ def _page(status: int = 200, *, settings_form: SettingsForm | None = None, new_f
         offered=[s for s in statuses if not services.is_retired(s)],
         retired=[s for s in statuses if services.is_retired(s)], status_forms=forms,
         in_use=services.statuses_in_use(program.id), new_form=new_form or StatusForm(formdata=None, prefix="new"),
-        action_form=ActionForm(formdata=None), holidays=groups.upcoming_holidays(program.id, _today()),
+        action_form=ActionForm(formdata=None), holidays=schedule.upcoming_holidays(program.id, _today()),
         holiday_form=holiday_form or HolidayForm(formdata=None), problem=problem)
     return html, status
 
@@ -196,13 +197,13 @@ def add_holiday():
     if day is None:
         return _page(422, holiday_form=form)
     program_id = current_user.program_id
-    problems = groups.check_holiday(program_id, day, form.name.data or "", _today())
+    problems = schedule.check_holiday(program_id, day, form.name.data or "", _today())
     if problems:
         for name, message in problems.items():
             form[name].errors = [message]
         return _page(422, holiday_form=form)
-    moved = groups.holiday_effect(program_id, day)
-    holiday = groups.add_holiday(program_id, day, form.name.data or "", current_user, _today())
+    moved = schedule.holiday_effect(program_id, day)
+    holiday = schedule.add_holiday(program_id, day, form.name.data or "", current_user, _today())
     _audit("holiday.add", "holiday", holiday.id, date=day.isoformat())
     db.session.commit()
     flash(f"{holiday.name} on {day:%a %b %-d, %Y} is a holiday for the whole program. "
@@ -218,8 +219,8 @@ def remove_holiday(holiday_id: int):
     if not ActionForm().validate_on_submit():
         abort(400)
     try:
-        holiday = groups.remove_holiday(current_user.program_id, holiday_id, current_user, _today())
-    except groups.GroupRefused as refused:
+        holiday = schedule.remove_holiday(current_user.program_id, holiday_id, current_user, _today())
+    except GroupRefused as refused:
         flash(" ".join(refused.problems.values()), "error")
         return redirect(url_for(".index", _anchor="holidays"))
     if holiday is None:

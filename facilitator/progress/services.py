@@ -17,8 +17,8 @@ from ..auth.models import User
 from ..curricula.models import Module
 from ..domain import sequencer as seq
 from ..extensions import db
+from ..groups.calendars import group_calendars, version_structure
 from ..groups.models import Group, Meeting
-from ..groups.services import group_calendars, version_structure
 from ..models_base import utcnow
 from ..participants.models import Enrollment, Participant
 from ..programs.models import AttendanceStatus, Program

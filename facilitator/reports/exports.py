@@ -27,8 +27,9 @@ from ..clinical.models import DrugTest, RelapseAnalysis
 from ..curricula.models import Module
 from ..domain.sequencer import program_week
 from ..extensions import db
+from ..groups.calendars import group_calendar, version_structure
 from ..groups.models import Group, Meeting
-from ..groups.services import group_calendar, titles_of, version_structure
+from ..groups.services import titles_of
 from ..participants.models import DISCHARGE_LABELS, Participant
 from ..programs.models import AttendanceStatus, Program
 from ..progress.services import progress_for

@@ -13,8 +13,8 @@ from playwright.sync_api import expect
 from facilitator.auth.services import create_user
 from facilitator.curricula.services import find_version
 from facilitator.extensions import db
+from facilitator.groups.calendars import group_calendar
 from facilitator.groups.models import Group, Slot
-from facilitator.groups.services import group_calendar
 from facilitator.meetings import services as meetings
 from facilitator.participants.models import Enrollment, Participant
 from facilitator.programs.services import create_program
@@ -30,9 +30,9 @@ PASSWORD = "browser-password"
 def running_group(live_app):
     """A program whose RP group meets every evening; it started two days ago and recorded RP 1 and RP 2
     with Jordan present both times. Tonight's meeting is not recorded yet."""
-    from facilitator.groups import services as group_services
+    from facilitator.groups import calendars
 
-    group_services._STRUCTURES.clear()  # the cache is keyed by version id; this is another database
+    calendars._STRUCTURES.clear()  # the cache is keyed by version id; this is another database
     today = date.today()
     with live_app.app_context():
         program = create_program("Curricula in a browser", slug="curricula-browser")
@@ -170,13 +170,13 @@ def test_a_director_adapts_the_curriculum_and_moves_a_group(page, live_app, live
 
 def test_the_editor_fits_a_phone(browser, live_app, live_server):
     """At 375 px the track, module and worksheet pages have no sideways scrolling and pass axe."""
-    from facilitator.curricula import editing
+    from facilitator.curricula import drafts
     from facilitator.curricula.models import Module
 
     with live_app.app_context():
         program = create_program("Curricula on a phone", slug="curricula-phone")
         director = create_user(program, "pat@curricula-phone.example", PASSWORD, "director", "Pat Phone")
-        draft = editing.fork(find_version("matrix-16"), director, "Phone draft")
+        draft = drafts.fork(find_version("matrix-16"), director, "Phone draft")
         rp12 = next(m for m in draft.tracks[2].modules if m.code == "RP 12")
         pages = ["/curricula/", f"/curricula/versions/{draft.id}", f"/curricula/versions/{draft.id}/tracks/RP",
                  f"/curricula/versions/{draft.id}/modules/{rp12.id}",

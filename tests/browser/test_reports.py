@@ -15,8 +15,8 @@ from facilitator.auth.services import create_user
 from facilitator.curricula.services import find_version
 from facilitator.domain.curriculum import WEEKDAYS
 from facilitator.extensions import db
+from facilitator.groups.calendars import module_ids
 from facilitator.groups.models import Group, Meeting, Slot
-from facilitator.groups.services import module_ids
 from facilitator.participants.models import Enrollment, Participant
 from facilitator.programs.models import AttendanceStatus, Program
 from facilitator.programs.services import create_program

@@ -14,7 +14,7 @@ from sqlalchemy import select
 from facilitator.curricula.models import Module
 from facilitator.documents import catalog, jobs, service
 from facilitator.extensions import db
-from facilitator.groups.services import version_structure
+from facilitator.groups.calendars import version_structure
 from facilitator.progress import services as progress
 from facilitator.progress.models import Credit
 

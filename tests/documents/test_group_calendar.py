@@ -12,8 +12,9 @@ import pytest
 
 from facilitator.documents import calendar_doc, catalog, service
 from facilitator.extensions import db
+from facilitator.groups.calendars import group_calendar, version_structure
 from facilitator.groups.models import Cancellation, Slot
-from facilitator.groups.services import group_calendar, titles_of, version_structure
+from facilitator.groups.services import titles_of
 from facilitator.programs.models import Holiday
 
 from ..conftest import csrf_token, login

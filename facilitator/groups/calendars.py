@@ -1,0 +1,130 @@
+"""Groups as the sequencer sees them: stored rows in, calendars (past as recorded, future planned) out.
+
+Shared by every area that needs a group's meetings (the group screens, meetings, progress, planning,
+reports, documents, the API); it imports nothing from the rest of this package but its models.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from datetime import date
+
+from sqlalchemy import select
+
+from ..curricula.models import CurriculumVersion, Module, Track
+from ..domain import curriculum as dom
+from ..domain import sequencer as seq
+from ..domain.curriculum import WEEKDAYS
+from ..extensions import db
+from ..programs.models import Holiday
+from .models import Cancellation, Group, Meeting
+
+# Published versions never change, so caching them per process is safe. (Tests that roll back and
+# reuse ids clear it: see tests/conftest.py.)
+_STRUCTURES: dict[int, dom.Curriculum] = {}
+
+
+def version_structure(version_id: int) -> dom.Curriculum:
+    """A version's tracks and module codes and minutes (no text), in two queries; cached if published."""
+    if version_id in _STRUCTURES:
+        return _STRUCTURES[version_id]
+    version = db.session.get(CurriculumVersion, version_id)
+    tracks = db.session.scalars(select(Track).where(Track.version_id == version_id).order_by(Track.position)).all()
+    rows = db.session.execute(
+        select(Module.track_id, Module.code, Module.title, Module.minutes, Module.retired)
+        .where(Module.version_id == version_id).order_by(Module.track_id, Module.position)
+    ).all()
+    modules: dict[int, list[dom.Module]] = {}
+    for track_id, code, title, minutes, retired in rows:
+        modules.setdefault(track_id, []).append(dom.Module(code=code, title=title, minutes=minutes, retired=retired))
+    structure = dom.Curriculum(
+        name=str(version.curriculum_id), title=version.title, version=version.label,
+        credit_share=version.credit_share,
+        tracks=tuple(
+            dom.Track(code=t.code, name=t.name, kind=t.kind, ordering=t.ordering, minutes=t.minutes,
+                      required=t.required, first_week=t.first_week, last_week=t.last_week,
+                      modules=tuple(modules.get(t.id, ())))
+            for t in tracks
+        ),
+    )
+    if version.is_published:
+        _STRUCTURES[version_id] = structure
+    return structure
+
+
+def preload_versions(version_ids: Iterable[int]) -> None:
+    """Load several versions in one query, so version_structure finds them without one query each."""
+    ids = {v for v in version_ids if v not in _STRUCTURES}  # cached ones need no row at all
+    if ids:
+        db.session.scalars(select(CurriculumVersion).where(CurriculumVersion.id.in_(ids))).all()
+
+
+def group_spec(group: Group, structure: dom.Curriculum | None = None) -> seq.GroupSpec:
+    """The sequencer's view of a stored group."""
+    structure = structure or version_structure(group.version_id)
+    slots = tuple(
+        dom.PatternSlot(weekday=WEEKDAYS[s.weekday], time=s.start_time.strftime("%H:%M"), track=s.track_code,
+                        minutes=s.minutes)
+        for s in group.slots
+    )
+    return seq.GroupSpec(
+        id=str(group.id), start=group.start_date, slots=slots, tracks=seq.track_plans(structure),
+        start_modules=tuple(sorted(group.starting_modules.items())) if group.mode == "open" else (),
+        mode=group.mode, end=group.end_date,
+    )
+
+
+def program_holidays(program_id: int) -> list[date]:
+    """The dates the whole program is closed."""
+    return list(db.session.scalars(select(Holiday.date).where(Holiday.program_id == program_id)))
+
+
+def recorded_meetings(group_ids: Iterable[int]) -> dict[int, list[seq.RecordedMeeting]]:
+    """Stored meetings (held, cancelled, or opened ahead) per group, in one query."""
+    rows = db.session.execute(
+        select(Meeting.group_id, Meeting.date, Meeting.start_time, Meeting.track_code, Meeting.status,
+               Module.code, Meeting.minutes)
+        .outerjoin(Module, Module.id == Meeting.module_id)
+        .where(Meeting.group_id.in_(list(group_ids)))
+    ).all()
+    out: dict[int, list[seq.RecordedMeeting]] = {}
+    for group_id, day, start, track, status, module, minutes in rows:
+        out.setdefault(group_id, []).append(seq.RecordedMeeting(
+            date=day, time=start.strftime("%H:%M"), track=track, status=status, module=module, minutes=minutes))
+    return out
+
+
+def group_cancellations(group_ids: Iterable[int]) -> dict[int, list[seq.Cancellation]]:
+    """Cancellations decided ahead of time, per group, in one query."""
+    out: dict[int, list[seq.Cancellation]] = {}
+    for row in db.session.scalars(select(Cancellation).where(Cancellation.group_id.in_(list(group_ids)))):
+        out.setdefault(row.group_id, []).append(seq.Cancellation(date=row.date, track=row.track_code))
+    return out
+
+
+def group_calendars(groups: list[Group], until: date) -> dict[int, seq.Calendar]:
+    """Calendars of several groups of one program through `until`, in a fixed number of queries."""
+    if not groups:
+        return {}
+    ids = [g.id for g in groups]
+    preload_versions(g.version_id for g in groups)
+    holidays = program_holidays(groups[0].program_id)
+    recorded = recorded_meetings(ids)
+    cancellations = group_cancellations(ids)
+    calendars = {}
+    for group in groups:
+        calendars[group.id] = seq.build_calendar(
+            group_spec(group), until, holidays=holidays, cancellations=cancellations.get(group.id, ()),
+            policy=group.cancellation_policy, recorded=recorded.get(group.id, ()),
+        )
+    return calendars
+
+
+def group_calendar(group: Group, until: date) -> seq.Calendar:
+    """One group's calendar through `until`."""
+    return group_calendars([group], until)[group.id]
+
+
+def module_ids(version_id: int) -> dict[str, int]:
+    """Module code -> id, for one version."""
+    return dict(db.session.execute(select(Module.code, Module.id).where(Module.version_id == version_id)).all())
