@@ -42,6 +42,9 @@ class Group(db.Model):
     facilitator_id: Mapped[int | None] = mapped_column(ForeignKey("user_account.id"))
     location: Mapped[str] = mapped_column(String(80), default="")
     active: Mapped[bool] = mapped_column(default=True)
+    # The secret in the group's calendar subscription address (calendar apps cannot sign in); None
+    # until staff make one; replacing it stops the old address. The feed carries no participant data.
+    feed_token: Mapped[str | None] = mapped_column(String(43), unique=True)
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
 
     program: Mapped[Program] = relationship()

@@ -26,7 +26,7 @@ from ..extensions import db
 from ..models_base import utcnow
 from ..programs.services import program_today
 from ..web.access import director_required, own_group_or_404, staff_required
-from . import calendars, editing, schedule, services
+from . import calendars, editing, feeds, schedule, services
 from .forms import CancellationForm, GroupForm, HolidayForm, RemoveForm, choices, group_form, parse_date, rows_of
 from .models import Group
 
@@ -170,6 +170,23 @@ def remove_cancellation(group_id: int, cancellation_id: int):
     db.session.commit()
     flash(f"The meetings on {row.date:%a %b %-d} take place again.", "info")
     return redirect(url_for(".show", group_id=group.id, _anchor="cancellations"))
+
+
+@bp.route("/groups/<int:group_id>/feed", methods=["POST"])
+@staff_required
+def share_feed(group_id: int):
+    """Make the group's calendar subscription address (or a new one: the old address stops working)."""
+    group = own_group_or_404(group_id)
+    if not RemoveForm().validate_on_submit():
+        abort(400)
+    replace = request.form.get("replace") == "1"
+    feeds.share_feed(group, current_user, replace=replace)
+    audit.record("group.feed_replace" if replace else "group.feed_share", "group", group.id, user=current_user)
+    db.session.commit()
+    flash("A new subscription address is ready; the old one no longer works." if replace else
+          "The subscription address is ready. Anyone with it sees this group's meetings and topics, "
+          "never who attends.", "info")
+    return redirect(url_for(".show", group_id=group.id, _anchor="subscribe"))
 
 
 @bp.route("/groups/<int:group_id>/holidays", methods=["POST"])

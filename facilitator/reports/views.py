@@ -6,6 +6,7 @@ URL table:
   GET /reports/report.pdf?start=&end=               the same figures as a printable PDF (directors)
   GET /reports/exports/<kind>.csv?start=&end=       attendance, billing, credits, discharges, drug-tests (directors)
   GET /reports/groups/<id>/meetings.ics             a group's meetings as iCalendar, no participant data (staff)
+  GET /calendars/<token>.ics                        the same, for calendar apps: the secret address is the key
 """
 
 from __future__ import annotations
@@ -21,6 +22,7 @@ from wtforms import StringField
 
 from ..audit import services as audit
 from ..extensions import db
+from ..groups import feeds
 from ..programs.models import Program
 from ..programs.services import program_today
 from ..web.access import director_required, own_group_or_404, staff_required
@@ -155,4 +157,18 @@ def group_calendar(group_id: int):
     body = exports.group_calendar_ics(group, _program(), _today())
     response = Response(body, mimetype="text/calendar")
     response.headers["Content-Disposition"] = f'attachment; filename="group-{group.id}-meetings.ics"'
+    return response
+
+
+@bp.route("/calendars/<token>.ics")
+def group_feed(token: str):
+    """A group's calendar for subscribing from a calendar app: no sign-in, the secret address is the
+    key; meetings and topics only, never a participant. An unknown or replaced address is 404."""
+    group = feeds.group_by_feed(token)
+    if group is None:
+        abort(404)
+    body = exports.group_calendar_ics(group, group.program, program_today(group.program))
+    response = Response(body, mimetype="text/calendar")
+    response.headers["Content-Disposition"] = f'inline; filename="group-{group.id}-meetings.ics"'
+    response.headers["Cache-Control"] = "private, max-age=900"  # apps poll; a quarter of an hour is fresh enough
     return response
