@@ -36,7 +36,7 @@ def _deliver(order: catalog.Order, output: Path, *, progress_bar: bool = False) 
     if jobs.is_long(order):
         path = _via_worker(order, cache, progress_bar)
     else:
-        path, _ = service.produce(order.key, order.build, cache)
+        path, _ = service.produce(order.key, order.build, cache, order.personal)
     output.parent.mkdir(parents=True, exist_ok=True)
     with path.open("rb") as source, tempfile.NamedTemporaryFile(dir=output.parent, suffix=".part",
                                                                  delete=False) as tmp:

@@ -24,7 +24,7 @@ from pathlib import Path
 from typing import Any
 
 from .catalog import Order
-from .service import DocumentCache, RenderInput, render
+from .service import DEFAULT_PERSONAL_SECONDS, DocumentCache, RenderInput, render
 
 log = logging.getLogger("facilitator.documents")
 
@@ -111,7 +111,8 @@ def _start_locked(order: Order, cache: DocumentCache, job_id: str, user_id: int 
                          filename=order.filename, program_id=order.program_id, user_id=user_id,
                          personal=order.personal, participant_ids=list(order.participant_ids),
                          pid=os.getpid(), started=time.time())
-    future = _pool().submit(run_job, job_id, order.build(), str(cache.folder), cache.max_bytes)
+    future = _pool().submit(run_job, job_id, order.build(), str(cache.folder), cache.max_bytes, order.personal,
+                            cache.personal_seconds)
     future.add_done_callback(lambda f: _note_crash(f, cache.folder, job_id))
     return state
 
@@ -154,7 +155,8 @@ def _note_crash(future: Future, folder: Path, job_id: str) -> None:
 
 # --- in the worker process ---------------------------------------------------------------------
 
-def run_job(job_id: str, job: RenderInput, folder: str, max_bytes: int) -> None:
+def run_job(job_id: str, job: RenderInput, folder: str, max_bytes: int, personal: bool = False,
+            personal_seconds: int = DEFAULT_PERSONAL_SECONDS) -> None:
     """Render one document into the cache, recording progress; runs in a worker process."""
     root = Path(folder)
     started = time.perf_counter()
@@ -170,7 +172,7 @@ def run_job(job_id: str, job: RenderInput, folder: str, max_bytes: int) -> None:
 
             _write_state(root, job_id, status="running", pid=os.getpid())
             data = render(job, progress)
-            DocumentCache(root, max_bytes).put(job_id, data)
+            DocumentCache(root, max_bytes, personal_seconds).put(job_id, data, personal)
         _write_state(root, job_id, status="done", done=done[0], total=done[0],
                      seconds=round(time.perf_counter() - started, 2),
                      peak_rss_mb=round(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024, 1))

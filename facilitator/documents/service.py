@@ -33,6 +33,9 @@ STATIC_DIR = Path(__file__).resolve().parents[1] / "static"
 STATIC_SCHEME = "app-static:"  # app-static:/app.css is facilitator/static/app.css, read from disk
 STYLESHEET = builders.TEMPLATE_DIR / "print.css"
 DEFAULT_CACHE_BYTES = 512 * 1024 * 1024
+# Documents that carry participant data are health records: kept long enough for a reprint the
+# same day, then deleted (the rest of the cache is only bounded by size).
+DEFAULT_PERSONAL_SECONDS = 12 * 3600
 
 
 class FetchRefused(ValueError):
@@ -288,39 +291,60 @@ def cache_key(kind: str, inputs: dict[str, Any]) -> str:
 
 
 class DocumentCache:
-    """Finished PDFs on disk, least recently used dropped first once the folder passes max_bytes."""
+    """Finished PDFs on disk, least recently used dropped first once the folder passes max_bytes.
 
-    def __init__(self, folder: str | Path, max_bytes: int = DEFAULT_CACHE_BYTES) -> None:
+    Documents with participant data live apart (personal/) and are deleted personal_seconds after
+    they were rendered, however often they are read."""
+
+    def __init__(self, folder: str | Path, max_bytes: int = DEFAULT_CACHE_BYTES,
+                 personal_seconds: int = DEFAULT_PERSONAL_SECONDS) -> None:
         self.folder = Path(folder)
         self.max_bytes = max_bytes
+        self.personal_seconds = personal_seconds
 
-    def path(self, key: str) -> Path:
+    def path(self, key: str, personal: bool = False) -> Path:
         """Where the document with this key lives (it may not exist)."""
-        return self.folder / key[:2] / f"{key}.pdf"
+        return self.folder / ("personal" if personal else "") / key[:2] / f"{key}.pdf"
 
     def get(self, key: str) -> Path | None:
-        """The cached file, marked as just used; None on a miss."""
-        path = self.path(key)
+        """The cached file (a shared one marked as just used); None on a miss or an expired personal file."""
+        shared = self.path(key)
         try:
-            os.utime(path)
+            os.utime(shared)
+            return shared
+        except FileNotFoundError:
+            pass
+        personal = self.path(key, personal=True)
+        try:
+            if time.time() - personal.stat().st_mtime < self.personal_seconds:
+                return personal
         except FileNotFoundError:
             return None
-        return path
+        personal.unlink(missing_ok=True)
+        return None
 
-    def put(self, key: str, data: bytes) -> Path:
+    def put(self, key: str, data: bytes, personal: bool = False) -> Path:
         """Store a document atomically (readers never see half a file) and keep the cache bounded."""
-        path = self.path(key)
+        path = self.path(key, personal)
         path.parent.mkdir(parents=True, exist_ok=True)
         with tempfile.NamedTemporaryFile(dir=path.parent, suffix=".part", delete=False) as tmp:
             tmp.write(data)
+        os.chmod(tmp.name, 0o600)  # health data: readable by the app's user only
         os.replace(tmp.name, path)
         self.prune(keep=path)
         return path
 
     def prune(self, keep: Path | None = None) -> None:
-        """Delete least recently used files until the cache is under its size bound."""
+        """Delete expired personal files, then least recently used files until under the size bound."""
+        expired = time.time() - self.personal_seconds
+        for path in self.folder.glob("personal/??/*.pdf"):
+            try:
+                if path.stat().st_mtime < expired:
+                    path.unlink(missing_ok=True)
+            except FileNotFoundError:
+                continue
         files = []
-        for path in self.folder.glob("??/*.pdf"):
+        for path in [*self.folder.glob("??/*.pdf"), *self.folder.glob("personal/??/*.pdf")]:
             try:
                 stat = path.stat()
             except FileNotFoundError:  # another worker pruned it
@@ -345,15 +369,17 @@ class DocumentCache:
 def cache_for(app: Any) -> DocumentCache:
     """The app's document cache: DOCUMENT_CACHE_DIR, or instance/document-cache/."""
     folder = app.config.get("DOCUMENT_CACHE_DIR") or os.path.join(app.instance_path, "document-cache")
-    return DocumentCache(folder, int(app.config.get("DOCUMENT_CACHE_MAX_BYTES", DEFAULT_CACHE_BYTES)))
+    return DocumentCache(folder, int(app.config.get("DOCUMENT_CACHE_MAX_BYTES", DEFAULT_CACHE_BYTES)),
+                         int(app.config.get("DOCUMENT_PERSONAL_SECONDS", DEFAULT_PERSONAL_SECONDS)))
 
 
-def produce(key: str, build: Callable[[], RenderInput], cache: DocumentCache) -> tuple[Path, bool]:
+def produce(key: str, build: Callable[[], RenderInput], cache: DocumentCache,
+            personal: bool = False) -> tuple[Path, bool]:
     """The cached file for key, rendering it from build() on a miss; (path, came from cache)."""
     hit = cache.get(key)
     if hit is not None:
         return hit, True
     started = time.perf_counter()
-    path = cache.put(key, render(build()))
+    path = cache.put(key, render(build()), personal)
     log.info("rendered document %s in %.2f s", key[:12], time.perf_counter() - started)
     return path, False

@@ -69,7 +69,7 @@ def _deliver(order: catalog.Order):
     if jobs.is_long(order) and cache.get(order.key) is None:
         state = jobs.start(order, cache, user_id=current_user.id)
         return redirect(url_for(".job_page", job_id=state["id"]), 303)
-    path, _ = service.produce(order.key, order.build, cache)
+    path, _ = service.produce(order.key, order.build, cache, order.personal)
     _audit(order.kind, list(order.participant_ids), order.detail or {})
     return _send(path, order.filename, order.personal)
 
