@@ -37,6 +37,11 @@ class Config:
             "SQLALCHEMY_DATABASE_URI": os.environ.get("DATABASE_URL") or default_database_url(instance_path),
             "SECRET_KEY": os.environ.get("SECRET_KEY"),
         }
+        if os.environ.get("DOCUMENT_CACHE_DIR"):
+            values["DOCUMENT_CACHE_DIR"] = os.environ["DOCUMENT_CACHE_DIR"]
+        for name in ("DOCUMENT_CACHE_MAX_BYTES", "DOCUMENT_PERSONAL_SECONDS"):
+            if os.environ.get(name):
+                values[name] = _whole_number(name, os.environ[name])
         if os.environ.get("FACILITATOR_SECURE_COOKIES") == "1":
             values["SESSION_COOKIE_SECURE"] = values["REMEMBER_COOKIE_SECURE"] = True
         if not values["SECRET_KEY"]:
@@ -52,6 +57,13 @@ class Config:
         elif url.startswith("postgresql://"):
             values["SQLALCHEMY_DATABASE_URI"] = "postgresql+psycopg://" + url[len("postgresql://"):]
         return values
+
+
+def _whole_number(name: str, text: str) -> int:
+    """A positive whole number from an environment variable, or a ConfigError naming it."""
+    if not text.strip().isdigit() or int(text) <= 0:
+        raise ConfigError(f"{name} must be a whole number greater than 0, not {text!r}")
+    return int(text)
 
 
 class TestConfig(Config):

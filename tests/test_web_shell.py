@@ -121,3 +121,16 @@ def test_postgres_urls_use_psycopg(monkeypatch, tmp_path):
     monkeypatch.setenv("DATABASE_URL", "postgres://u:p@db.internal/facilitator")
     monkeypatch.setenv("FACILITATOR_INSTANCE", str(tmp_path))
     assert create_app().config["SQLALCHEMY_DATABASE_URI"] == "postgresql+psycopg://u:p@db.internal/facilitator"
+
+
+def test_the_document_cache_is_configured_from_the_environment(monkeypatch, tmp_path):
+    monkeypatch.setenv("SECRET_KEY", "x" * 32)
+    monkeypatch.setenv("FACILITATOR_INSTANCE", str(tmp_path))
+    monkeypatch.setenv("DOCUMENT_CACHE_DIR", str(tmp_path / "pdfs"))
+    monkeypatch.setenv("DOCUMENT_PERSONAL_SECONDS", "3600")
+    app = create_app()
+    assert app.config["DOCUMENT_CACHE_DIR"] == str(tmp_path / "pdfs")
+    assert app.config["DOCUMENT_PERSONAL_SECONDS"] == 3600
+    monkeypatch.setenv("DOCUMENT_PERSONAL_SECONDS", "a day")
+    with pytest.raises(ConfigError, match="DOCUMENT_PERSONAL_SECONDS must be a whole number greater than 0, not 'a day'"):
+        create_app()
