@@ -7,6 +7,7 @@ from datetime import date, time
 import pytest
 from alembic.autogenerate import compare_metadata
 from alembic.migration import MigrationContext
+from sqlalchemy import text
 from sqlalchemy.exc import IntegrityError
 
 from facilitator.auth.models import User
@@ -81,3 +82,39 @@ def test_a_published_version_cannot_change(session, matrix16):
     with pytest.raises(PublishedVersionChanged):
         session.flush()
     session.rollback()
+
+
+def test_upgrading_a_sqlite_database_that_holds_rows_keeps_them_and_their_references(tmp_path):
+    """Later migrations rebuild tables (SQLite's batch mode); a database in use must come through
+    whole: every row kept, every reference still pointing at its row."""
+    from flask_migrate import upgrade
+
+    from facilitator import create_app
+    from facilitator.curricula.services import find_version
+    from facilitator.programs.services import create_program
+    from facilitator.setup_cli import load_shipped_curricula
+
+    app = create_app({"SQLALCHEMY_DATABASE_URI": f"sqlite:///{tmp_path}/in-use.sqlite", "SECRET_KEY": "x"})
+    with app.app_context():
+        upgrade(revision="0001")
+        load_shipped_curricula()
+        program = create_program("Old Program", slug="old")
+        db.session.execute(text(
+            "INSERT INTO care_group (program_id, name, version_id, mode, start_date, cancellation_policy, "
+            "starting_modules, location, active, created_at) VALUES (:p, 'Evening', :v, 'open', '2027-01-04', "
+            "'postpone', '{}', '', 1, '2027-01-01 00:00:00')"), {"p": program.id, "v": find_version("matrix-16").id})
+        group_id = db.session.execute(text("SELECT id FROM care_group")).scalar_one()
+        person = Participant(program_id=program.id, preferred_name="Ana", initials="AR", record_number="1")
+        db.session.add(person)
+        db.session.flush()
+        db.session.add(Enrollment(participant_id=person.id, group_id=group_id, admitted_on=date(2027, 1, 4)))
+        db.session.commit()
+        upgrade()
+        joined = db.session.execute(text(
+            "SELECT participant.preferred_name, care_group.name, care_group.feed_token FROM enrollment "
+            "JOIN participant ON participant.id = enrollment.participant_id "
+            "JOIN care_group ON care_group.id = enrollment.group_id")).all()
+        assert joined == [("Ana", "Evening", None)]
+        assert db.session.execute(text("PRAGMA foreign_key_check")).all() == []
+        assert db.session.execute(text("PRAGMA foreign_keys")).scalar_one() == 1, "back on for the app"
+        db.engine.dispose()

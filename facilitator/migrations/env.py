@@ -29,10 +29,26 @@ def run_migrations_online() -> None:
     conf_args.setdefault("render_as_batch", True)
     conf_args.setdefault("compare_type", True)
     with db.engine.connect() as connection:
-        context.configure(connection=connection, target_metadata=target_metadata, **conf_args)
-        with context.begin_transaction():
-            context.run_migrations()
-        connection.commit()
+        sqlite = connection.dialect.name == "sqlite"
+        if sqlite:
+            # A batch migration copies a table and drops the old one; with foreign keys on, SQLite
+            # refuses to drop a table that rows point at. Off for the migration (outside any
+            # transaction, where SQLite honours it), then every reference is checked.
+            connection.connection.driver_connection.execute("PRAGMA foreign_keys=OFF")
+        try:
+            context.configure(connection=connection, target_metadata=target_metadata, **conf_args)
+            with context.begin_transaction():
+                context.run_migrations()
+            connection.commit()
+            if sqlite:
+                broken = connection.exec_driver_sql("PRAGMA foreign_key_check").fetchall()
+                connection.rollback()
+                if broken:
+                    raise RuntimeError(f"the migration left {len(broken)} broken references, e.g. {broken[0]}")
+        finally:
+            if sqlite:  # the connection goes back to the pool: restore what every other user expects
+                connection.rollback()
+                connection.connection.driver_connection.execute("PRAGMA foreign_keys=ON")
 
 
 if context.is_offline_mode():
