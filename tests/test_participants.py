@@ -235,6 +235,9 @@ def test_transfer_keeps_history_and_leaves_attendance_alone(client, world, make_
     assert "enrollment.transfer" in audit_actions(person.id)
     page = client.get(f"/participants/{person.id}").text
     assert "Morning group" in page and "Transferred to another program or group" in page
+    # Every evening meeting was attended; the morning group's meetings before today were never theirs.
+    plan = progress_for([person], TODAY)[person.id].progress
+    assert plan.stay.joined == TODAY and not any(t.missed for t in plan.tracks)
 
 
 def test_transfer_refuses_the_same_group_and_a_day_before_the_stay(client, world, make_participant):

@@ -40,12 +40,19 @@ class ParticipantProgress:
 
 
 def stay_of(enrollments: Iterable[Enrollment]) -> seq.Stay | None:
-    """One stay across transfers: the first admission to the last discharge (open if any is open)."""
+    """One stay across transfers: the first admission to the last discharge (open if any is open),
+    and when they joined the latest group if a transfer brought them there."""
     rows = sorted(enrollments, key=lambda e: e.admitted_on)
     if not rows:
         return None
     open_now = any(e.discharged_on is None for e in rows)
-    return seq.Stay(admitted=rows[0].admitted_on, discharged=None if open_now else max(e.discharged_on for e in rows))
+    joined = rows[-1].admitted_on
+    for row in reversed(rows):  # back through the latest group's own enrollments (a re-admission)
+        if row.group_id != rows[-1].group_id:
+            break
+        joined = row.admitted_on
+    return seq.Stay(admitted=rows[0].admitted_on, discharged=None if open_now else max(e.discharged_on for e in rows),
+                    joined=joined if joined > rows[0].admitted_on else None)
 
 
 def rules_for(program: Program, credit_share: float, as_of: date) -> seq.Rules:

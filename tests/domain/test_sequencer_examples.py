@@ -289,3 +289,21 @@ def test_a_status_may_count_toward_hours_without_earning_credit_and_the_other_wa
     assert progress.track("RP").credited == ("RP 2",)
     assert "RP 1" in progress.track("RP").missed
     assert progress.weeks[0].attended == 60
+
+
+def test_a_transfer_does_not_make_the_new_group_s_earlier_meetings_misses():
+    """Admitted to group B on Monday 4 January, moved to group A on Monday 18 January. A's RP
+    meetings before the 18th were never theirs: not missed. What they attended in B (RP 3 on
+    5 January) still credits, and A's meetings from the 18th are expected as usual."""
+    calendar = build_calendar(group(), D("2027-02-05"))
+    rows = [Attendance(Meeting("B", D("2027-01-05"), "18:30", "RP", 90, "RP 3", "held", recorded=True), True, 90)]
+    moved = Stay(D("2027-01-04"), joined=D("2027-01-18"))
+    on_the_17th = participant_progress(moved, calendar, rows, as_of=D("2027-01-17"))
+    assert on_the_17th.track("RP").missed == ()
+    assert [(c.module, c.date) for c in on_the_17th.track("RP").credits] == [("RP 3", D("2027-01-05"))]
+    as_if_always_in_a = participant_progress(Stay(D("2027-01-04")), calendar, rows, as_of=D("2027-01-17"))
+    assert as_if_always_in_a.track("RP").missed, "without the join date, A's first two weeks would count"
+    on_the_29th = participant_progress(moved, calendar, rows, as_of=D("2027-01-29"))
+    since = {m.module for m in calendar.meetings if m.track == "RP" and m.held
+             and D("2027-01-18") <= m.date <= D("2027-01-29")}
+    assert set(on_the_29th.track("RP").missed) == since - {"RP 3"}, "absent from A since joining: those are missed"

@@ -30,6 +30,14 @@ class Stay:
 
     admitted: date
     discharged: date | None = None
+    # The day a transfer brought them into this calendar's group, if after admission: the group's
+    # meetings before it were not theirs (what they attended in the previous group still credits).
+    joined: date | None = None
+
+    def first_expected(self, first_week: int) -> int:
+        """The ordinal of the first day a track starting in program week first_week expects them here."""
+        start = self.admitted.toordinal() + 7 * (first_week - 1)
+        return max(start, self.joined.toordinal()) if self.joined is not None else start
 
 
 @dataclass(frozen=True)
@@ -187,7 +195,7 @@ def participant_progress(
         raise ValueError(f"unrecorded must be one of {', '.join(UNRECORDED)}")
     plans, track_of = calendar.plans, calendar.plan_of_module
     end = min(stay.discharged, as_of) if stay.discharged else as_of
-    admitted, last = stay.admitted.toordinal(), end.toordinal()
+    last = end.toordinal()
 
     attended_by_week: dict[str, int] = {}
     expected_by_week: dict[str, int] = {}
@@ -208,7 +216,7 @@ def participant_progress(
         met = m.status != "cancelled"
         plan = plans.get(m.track)
         if (plan is not None and m.group == calendar.group.id and met
-                and admitted + 7 * (plan.first_week - 1) <= ordinal <= last):
+                and stay.first_expected(plan.first_week) <= ordinal <= last):
             own_rows.setdefault(m.track, {})[(ordinal, m.time)] = row
         elif row.attended and met and m.module in track_of:
             plan = track_of[m.module]
@@ -269,7 +277,7 @@ def _track_progress(
     ords, times, positions, minutes, weeks = (timeline.ords, timeline.times, timeline.positions,
                                               timeline.minutes, timeline.weeks)
     # Meetings before the track's first program week are not expected: the walk starts after them.
-    k = bisect_left(ords, stay.admitted.toordinal() + 7 * (plan.first_week - 1))
+    k = bisect_left(ords, stay.first_expected(plan.first_week))
     stop = bisect_right(ords, end.toordinal())
     if rules.pending_from is not None:
         for j in range(bisect_left(ords, rules.pending_from.toordinal()), stop):
@@ -348,7 +356,7 @@ def _project(plan: TrackPlan, stay: Stay, calendar: Calendar, got: set[int], nee
     """The date the track would complete with perfect attendance after as_of (known meetings
     from index `start` on, then the calendar extended with the same pattern)."""
     n = len(plan.modules)
-    first = stay.admitted.toordinal() + 7 * (plan.first_week - 1)
+    first = stay.first_expected(plan.first_week)
     last = stay.discharged.toordinal() if stay.discharged else None
     for k in range(max(start, bisect_left(known.ords, first)), len(known)):
         if last is not None and known.ords[k] > last:
