@@ -91,20 +91,30 @@ def test_upgrading_a_sqlite_database_that_holds_rows_keeps_them_and_their_refere
 
     from facilitator import create_app
     from facilitator.curricula.services import find_version
-    from facilitator.programs.services import create_program
     from facilitator.setup_cli import load_shipped_curricula
 
     app = create_app({"SQLALCHEMY_DATABASE_URI": f"sqlite:///{tmp_path}/in-use.sqlite", "SECRET_KEY": "x"})
     with app.app_context():
         upgrade(revision="0001")
         load_shipped_curricula()
-        program = create_program("Old Program", slug="old")
+        # Rows as 0001 knew them (today's models have columns 0001 lacks, so plain SQL).
+        db.session.execute(text(
+            "INSERT INTO program (slug, name, timezone, hours_floor_minutes, absence_alert_consecutive, "
+            "attendance_alert_rate, page_size, signin_naming, billable_minimum_minutes, service_code, revenue_code, "
+            "created_at) VALUES ('old', 'Old Program', 'America/Chicago', 540, 2, 0.75, 'letter', 'preferred', 180, "
+            "'H0015', '0906', '2027-01-01 00:00:00')"))
+        program_id = db.session.execute(text("SELECT id FROM program")).scalar_one()
+        for code, position in (("present", 0), ("absent", 1), ("phone", 1000)):  # 0001 retired from 1000 on
+            db.session.execute(text(
+                "INSERT INTO attendance_status (program_id, code, label, counts_attended, counts_hours, excused, "
+                "billable, is_default, position) VALUES (:p, :c, :c, :a, :a, 0, :a, :d, :n)"),
+                {"p": program_id, "c": code, "a": code != "absent", "d": code == "present", "n": position})
         db.session.execute(text(
             "INSERT INTO care_group (program_id, name, version_id, mode, start_date, cancellation_policy, "
             "starting_modules, location, active, created_at) VALUES (:p, 'Evening', :v, 'open', '2027-01-04', "
-            "'postpone', '{}', '', 1, '2027-01-01 00:00:00')"), {"p": program.id, "v": find_version("matrix-16").id})
+            "'postpone', '{}', '', 1, '2027-01-01 00:00:00')"), {"p": program_id, "v": find_version("matrix-16").id})
         group_id = db.session.execute(text("SELECT id FROM care_group")).scalar_one()
-        person = Participant(program_id=program.id, preferred_name="Ana", initials="AR", record_number="1")
+        person = Participant(program_id=program_id, preferred_name="Ana", initials="AR", record_number="1")
         db.session.add(person)
         db.session.flush()
         db.session.add(Enrollment(participant_id=person.id, group_id=group_id, admitted_on=date(2027, 1, 4)))
@@ -116,5 +126,7 @@ def test_upgrading_a_sqlite_database_that_holds_rows_keeps_them_and_their_refere
             "JOIN care_group ON care_group.id = enrollment.group_id")).all()
         assert joined == [("Ana", "Evening", None)]
         assert db.session.execute(text("PRAGMA foreign_key_check")).all() == []
+        statuses = db.session.execute(text("SELECT code, retired, position FROM attendance_status ORDER BY code")).all()
+        assert statuses == [("absent", 0, 1), ("phone", 1, 0), ("present", 0, 0)], "retired by flag now"
         assert db.session.execute(text("PRAGMA foreign_keys")).scalar_one() == 1, "back on for the app"
         db.engine.dispose()

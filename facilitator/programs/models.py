@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from datetime import date, datetime
 
-from sqlalchemy import CheckConstraint, ForeignKey, String, UniqueConstraint
+from sqlalchemy import CheckConstraint, ForeignKey, String, UniqueConstraint, false
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from ..extensions import db
@@ -65,6 +65,8 @@ class AttendanceStatus(db.Model):
     billable: Mapped[bool] = mapped_column(default=False)
     is_default: Mapped[bool] = mapped_column(default=False)  # pre-selected on the attendance form
     position: Mapped[int] = mapped_column(default=0)
+    # No longer offered on the attendance form, kept because rows use it (history keeps its meaning).
+    retired: Mapped[bool] = mapped_column(default=False, server_default=false())
 
     program: Mapped[Program] = relationship(back_populates="statuses")
 

@@ -57,7 +57,6 @@ REVENUE_CODE = re.compile(r"^\d{4}$")  # UB-04 revenue code (0906)
 HOURS_FLOOR_RANGE = (60, 40 * 60)  # 1 to 40 hours a week
 BILLABLE_MINIMUM_RANGE = (0, 12 * 60)  # 0 (every attended day) to 12 hours a day
 MAX_STATUSES = 20
-RETIRED_FROM = 1000  # positions from here on mark retired statuses (kept for history, not offered)
 
 
 class SettingsRefused(ValueError):
@@ -145,13 +144,14 @@ class StatusFlags:
 
 def is_retired(status: AttendanceStatus) -> bool:
     """A retired status stays on the rows that use it but is no longer offered."""
-    return status.position >= RETIRED_FROM
+    return status.retired
 
 
 def program_statuses(program_id: int) -> list[AttendanceStatus]:
     """Every status of the program, the offered ones first in their order, then the retired ones."""
     return list(db.session.scalars(select(AttendanceStatus).where(AttendanceStatus.program_id == program_id)
-                                   .order_by(AttendanceStatus.position, AttendanceStatus.id)))
+                                   .order_by(AttendanceStatus.retired, AttendanceStatus.position,
+                                             AttendanceStatus.id)))
 
 
 def active_statuses(program_id: int) -> list[AttendanceStatus]:
@@ -207,12 +207,11 @@ def _new_code(program_id: int, label: str) -> str:
 
 
 def _renumber(program_id: int) -> None:
-    """Positions 0.. for offered statuses and RETIRED_FROM.. for retired ones, keeping their order."""
+    """Positions 0.. for the offered statuses and, apart, 0.. for the retired ones, keeping their order."""
     rows = program_statuses(program_id)
-    for i, s in enumerate([s for s in rows if not is_retired(s)]):
-        s.position = i
-    for i, s in enumerate([s for s in rows if is_retired(s)]):
-        s.position = RETIRED_FROM + i
+    for retired in (False, True):
+        for i, s in enumerate([s for s in rows if s.retired == retired]):
+            s.position = i
 
 
 def _apply(program: Program, status: AttendanceStatus, flags: StatusFlags) -> None:
@@ -277,7 +276,8 @@ def retire_status(program: Program, status: AttendanceStatus, user) -> str:
     if not any(s.counts_attended for s in rest):
         raise SettingsRefused({"status": "At least one offered status must count as attended."})
     if statuses_in_use(program.id).get(status.id):
-        status.position = RETIRED_FROM + 10 * MAX_STATUSES  # renumbered just below, after the other retired ones
+        status.retired = True
+        status.position = 10 * MAX_STATUSES  # renumbered just below, after the other retired ones
         outcome = "retired"
     else:
         db.session.delete(status)
@@ -294,6 +294,7 @@ def restore_status(program: Program, status: AttendanceStatus, user) -> None:
     if not is_retired(status):
         raise SettingsRefused({"status": f"{status.label} is already offered."})
     status.position = len(active_statuses(program.id))
+    status.retired = False
     db.session.flush()
     _renumber(program.id)
     db.session.flush()
