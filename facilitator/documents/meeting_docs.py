@@ -15,6 +15,7 @@ from ..curricula.models import CurriculumVersion
 from ..domain import sequencer as seq
 from ..extensions import db
 from ..groups.models import Group, Meeting
+from ..groups.services import clock
 from ..meetings import services as meetings
 from ..participants.models import Participant
 from ..programs.models import Program
@@ -46,9 +47,8 @@ class MeetingContext:
     @property
     def when(self) -> str:
         """The meeting's date and time in words: "Tuesday, March 2, 2027, 6:00 PM"."""
-        hour, minute = (int(n) for n in self.planned.time.split(":"))
-        clock = f"{hour % 12 or 12}:{minute:02d} {'AM' if hour < 12 else 'PM'}"
-        return f"{self.planned.date:%A, %B} {self.planned.date.day}, {self.planned.date.year}, {clock}"
+        day = self.planned.date
+        return f"{day:%A, %B} {day.day}, {day.year}, {clock(self.planned.time)}"
 
 
 def find_meeting(reference: str, program_id: int | None = None) -> tuple[Group, seq.Meeting, Meeting | None]:
