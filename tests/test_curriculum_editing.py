@@ -16,6 +16,7 @@ from facilitator.auth.models import User
 from facilitator.curricula import drafts, editing, moves, publishing, services, worksheets
 from facilitator.curricula.models import Curriculum, CurriculumVersion, Module, Track
 from facilitator.curricula.views import where
+from facilitator.documents import catalog
 from facilitator.domain import curriculum as dom
 from facilitator.extensions import db
 from facilitator.groups.calendars import group_calendar
@@ -460,3 +461,11 @@ def test_the_effect_page_takes_the_same_number_of_queries_for_5_and_40_members(
         counts[size] = counter.count
     assert counts[5] == counts[40], counts
     assert counts[40] <= 50, counts
+
+
+def test_a_local_module_without_worksheets_prints_its_guide_and_says_it_has_no_worksheets(director, matrix16):
+    draft = drafts.fork(matrix16, director, "Our IOP 2027")
+    module = editing.add_module(draft, track_of(draft, "RP"), director, title="Talking With an Employer")
+    with pytest.raises(catalog.DocumentNotFound, match=f"{module.code} Talking With an Employer has no worksheets"):
+        catalog.worksheet_order(module.code, version=draft)
+    assert catalog.guide_order(module.code, version=draft).kind == "guide"

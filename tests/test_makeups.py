@@ -3,8 +3,10 @@ module with who and when), cancelling, and every refusal."""
 
 from __future__ import annotations
 
+import io
 from datetime import date, timedelta
 
+import pypdf
 import pytest
 from sqlalchemy import select
 from sqlalchemy.orm.attributes import set_committed_value
@@ -281,3 +283,18 @@ def test_an_individual_make_up_s_time_counts_toward_hours_and_homework_s_does_no
     assert session_plan.status == "planned", "a refused completion changes nothing"
     credit = progress.complete_makeup(session_plan, TODAY, world.facilitator, TODAY, minutes=40)
     assert credit.minutes == 40 and attended() == before + 40
+
+
+def test_a_planned_make_up_prints_its_worksheets_with_the_name_and_fillable_for_the_participant(
+        client, world, missed, make_user):
+    person, meeting = missed
+    progress.assign_makeup(person, meeting.module, "homework", None, None, "", world.facilitator, TODAY)
+    login(client, world.facilitator.email)
+    staff_link = f"/documents/worksheet/{meeting.module.replace(' ', '%20')}.pdf?participant={person.id}"
+    assert staff_link in client.get(f"/participants/{person.id}").text
+    client.post("/logout", data={"csrf_token": csrf_token(client.get("/today").text)})
+    login(client, make_user("participant", world.program, participant=person).email)
+    page = client.get("/me").text
+    assert staff_link in page and f"{staff_link}&amp;fillable=1" in page
+    fillable = client.get(f"{staff_link}&fillable=1")
+    assert fillable.status_code == 200 and pypdf.PdfReader(io.BytesIO(fillable.data)).get_fields()

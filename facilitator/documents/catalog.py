@@ -194,6 +194,8 @@ def worksheet_order(code: str, *, version: CurriculumVersion, program: Program |
     blank_copies adds copies with blank Name / Group / Date lines after the named ones."""
     curriculum = domain_of(version)
     module, worksheets = lookup(curriculum, code)
+    if not worksheets:
+        raise DocumentNotFound(f"{module.code} {module.title} has no worksheets")
     if fillable and len(people) > 1:
         raise DocumentNotFound("a fillable copy is for one participant at a time")
     size, language, heading = _settings(program, page_size, lang, worksheets[0].language)
