@@ -1,4 +1,5 @@
-"""`facilitator print ...`: worksheets, facilitator guides and the participant handbook to PDF."""
+"""`facilitator print ...`: every printed document to a PDF file (worksheets, guides, the handbook, meeting
+packets and sign-in sheets, progress reports, certificates, group calendars)."""
 
 from __future__ import annotations
 
@@ -18,7 +19,19 @@ from ..participants.models import Participant
 from ..programs.models import Program
 from . import calendar_doc, catalog, jobs, meeting_docs, participant_docs, service
 
-print_cli = AppGroup("print", help="Print worksheets, guides, the handbook, meeting packets and sign-in sheets, "
+
+class _PrintGroup(AppGroup):
+    """The print commands. A refusal from the catalog (an unknown code, id or month, a cancelled
+    meeting, a certificate before completion) is the command's error: exit 1, no file written."""
+
+    def invoke(self, ctx: click.Context):
+        try:
+            return super().invoke(ctx)
+        except catalog.DocumentNotFound as exc:
+            raise click.ClickException(str(exc)) from exc
+
+
+print_cli = _PrintGroup("print", help="Print worksheets, guides, the handbook, meeting packets and sign-in sheets, "
                                    "progress reports, certificates and group calendars to PDF.")
 
 _output = click.option("-o", "--output", required=True, type=click.Path(dir_okay=False, path_type=Path),
@@ -89,14 +102,11 @@ def _people(ids: tuple[int, ...]):
 def worksheet_command(code: str, participant_ids: tuple[int, ...], fillable: bool, lang: str | None,
                       page_size: str | None, curriculum: str | None, output: Path) -> None:
     """Print the worksheets of a module ("RP 3") or one worksheet ("RP 3A")."""
-    try:
-        people, enrollments = _people(participant_ids)
-        program = db.session.get(Program, people[0].program_id) if people else None
-        version = catalog.version_for(people, enrollments, curriculum, program.id if program else None)
-        order = catalog.worksheet_order(code, version=version, program=program, people=people,
-                                        enrollments=enrollments, fillable=fillable, lang=lang, page_size=page_size)
-    except catalog.DocumentNotFound as exc:
-        raise click.ClickException(str(exc)) from exc
+    people, enrollments = _people(participant_ids)
+    program = db.session.get(Program, people[0].program_id) if people else None
+    version = catalog.version_for(people, enrollments, curriculum, program.id if program else None)
+    order = catalog.worksheet_order(code, version=version, program=program, people=people,
+                                    enrollments=enrollments, fillable=fillable, lang=lang, page_size=page_size)
     _deliver(order, output)
 
 
@@ -108,10 +118,7 @@ def worksheet_command(code: str, participant_ids: tuple[int, ...], fillable: boo
 @_output
 def guide_command(code: str, lang: str | None, page_size: str | None, curriculum: str | None, output: Path) -> None:
     """Print the facilitator guide of a module."""
-    try:
-        order = catalog.guide_order(code, version=catalog.find_version(curriculum), lang=lang, page_size=page_size)
-    except catalog.DocumentNotFound as exc:
-        raise click.ClickException(str(exc)) from exc
+    order = catalog.guide_order(code, version=catalog.find_version(curriculum), lang=lang, page_size=page_size)
     _deliver(order, output)
 
 
@@ -122,10 +129,7 @@ def guide_command(code: str, lang: str | None, page_size: str | None, curriculum
 @_output
 def handbook_command(lang: str | None, page_size: str | None, curriculum: str | None, output: Path) -> None:
     """Print the participant handbook: cover, contents and every worksheet (in a worker, with progress)."""
-    try:
-        order = catalog.handbook_order(version=catalog.find_version(curriculum), lang=lang, page_size=page_size)
-    except catalog.DocumentNotFound as exc:
-        raise click.ClickException(str(exc)) from exc
+    order = catalog.handbook_order(version=catalog.find_version(curriculum), lang=lang, page_size=page_size)
     _deliver(order, output, progress_bar=True)
 
 
@@ -140,10 +144,7 @@ def _meeting(reference: str) -> meeting_docs.MeetingContext:
 @_output
 def signin_command(meeting: str, page_size: str | None, output: Path) -> None:
     """Print a meeting's sign-in sheet. MEETING is its id or GROUP_ID/YYYY-MM-DD/HHMM/TRACK."""
-    try:
-        order = meeting_docs.signin_order(_meeting(meeting), page_size=page_size)
-    except catalog.DocumentNotFound as exc:
-        raise click.ClickException(str(exc)) from exc
+    order = meeting_docs.signin_order(_meeting(meeting), page_size=page_size)
     _deliver(order, output)
 
 
@@ -153,10 +154,7 @@ def signin_command(meeting: str, page_size: str | None, output: Path) -> None:
 @_output
 def packet_command(meeting: str, page_size: str | None, output: Path) -> None:
     """Print a meeting's packet: guide, sign-in sheet, a personalized worksheet copy per person expected."""
-    try:
-        order = meeting_docs.packet_order(_meeting(meeting), page_size=page_size)
-    except catalog.DocumentNotFound as exc:
-        raise click.ClickException(str(exc)) from exc
+    order = meeting_docs.packet_order(_meeting(meeting), page_size=page_size)
     _deliver(order, output, progress_bar=True)
 
 
@@ -174,11 +172,8 @@ def _participant(participant_id: int) -> tuple[Participant, Program]:
 def progress_command(participant_id: int, page_size: str | None, output: Path) -> None:
     """Print a participant's progress report (it carries the 42 CFR 2.32 notice)."""
     person, program = _participant(participant_id)
-    try:
-        order = participant_docs.progress_order(person, program=program, today=catalog.program_today(program),
-                                                page_size=page_size)
-    except catalog.DocumentNotFound as exc:
-        raise click.ClickException(str(exc)) from exc
+    order = participant_docs.progress_order(person, program=program, today=catalog.program_today(program),
+                                            page_size=page_size)
     _deliver(order, output)
 
 
@@ -190,11 +185,8 @@ def progress_command(participant_id: int, page_size: str | None, output: Path) -
 def certificate_command(participant_id: int, name: str | None, page_size: str | None, output: Path) -> None:
     """Print the completion certificate of a participant who completed the program."""
     person, program = _participant(participant_id)
-    try:
-        order = participant_docs.certificate_order(person, program=program, today=catalog.program_today(program),
-                                                   name=name, page_size=page_size)
-    except catalog.DocumentNotFound as exc:
-        raise click.ClickException(str(exc)) from exc
+    order = participant_docs.certificate_order(person, program=program, today=catalog.program_today(program),
+                                               name=name, page_size=page_size)
     _deliver(order, output)
 
 
@@ -212,9 +204,6 @@ def calendar_command(group_id: int, month: str, months: int, page_size: str | No
     first = catalog.parse_month(month)
     if first is None:
         raise click.ClickException(f"{month!r} is not a month: give it as YYYY-MM (2027-03)")
-    try:
-        order = calendar_doc.calendar_order(group, program=db.session.get(Program, group.program_id), month=first,
-                                            months=months, page_size=page_size)
-    except catalog.DocumentNotFound as exc:
-        raise click.ClickException(str(exc)) from exc
+    order = calendar_doc.calendar_order(group, program=db.session.get(Program, group.program_id), month=first,
+                                        months=months, page_size=page_size)
     _deliver(order, output)
