@@ -19,8 +19,9 @@ venv: $(BIN)/facilitator
 system:
 	@bash .ci/system-packages.sh
 
-node_modules/axe-core/axe.min.js:
-	@npm install --no-audit --no-fund --silent >/dev/null
+# npm ci installs exactly the lock file and never rewrites it (make test leaves the checkout clean).
+node_modules/axe-core/axe.min.js: package-lock.json
+	@npm ci --no-audit --no-fund --silent >/dev/null
 
 browser-deps: node_modules/axe-core/axe.min.js
 

@@ -2,14 +2,16 @@
 
 from __future__ import annotations
 
-from datetime import UTC, datetime
+from datetime import datetime
 
 from sqlalchemy import CheckConstraint
+
+from . import clock
 
 
 def utcnow() -> datetime:
     """The current time in UTC without tzinfo: the form every timestamp column stores."""
-    return datetime.now(UTC).replace(tzinfo=None)
+    return clock.naive_utc_now()
 
 
 def one_of(column: str, values: tuple[str, ...], name: str | None = None) -> CheckConstraint:

@@ -12,9 +12,10 @@ import re
 import time as clock
 from collections.abc import Iterator
 from contextlib import contextmanager
-from datetime import date, time
+from datetime import date, datetime, time
 
 import pytest
+import time_machine
 from flask_migrate import upgrade
 from sqlalchemy import event
 from sqlalchemy.orm import scoped_session, sessionmaker
@@ -27,10 +28,36 @@ from facilitator.setup_cli import load_shipped_curricula
 
 PASSWORD = "correct-horse-battery"
 
-# Every page's "today" is the program's (programs default to America/Los_Angeles) while tests
-# write today as date.today(): the test process and its subprocesses keep the programs' clock.
+# The test process and its subprocesses keep the programs' zone (America/Los_Angeles by default).
 os.environ["TZ"] = "America/Los_Angeles"
 clock.tzset()
+
+# The whole run sees one fixed moment, moving on from there as time passes (the live test server's
+# thread included). CI runs the date-sensitive tests again under other moments (a Sunday, New Year's
+# Eve, a daylight-saving change, a leap day): `FACILITATOR_TEST_NOW=2028-02-29T12:00:00-08:00`.
+DEFAULT_TEST_NOW = "2026-12-02T12:00:00-08:00"  # a Wednesday
+_traveller = None
+
+
+def pytest_configure(config):
+    """Move the clock before collection, so module-level dates see the frozen day too."""
+    global _traveller
+    moment = datetime.fromisoformat(os.environ.get("FACILITATOR_TEST_NOW") or DEFAULT_TEST_NOW)
+    if moment.tzinfo is None:
+        raise pytest.UsageError("FACILITATOR_TEST_NOW needs a UTC offset, e.g. 2026-12-06T12:00:00-08:00")
+    _traveller = time_machine.travel(moment, tick=True)
+    _traveller.start()
+
+
+def pytest_unconfigure(config):
+    """Give the process its real clock back."""
+    if _traveller is not None:
+        _traveller.stop()
+
+
+def pytest_report_header(config):
+    """Say which moment the run is frozen at (it explains a date in any failure)."""
+    return f"clock: {os.environ.get('FACILITATOR_TEST_NOW') or DEFAULT_TEST_NOW} (FACILITATOR_TEST_NOW)"
 
 
 def _config(tmp_root: str) -> dict:

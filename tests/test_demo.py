@@ -2,10 +2,9 @@
 
 from __future__ import annotations
 
-from datetime import date
-
 from sqlalchemy import func, select
 
+from facilitator import clock
 from facilitator.attendance.models import Attendance
 from facilitator.groups.models import Group, Meeting
 from facilitator.participants.models import Enrollment, Participant
@@ -39,11 +38,11 @@ def test_demo_is_realistic_and_idempotent(runner, session):
     assert rows > 300
 
     # The two groups are at different points of the RP rotation today.
-    plans = progress_for(people, date.today())
+    plans = progress_for(people, clock.today())
     next_rp = {g.id: None for g in groups}
     for plan in plans.values():
         if plan.calendar is not None:
-            upcoming = [m for m in plan.calendar.meetings if m.track == "RP" and m.date >= date.today()]
+            upcoming = [m for m in plan.calendar.meetings if m.track == "RP" and m.date >= clock.today()]
             next_rp[plan.group.id] = upcoming[0].module
     assert len(set(next_rp.values())) == 2
     missed = [p for p in plans.values() if p.progress and any(t.missed for t in p.progress.tracks)]

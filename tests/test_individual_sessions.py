@@ -2,11 +2,12 @@
 
 from __future__ import annotations
 
-from datetime import date, timedelta
+from datetime import timedelta
 
 import pytest
 from sqlalchemy import select
 
+from facilitator import clock
 from facilitator.progress.models import Credit
 from facilitator.progress.services import progress_for
 
@@ -16,9 +17,9 @@ from .conftest import csrf_token, login
 @pytest.fixture
 def person(session, make_program, make_user, make_group, make_participant):
     program = make_program()
-    group = make_group(program, start=date.today() - timedelta(weeks=3))
+    group = make_group(program, start=clock.today() - timedelta(weeks=3))
     user = make_user("facilitator", program)
-    return make_participant(program, group, admitted=date.today() - timedelta(weeks=2)), user
+    return make_participant(program, group, admitted=clock.today() - timedelta(weeks=2)), user
 
 
 def _post(client, person, **data):
@@ -32,10 +33,10 @@ def test_recording_ic_2_credits_it(client, session, person):
     login(client, user.email)
     page = client.get(f"/participants/{participant.id}")
     assert "Record an individual session (IC or RA)" in page.text
-    held = date.today() - timedelta(days=1)
+    held = clock.today() - timedelta(days=1)
     response = _post(client, participant, module="IC 2", held_on=held.isoformat(), note="Goals reviewed")
     assert response.status_code == 302
-    plan = progress_for([participant], date.today())[participant.id]
+    plan = progress_for([participant], clock.today())[participant.id]
     credits = plan.progress.track("IC").credits
     assert [(c.module, c.date) for c in credits] == [("IC 2", held)]
     row = session.scalar(select(Credit).where(Credit.participant_id == participant.id))
@@ -43,12 +44,12 @@ def test_recording_ic_2_credits_it(client, session, person):
 
 
 @pytest.mark.parametrize("data,message", [
-    ({"module": "RP 3", "held_on": date.today().isoformat()}, "Choose an individual session they still need."),
-    ({"module": "IC 2", "held_on": (date.today() + timedelta(days=2)).isoformat()}, "cannot be in the future"),
-    ({"module": "IC 2", "held_on": (date.today() - timedelta(weeks=5)).isoformat()}, "inside the participant"),
+    ({"module": "RP 3", "held_on": clock.today().isoformat()}, "Choose an individual session they still need."),
+    ({"module": "IC 2", "held_on": (clock.today() + timedelta(days=2)).isoformat()}, "cannot be in the future"),
+    ({"module": "IC 2", "held_on": (clock.today() - timedelta(weeks=5)).isoformat()}, "inside the participant"),
     ({"module": "IC 2", "held_on": ""}, "date"),
-    ({"module": "IC 2", "held_on": date.today().isoformat(), "minutes": "600"}, "from 0 to 480"),
-    ({"module": "IC 2", "held_on": date.today().isoformat(), "minutes": "-5"}, "from 0 to 480"),
+    ({"module": "IC 2", "held_on": clock.today().isoformat(), "minutes": "600"}, "from 0 to 480"),
+    ({"module": "IC 2", "held_on": clock.today().isoformat(), "minutes": "-5"}, "from 0 to 480"),
 ])
 def test_bad_sessions_are_refused_and_change_nothing(client, session, person, data, message):
     participant, user = person
@@ -62,7 +63,7 @@ def test_bad_sessions_are_refused_and_change_nothing(client, session, person, da
 def test_a_credited_session_is_not_offered_again(client, session, person):
     participant, user = person
     login(client, user.email)
-    _post(client, participant, module="IC 1", held_on=date.today().isoformat())
+    _post(client, participant, module="IC 1", held_on=clock.today().isoformat())
     page = client.get(f"/participants/{participant.id}/sessions/new")
     assert "IC 2" in page.text and 'value="IC 1"' not in page.text
 
@@ -76,11 +77,11 @@ def test_another_programs_participant_is_not_found(client, person, make_user):
 def test_the_session_s_minutes_count_toward_that_week_s_hours(client, session, person):
     participant, user = person
     login(client, user.email)
-    held = date.today() - timedelta(days=1)
+    held = clock.today() - timedelta(days=1)
     week_of = held - timedelta(days=held.weekday())
 
     def attended_that_week() -> int:
-        plan = progress_for([participant], date.today())[participant.id]
+        plan = progress_for([participant], clock.today())[participant.id]
         return next(w.attended for w in plan.progress.weeks if w.monday == week_of)
 
     before = attended_that_week()

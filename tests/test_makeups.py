@@ -11,6 +11,7 @@ import pytest
 from sqlalchemy import select
 from sqlalchemy.orm.attributes import set_committed_value
 
+from facilitator import clock
 from facilitator.extensions import db
 from facilitator.groups.calendars import group_calendars
 from facilitator.progress import services as progress
@@ -19,7 +20,7 @@ from facilitator.progress.models import Credit, MakeUp
 from .conftest import csrf_token, login
 from .test_participants_support import audit_actions, hold_meetings, monday_weeks_ago, post_form, world_fixture  # noqa: F401
 
-TODAY = date.today()
+TODAY = clock.today()
 
 
 @pytest.fixture

@@ -8,6 +8,7 @@ from zoneinfo import ZoneInfo
 import pytest
 from sqlalchemy import func, select
 
+from facilitator import clock
 from facilitator.attendance.models import Attendance
 from facilitator.audit.models import AuditEvent
 from facilitator.groups.models import Meeting
@@ -257,7 +258,7 @@ def test_today_lists_my_meetings_with_expected_counts(client, session, make_prog
                                                       make_participant):
     program = make_program()
     user = make_user("facilitator", program)
-    group = make_group(program, start=date.today().replace(day=1))
+    group = make_group(program, start=clock.today().replace(day=1))
     group.facilitator_id = user.id
     make_participant(program, group, admitted=group.start_date)
     session.flush()

@@ -3,11 +3,12 @@ participant page, /me; refusals of bad input; program boundaries; audit; fixed q
 
 from __future__ import annotations
 
-from datetime import date, timedelta
+from datetime import timedelta
 
 import pytest
 from sqlalchemy import func, select
 
+from facilitator import clock
 from facilitator.attendance.models import Attendance
 from facilitator.audit.models import AuditEvent
 from facilitator.curricula.models import Module
@@ -19,7 +20,7 @@ from facilitator.progress.services import progress_for
 from .conftest import csrf_token, login
 from .test_participants_support import audit_actions, hold_meetings, monday_weeks_ago, post_form, world_fixture  # noqa: F401
 
-TODAY = date.today()
+TODAY = clock.today()
 
 
 def _count(model) -> int:

@@ -9,6 +9,7 @@ from datetime import date, time, timedelta
 import pytest
 from sqlalchemy import select
 
+from facilitator import clock
 from facilitator.attendance.models import Attendance
 from facilitator.audit.models import AuditEvent
 from facilitator.curricula.models import Module
@@ -23,7 +24,7 @@ from .conftest import csrf_token
 
 def monday_weeks_ago(weeks: int) -> date:
     """The Monday of the week `weeks` weeks before today."""
-    day = date.today() - timedelta(weeks=weeks)
+    day = clock.today() - timedelta(weeks=weeks)
     return day - timedelta(days=day.weekday())
 
 

@@ -4,11 +4,11 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass, fields
-from datetime import date, datetime
-from zoneinfo import ZoneInfo
+from datetime import date
 
 from sqlalchemy import func, select
 
+from .. import clock
 from ..attendance.models import Attendance
 from ..extensions import db
 from .models import DEFAULT_STATUSES, PAGE_SIZES, SIGNIN_NAMING, AttendanceStatus, Program
@@ -22,9 +22,7 @@ def slugify(name: str) -> str:
 def program_today(program: Program | None) -> date:
     """Today where the program is: an evening group at 7 pm in California is still today there,
     though the server's clock (UTC) says tomorrow."""
-    if program is None:
-        return date.today()
-    return datetime.now(ZoneInfo(program.timezone)).date()
+    return clock.today(program.timezone if program is not None else None)
 
 
 def create_program(name: str, slug: str | None = None, timezone: str = "America/Los_Angeles") -> Program:

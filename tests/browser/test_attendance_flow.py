@@ -4,12 +4,13 @@ actions, the note signed, credits and alerts where the facilitator looks."""
 from __future__ import annotations
 
 import re
-from datetime import date, time, timedelta
+from datetime import time, timedelta
 
 import pytest
 from playwright.sync_api import expect
 from sqlalchemy import select
 
+from facilitator import clock
 from facilitator.attendance.models import Attendance
 from facilitator.auth.services import create_user
 from facilitator.curricula.services import find_version
@@ -28,7 +29,7 @@ PASSWORD = "browser-password"
 def _program_with_meeting_today(app, slug: str, size: int):
     """A group meeting every day at 18:30 (RP), started 8 days ago; `size` members; yesterday recorded
     with the first member absent."""
-    today = date.today()
+    today = clock.today()
     with app.app_context():
         program = create_program(f"Flow {slug}", slug=slug)
         user = create_user(program, f"counselor@{slug}.example", PASSWORD, "facilitator", "Casey Counselor")
@@ -103,7 +104,7 @@ def test_a_facilitator_records_todays_meeting(page, live_app, live_server):
 
     with live_app.app_context():
         rows = {r.participant_id: (r.status.code, r.minutes) for r in db.session.scalars(
-            select(Attendance).join(Meeting).where(Meeting.group_id == group_id, Meeting.date == date.today()))}
+            select(Attendance).join(Meeting).where(Meeting.group_id == group_id, Meeting.date == clock.today()))}
         assert rows[ids[0]] == ("absent", 0) and rows[ids[2]] == ("late", 75) and rows[ids[5]] == ("present", 90)
 
     # The late arrival's grid shows today's module credited; the absent member's shows it missed.

@@ -4,10 +4,10 @@ row is duplicated. Real threads, a real database file, the real views."""
 from __future__ import annotations
 
 import threading
-from datetime import date
 
 from sqlalchemy import func, select
 
+from facilitator import clock
 from facilitator.attendance.models import Attendance
 from facilitator.extensions import db
 from facilitator.groups.models import Meeting
@@ -18,7 +18,7 @@ from .test_attendance_flow import PASSWORD, _program_with_meeting_today
 
 def test_two_saves_at_once_keep_one_row_per_person(live_app):
     email, group_id, ids = _program_with_meeting_today(live_app, "race", 8)
-    url = f"/groups/{group_id}/meetings/{date.today().isoformat()}/1830/RP"
+    url = f"/groups/{group_id}/meetings/{clock.today().isoformat()}/1830/RP"
     clients = [live_app.test_client() for _ in range(2)]
     forms = []
     for n, client in enumerate(clients):
@@ -44,9 +44,9 @@ def test_two_saves_at_once_keep_one_row_per_person(live_app):
     assert results == [302, 302]
     with live_app.app_context():
         meetings = db.session.scalar(select(func.count()).select_from(Meeting).where(
-            Meeting.group_id == group_id, Meeting.date == date.today()))
+            Meeting.group_id == group_id, Meeting.date == clock.today()))
         assert meetings == 1, "one meeting row, whoever opened it first"
         rows = db.session.execute(select(Attendance.participant_id, Attendance.minutes).join(Meeting).where(
-            Meeting.group_id == group_id, Meeting.date == date.today())).all()
+            Meeting.group_id == group_id, Meeting.date == clock.today())).all()
         assert sorted(pid for pid, _ in rows) == sorted(ids), "everyone once, nobody twice"
         assert {minutes for _, minutes in rows} <= {90, 75}

@@ -5,11 +5,12 @@ calendar and a member's progress follow. Every screen is checked with axe."""
 from __future__ import annotations
 
 import re
-from datetime import date, time, timedelta
+from datetime import time, timedelta
 
 import pytest
 from playwright.sync_api import expect
 
+from facilitator import clock
 from facilitator.auth.services import create_user
 from facilitator.curricula.services import find_version
 from facilitator.extensions import db
@@ -33,7 +34,7 @@ def running_group(live_app):
     from facilitator.groups import calendars
 
     calendars._STRUCTURES.clear()  # the cache is keyed by version id; this is another database
-    today = date.today()
+    today = clock.today()
     with live_app.app_context():
         program = create_program("Curricula in a browser", slug="curricula-browser")
         director = create_user(program, "dee@curricula-browser.example", PASSWORD, "director", "Dee Director")
@@ -159,7 +160,7 @@ def test_a_director_adapts_the_curriculum_and_moves_a_group(page, live_app, live
     assert "RP 1" in credited and "RP 2" in credited
     with live_app.app_context():
         group = db.session.get(Group, group_id)
-        today = date.today()
+        today = clock.today()
         rp = [m.module for m in group_calendar(group, today + timedelta(days=3)).meetings if m.track == "RP"]
         assert rp[:4] == ["RP 1", "RP 2", "RP 12", "RP 3"]
         plan = progress_for([db.session.get(Participant, jordan_id)], today)[jordan_id]

@@ -8,6 +8,7 @@ from datetime import date, timedelta
 import pytest
 from playwright.sync_api import expect
 
+from facilitator import clock
 from facilitator.auth.services import create_user
 from facilitator.curricula.services import find_version
 from facilitator.extensions import db
@@ -25,14 +26,14 @@ MWF = [("mon", "17:30", "ERS", "50"), ("mon", "18:30", "RP", "90"), ("wed", "18:
 
 
 def _next_monday() -> date:
-    today = date.today()
+    today = clock.today()
     return today + timedelta(days=7 - today.weekday())
 
 
 @pytest.fixture(scope="module")
 def program(live_app):
     """A program with a director and a running group of three members (one new this week)."""
-    today = date.today()
+    today = clock.today()
     with live_app.app_context():
         program = create_program("Browser Groups", slug="browser-groups")
         director = create_user(program, "director@groups.example", PASSWORD, "director", "Dana Director")

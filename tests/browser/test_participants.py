@@ -4,12 +4,13 @@ make-up from a suggestion, complete it and see the module credited; axe on every
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import date, time, timedelta
+from datetime import time, timedelta
 
 import pytest
 from playwright.sync_api import expect
 from sqlalchemy import select
 
+from facilitator import clock
 from facilitator.auth.services import create_user
 from facilitator.curricula.services import find_version
 from facilitator.extensions import db
@@ -65,7 +66,7 @@ def setup(live_app) -> Setup:
                 return True
             return False
 
-        hold_meetings(evening, staff, [person], date.today() - timedelta(days=1), absent)
+        hold_meetings(evening, staff, [person], clock.today() - timedelta(days=1), absent)
         own = create_user(program, "robin@participants.example", PASSWORD, "participant", "Robin",
                           participant_id=person.id)
         db.session.commit()

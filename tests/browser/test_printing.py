@@ -3,11 +3,12 @@ packet renders in a worker while the page shows its progress, then the PDF arriv
 
 from __future__ import annotations
 
-from datetime import date, time, timedelta
+from datetime import time, timedelta
 
 import pytest
 from playwright.sync_api import expect
 
+from facilitator import clock
 from facilitator.auth.services import create_user
 from facilitator.curricula.services import find_version
 from facilitator.domain.curriculum import WEEKDAYS
@@ -25,7 +26,7 @@ PASSWORD = "browser-password"
 
 def _group_of_twenty(app, slug: str) -> tuple[str, str]:
     """A group meeting on Mondays at 18:30 (RP) with twenty members; (facilitator email, meeting path)."""
-    monday = date.today() - timedelta(days=date.today().weekday()) + timedelta(weeks=1)
+    monday = clock.today() - timedelta(days=clock.today().weekday()) + timedelta(weeks=1)
     with app.app_context():
         program = create_program(f"Printing {slug}", slug=slug)
         email = f"facilitator@{slug}.example"

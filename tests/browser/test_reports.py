@@ -3,13 +3,14 @@ attendance CSV downloaded with its notice, and a setting changed on the settings
 
 from __future__ import annotations
 
-from datetime import date, time, timedelta
+from datetime import time, timedelta
 from pathlib import Path
 
 import pytest
 from playwright.sync_api import expect
 from sqlalchemy import select
 
+from facilitator import clock
 from facilitator.attendance.models import Attendance
 from facilitator.auth.services import create_user
 from facilitator.curricula.services import find_version
@@ -30,7 +31,7 @@ PASSWORD = "browser-password"
 def _program_with_history(app, slug: str) -> str:
     """A program with one group, eight participants admitted over the last ten weeks (two discharged,
     one completing) and a held RP meeting each week with attendance; the director's email."""
-    today = date.today()
+    today = clock.today()
     with app.app_context():
         program = create_program(f"Reports {slug}", slug=slug)
         email = f"director@{slug}.example"

@@ -4,13 +4,14 @@ two handbooks (Letter and A4) started once in worker processes and shared by the
 from __future__ import annotations
 
 import subprocess
-from datetime import date, timedelta
+from datetime import timedelta
 from pathlib import Path
 
 import pypdf
 import pytest
 from sqlalchemy import select
 
+from facilitator import clock
 from facilitator.curricula.models import Module
 from facilitator.documents import catalog, jobs, service
 from facilitator.extensions import db
@@ -20,7 +21,7 @@ from facilitator.progress.models import Credit
 
 from ..test_participants_support import hold_meetings, monday_weeks_ago
 
-TODAY = date.today()
+TODAY = clock.today()
 
 
 @pytest.fixture(scope="session", autouse=True)

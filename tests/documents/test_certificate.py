@@ -4,17 +4,18 @@ landscape page with the name the participant chooses, the dates, the tracks and 
 
 from __future__ import annotations
 
-from datetime import date, timedelta
+from datetime import timedelta
 
 import pytest
 
+from facilitator import clock
 from facilitator.documents import catalog, participant_docs, service
 from facilitator.progress import services as progress
 
 from ..test_participants_support import monday_weeks_ago
 from .conftest import complete, fonts, qpdf_clean, reader, text
 
-TODAY = date.today()
+TODAY = clock.today()
 NOTICE_WORDS = "Federal law 42 CFR part 2 prohibits further disclosure"
 
 

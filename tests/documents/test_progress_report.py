@@ -4,11 +4,12 @@ embedded fonts, and a cache key that changes with any datum shown."""
 
 from __future__ import annotations
 
-from datetime import date, timedelta
+from datetime import timedelta
 
 import pytest
 from sqlalchemy import select
 
+from facilitator import clock
 from facilitator.attendance.models import Attendance
 from facilitator.clinical.models import DrugTest
 from facilitator.documents import catalog, participant_docs, service
@@ -19,7 +20,7 @@ from facilitator.progress import services as progress
 from ..test_participants_support import hold_meetings, monday_weeks_ago
 from .conftest import fonts, qpdf_clean, reader, text
 
-TODAY = date.today()
+TODAY = clock.today()
 NOTICE_WORDS = "Federal law 42 CFR part 2 prohibits further disclosure"
 
 
