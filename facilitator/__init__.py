@@ -50,6 +50,7 @@ def create_app(test_config: dict[str, Any] | None = None) -> Flask:
     from .programs import views as program_views
     from .reports import views as report_views
     from .web import errors
+    from .web import forms as web_forms
     from .web import views as web_views
 
     for blueprint in (auth_views.bp, web_views.bp, meeting_views.bp, group_views.bp, participant_views.bp,
@@ -57,6 +58,7 @@ def create_app(test_config: dict[str, Any] | None = None) -> Flask:
                       planning_views.bp, program_views.bp):
         app.register_blueprint(blueprint)
     errors.init_app(app)
+    web_forms.init_app(app)  # no control characters in any address or JSON body (forms: web.forms.AppForm)
     from .web.markdown import render_markdown
 
     app.jinja_env.filters["markdown"] = render_markdown

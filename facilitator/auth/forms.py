@@ -2,12 +2,13 @@
 
 from __future__ import annotations
 
-from flask_wtf import FlaskForm
 from wtforms import BooleanField, EmailField, PasswordField, SubmitField
 from wtforms.validators import DataRequired, Email, Length
 
+from ..web.forms import AppForm
 
-class LoginForm(FlaskForm):
+
+class LoginForm(AppForm):
     """Email and password; both required, the email must look like one."""
 
     email = EmailField("Email", validators=[DataRequired("Enter your email address."),

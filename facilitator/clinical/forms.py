@@ -12,12 +12,12 @@ from dataclasses import dataclass
 from datetime import date
 from typing import Any
 
-from flask_wtf import FlaskForm
 from wtforms import BooleanField, DateField, RadioField, SelectField, SelectMultipleField, SubmitField
 from wtforms.validators import InputRequired
 from wtforms.widgets import CheckboxInput, ListWidget
 
 from ..domain.curriculum import WEEKDAYS, Field, Worksheet
+from ..web.forms import ANSWER_MESSAGE, AppForm, has_control_character
 from .services import KIND_LABELS, RESULT_LABELS, SUBSTANCES
 
 DATE_REQUIRED = "Enter a date like 2027-01-05."
@@ -35,7 +35,7 @@ class MultiCheckboxField(SelectMultipleField):
         """Leave unknown values to the service, which names the rule in plain words."""
 
 
-class DrugTestForm(FlaskForm):
+class DrugTestForm(AppForm):
     """One test: date, kind, result, substances found, whether collection was observed."""
 
     collected_on = DateField("Date collected", validators=[InputRequired(DATE_REQUIRED)],
@@ -48,7 +48,7 @@ class DrugTestForm(FlaskForm):
     submit = SubmitField("Record test")
 
 
-class ReportForm(FlaskForm):
+class ReportForm(AppForm):
     """A use or strong craving the participant reports: opens a relapse analysis."""
 
     occurred_on = DateField("Date it happened", validators=[InputRequired(DATE_REQUIRED)],
@@ -59,7 +59,7 @@ class ReportForm(FlaskForm):
     submit = SubmitField("Open a relapse analysis")
 
 
-class AnalysisForm(FlaskForm):
+class AnalysisForm(AppForm):
     """The buttons of the analysis page (the worksheet's own controls come from WorksheetForm)."""
 
     save = SubmitField("Save draft")
@@ -159,6 +159,8 @@ class WorksheetForm:
 
     def _text(self, form: Mapping[str, Any], name: str, limit: int) -> str:
         text = (form.get(name) or "").replace("\r\n", "\n").strip()
+        if has_control_character(text, multiline=True):
+            raise ValueError(ANSWER_MESSAGE)
         if len(text) > limit:
             raise ValueError(f"Keep this to {limit} characters or fewer (it has {len(text)}).")
         return text

@@ -7,12 +7,12 @@ from __future__ import annotations
 
 from typing import Any
 
-from flask_wtf import FlaskForm
 from flask_wtf.file import FileField
 from wtforms import BooleanField, FieldList, Form, FormField, SelectChoice, SelectField, StringField, TextAreaField
 from wtforms.validators import Length
 
 from ..domain.curriculum import FIELD_TYPES
+from ..web.forms import AppForm
 from .editing import ModuleInput
 from .models import Module, Worksheet
 from .worksheets import TYPE_SETTINGS, FieldInput
@@ -35,17 +35,17 @@ def options(pairs) -> list[SelectChoice]:
     return [SelectChoice(str(value), label) for value, label in pairs]
 
 
-class ButtonForm(FlaskForm):
+class ButtonForm(AppForm):
     """A form that is only a button (publish, retire, discard): it carries the CSRF token."""
 
 
-class ForkForm(FlaskForm):
+class ForkForm(AppForm):
     """Fork a published version into a new curriculum of the program."""
 
     title = StringField("Title of the new curriculum", validators=[Length(max=400)])
 
 
-class SettingsForm(FlaskForm):
+class SettingsForm(AppForm):
     """A draft's title, version label and description."""
 
     title = StringField("Title", validators=[Length(max=400)])
@@ -53,7 +53,7 @@ class SettingsForm(FlaskForm):
     description = TextAreaField("Description", render_kw={"rows": 3})
 
 
-class TrackForm(FlaskForm):
+class TrackForm(AppForm):
     """A track's settings."""
 
     minutes = StringField("Usual minutes of a module", render_kw=NUMBER)
@@ -62,14 +62,14 @@ class TrackForm(FlaskForm):
     last_week = StringField("Planned last week (optional)", render_kw=NUMBER)
 
 
-class MoveBeforeForm(FlaskForm):
+class MoveBeforeForm(AppForm):
     """Move one module of a track right before another."""
 
     module = SelectField("Move", choices=[], validate_choice=False)
     before = SelectField("before", choices=[], validate_choice=False)
 
 
-class NewModuleForm(FlaskForm):
+class NewModuleForm(AppForm):
     """A local module added at the end of a track."""
 
     title = StringField("Title of the new module", validators=[Length(max=400)])
@@ -90,7 +90,7 @@ class ConsiderationForm(Form):
     do = TextAreaField("What to do", render_kw={"rows": 2})
 
 
-class ModuleForm(FlaskForm):
+class ModuleForm(AppForm):
     """A module's title, minutes and facilitator guide."""
 
     title = StringField("Title", validators=[Length(max=400)])
@@ -131,7 +131,7 @@ def module_form(module: Module, formdata: Any = None) -> ModuleForm:
     return form
 
 
-class NewWorksheetForm(FlaskForm):
+class NewWorksheetForm(AppForm):
     """A worksheet added to a module."""
 
     title = StringField("Title of the new worksheet", validators=[Length(max=400)])
@@ -169,7 +169,7 @@ SETTING_TYPES = {name: tuple(t for t, keep in TYPE_SETTINGS.items() if name in k
                               "end_hour", "steps")}
 
 
-class WorksheetForm(FlaskForm):
+class WorksheetForm(AppForm):
     """A worksheet's title, introduction, pages and field rows."""
 
     title = StringField("Title", validators=[Length(max=400)])
@@ -197,13 +197,13 @@ def worksheet_form(sheet: Worksheet, rows: list[FieldInput] | None = None, formd
     return WorksheetForm(formdata=None, data={**head, "fields": [vars(r) for r in rows]})
 
 
-class ImportForm(FlaskForm):
+class ImportForm(AppForm):
     """Upload a curriculum in the file format, zipped."""
 
     file = FileField("Curriculum zip file", render_kw={"accept": ".zip,application/zip"})
 
 
-class GroupVersionForm(FlaskForm):
+class GroupVersionForm(AppForm):
     """Choose the published version a group moves to."""
 
     version = SelectField("Move to", choices=[], validate_choice=False)

@@ -9,12 +9,12 @@ from __future__ import annotations
 
 from datetime import date, datetime
 
-from flask_wtf import FlaskForm
 from wtforms import BooleanField, FieldList, Form, FormField, SelectChoice, SelectField, StringField, SubmitField
 from wtforms.validators import Length
 
 from ..domain import curriculum as dom
 from ..domain.curriculum import WEEKDAYS
+from ..web.forms import AppForm
 from .editing import GroupSettings
 from .services import rotating_tracks
 
@@ -68,7 +68,7 @@ class SlotForm(Form):
                         (self.minutes.data or "").strip()))
 
 
-class GroupForm(FlaskForm):
+class GroupForm(AppForm):
     """A group's settings and weekly pattern; starting-module fields are added per version (group_form)."""
 
     name = StringField("Name", validators=[Length(max=80, message="Keep the name under 80 characters.")])
@@ -176,7 +176,7 @@ def group_form(structure: dom.Curriculum, **kwargs) -> GroupForm:
     return form
 
 
-class CancellationForm(FlaskForm):
+class CancellationForm(AppForm):
     """Cancel one group's meetings on a day: every track or one."""
 
     date = StringField("Date", render_kw={"type": "date"})
@@ -186,7 +186,7 @@ class CancellationForm(FlaskForm):
     cancel_meetings = SubmitField("Cancel these meetings")
 
 
-class HolidayForm(FlaskForm):
+class HolidayForm(AppForm):
     """Close the whole program on a day."""
 
     date = StringField("Date", render_kw={"type": "date"})
@@ -195,7 +195,7 @@ class HolidayForm(FlaskForm):
     add_holiday = SubmitField("Add holiday")
 
 
-class RemoveForm(FlaskForm):
+class RemoveForm(AppForm):
     """A confirmed removal (a POST with a CSRF token)."""
 
     remove = SubmitField("Remove")

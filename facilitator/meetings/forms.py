@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-from flask_wtf import FlaskForm
 from wtforms import (
     BooleanField,
     FieldList,
@@ -17,6 +16,7 @@ from wtforms import (
 )
 from wtforms.validators import DataRequired, InputRequired, Length, NumberRange, Optional
 
+from ..web.forms import AppForm
 from .services import FIDELITY_ITEMS, MAX_EXTRA_MINUTES
 
 
@@ -30,7 +30,7 @@ class AttendanceRowForm(Form):
     note = StringField("Note", validators=[Optional(), Length(max=500, message="Keep the note under 500 characters.")])
 
 
-class AttendanceForm(FlaskForm):
+class AttendanceForm(AppForm):
     """Attendance for the whole roster, the shared group note and the fidelity checklist."""
 
     rows = FieldList(FormField(AttendanceRowForm))
@@ -49,33 +49,33 @@ class AttendanceForm(FlaskForm):
                                       NumberRange(max=top, message=f"At most {top} minutes for this meeting.")]
 
 
-class CancelForm(FlaskForm):
+class CancelForm(AppForm):
     """Cancel a meeting; its module moves to the next meeting of the track."""
 
     reason = StringField("Reason", validators=[DataRequired("Say why the meeting is cancelled."), Length(max=200)])
     cancel = SubmitField("Cancel this meeting")
 
 
-class ReopenForm(FlaskForm):
+class ReopenForm(AppForm):
     """Undo a cancellation."""
 
     reopen = SubmitField("Reopen this meeting")
 
 
-class LockForm(FlaskForm):
+class LockForm(AppForm):
     """Sign and lock the note."""
 
     lock = SubmitField("Sign and lock the note")
 
 
-class AddendumForm(FlaskForm):
+class AddendumForm(AppForm):
     """An addendum to a signed note."""
 
     text = TextAreaField("Addendum", validators=[DataRequired("Write the addendum first."), Length(max=2000)])
     add = SubmitField("Add addendum")
 
 
-class GuestForm(FlaskForm):
+class GuestForm(AppForm):
     """A family member or friend at family education."""
 
     name = StringField("Guest's first name", validators=[DataRequired("Enter the guest's first name."),

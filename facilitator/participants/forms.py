@@ -9,10 +9,10 @@ from __future__ import annotations
 from datetime import date
 from typing import Any
 
-from flask_wtf import FlaskForm
 from wtforms import DateField, SelectChoice, SelectField, StringField, TextAreaField
 from wtforms.validators import DataRequired, Length, Optional
 
+from ..web.forms import AppForm
 from .models import DISCHARGE_LABELS
 from .services import LANGUAGES
 
@@ -51,7 +51,7 @@ def group_field(label: str = "Group") -> SelectField:
     return SelectField(label, coerce=optional_id, validate_choice=False)
 
 
-class ProfileForm(FlaskForm):
+class ProfileForm(AppForm):
     """Preferred name, initials, record number and language: the minimum the program keeps."""
 
     preferred_name = StringField("Preferred name", validators=[
@@ -72,14 +72,14 @@ class NewParticipantForm(ProfileForm):
     admitted_on = PlainDateField("Admission date")
 
 
-class AdmitForm(FlaskForm):
+class AdmitForm(AppForm):
     """Admit (or readmit) into a group."""
 
     group_id = group_field("Group")
     admitted_on = PlainDateField("Admission date")
 
 
-class TransferForm(FlaskForm):
+class TransferForm(AppForm):
     """Move to another group; the history stays."""
 
     group_id = group_field("New group")
@@ -88,7 +88,7 @@ class TransferForm(FlaskForm):
         max=1000, message="Keep the note to 1,000 characters or fewer.")])
 
 
-class DischargeForm(FlaskForm):
+class DischargeForm(AppForm):
     """Close the open stay with a national reason category."""
 
     discharged_on = PlainDateField("Discharge date")
@@ -98,7 +98,7 @@ class DischargeForm(FlaskForm):
         max=1000, message="Keep the note to 1,000 characters or fewer.")])
 
 
-class ListFilterForm(FlaskForm):
+class ListFilterForm(AppForm):
     """The participant list's filters (a GET form: nothing changes, so no CSRF token)."""
 
     class Meta:

@@ -11,13 +11,13 @@ from __future__ import annotations
 import re
 from datetime import date
 
-from flask_wtf import FlaskForm
 from wtforms import FieldList, Form, FormField, SelectChoice, SelectField, StringField, SubmitField, TextAreaField
 from wtforms.validators import Length
 
 from ..domain import curriculum as dom
 from ..domain.curriculum import WEEKDAYS
 from ..groups.forms import parse_date, parse_time
+from ..web.forms import AppForm
 from .services import DAY_NAMES, MAX_SLOTS, Admission
 
 DAY_CHOICES = [SelectChoice("", "Choose a day"), *(SelectChoice(code, name) for code, name in zip(WEEKDAYS, DAY_NAMES, strict=True))]
@@ -123,7 +123,7 @@ class PatternRows:
                 field.errors = [*field.errors, message]
 
 
-class PatternForm(FlaskForm, PatternRows):
+class PatternForm(AppForm, PatternRows):
     """The weekly-pattern editor: where to start from, and the meetings."""
 
     source = SelectField("Start from", choices=[], validate_choice=False)
@@ -138,7 +138,7 @@ class PatternForm(FlaskForm, PatternRows):
         self.pattern_errors = []
 
 
-class WhatIfForm(FlaskForm, PatternRows):
+class WhatIfForm(AppForm, PatternRows):
     """The what-if simulator: scenario A (a source), scenario B (edited meetings), days and admissions."""
 
     source = SelectField("Pattern A", choices=[], validate_choice=False)

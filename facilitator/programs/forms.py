@@ -10,10 +10,10 @@ from __future__ import annotations
 import re
 from datetime import date, datetime
 
-from flask_wtf import FlaskForm
 from wtforms import BooleanField, RadioField, SelectChoice, StringField
 from wtforms.validators import Length
 
+from ..web.forms import AppForm
 from .services import ProgramSettings, StatusFlags
 
 WHOLE = re.compile(r"^\d{1,4}$")
@@ -31,7 +31,7 @@ def _hours(minutes: int) -> str:
     return f"{minutes / 60:g}"
 
 
-class SettingsForm(FlaskForm):
+class SettingsForm(AppForm):
     """Alert thresholds, the hours floor, printing and billing."""
 
     absence_alert_consecutive = StringField("Absences in a row before an alert", render_kw={"inputmode": "numeric"})
@@ -86,7 +86,7 @@ class SettingsForm(FlaskForm):
             self[FIELD_FOR.get(name, name)].errors = [message]
 
 
-class StatusForm(FlaskForm):
+class StatusForm(AppForm):
     """A status's name and what it means (one form per status, told apart by a prefix)."""
 
     label = StringField("Name", validators=[Length(max=200)])
@@ -103,11 +103,11 @@ class StatusForm(FlaskForm):
                            billable=self.billable.data, is_default=self.is_default.data)
 
 
-class ActionForm(FlaskForm):
+class ActionForm(AppForm):
     """A button that changes something (move, retire, restore, remove): only the CSRF token."""
 
 
-class HolidayForm(FlaskForm):
+class HolidayForm(AppForm):
     """Close the whole program on a day."""
 
     date = StringField("Date", render_kw={"type": "date"})

@@ -2,11 +2,11 @@
 
 from __future__ import annotations
 
-from flask_wtf import FlaskForm
 from wtforms import IntegerField, SelectField, TextAreaField
 from wtforms.validators import Length, NumberRange, Optional
 
 from ..participants.forms import PlainDateField, group_field, options
+from ..web.forms import AppForm
 
 METHOD_CHOICES = (
     ("other_group", "A group meeting (their group's next rotation or another group)"),
@@ -15,7 +15,7 @@ METHOD_CHOICES = (
 )
 
 
-class MakeUpForm(FlaskForm):
+class MakeUpForm(AppForm):
     """Which module, how, where and when (choices set by the view; the service checks them)."""
 
     module = SelectField("Module", validate_choice=False)
@@ -32,18 +32,18 @@ def minutes_field(label: str) -> IntegerField:
         min=0, max=480, message="Enter the minutes spent, from 0 to 480.")])
 
 
-class CompleteMakeUpForm(FlaskForm):
+class CompleteMakeUpForm(AppForm):
     """The date the make-up was done and the time it took; completing it credits the module."""
 
     completed_on = PlainDateField("Date done")
     minutes = minutes_field("Minutes spent")
 
 
-class CancelMakeUpForm(FlaskForm):
+class CancelMakeUpForm(AppForm):
     """Cancel a planned make-up (only the CSRF token)."""
 
 
-class IndividualSessionForm(FlaskForm):
+class IndividualSessionForm(AppForm):
     """An individual or conjoint session (IC) or a relapse analysis session (RA) that was held."""
 
     module = SelectField("Session", validate_choice=False)

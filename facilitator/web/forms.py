@@ -1,0 +1,108 @@
+"""The rule all typed input shares: no control characters. One rule, applied in two places that
+between them see every request: the base class of every form (each field, nested rows included,
+with a message under the field), and a check of the address and any JSON body before any view runs.
+
+Why: PostgreSQL cannot store NUL at all (the request would fail with a 500 there and pass on SQLite),
+and the other control characters (Escape, backspace...) are invisible, break exports and printouts,
+and are never typed on purpose. Multi-line text keeps its tabs and line breaks.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterator
+from typing import Any
+
+from flask import Flask, abort, request
+from flask_wtf import FlaskForm
+from wtforms import Field, FieldList, FormField
+from wtforms.validators import StopValidation
+from wtforms.widgets import TextArea
+
+# Unicode category Cc (U+0000-001F, U+007F-009F) and lone surrogates (category Cs), which no
+# database encoding can store.
+CONTROL = re.compile("[\x00-\x1f\x7f-\x9f\ud800-\udfff]")
+CONTROL_IN_LINES = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\x7f-\x9f\ud800-\udfff]")  # keeps \t \n \r
+
+FIELD_MESSAGE = ("{field} contains an invisible control character (such as NUL or Escape) that cannot be "
+                 "saved. Delete it, or type the text again.")
+ANSWER_MESSAGE = ("This answer contains an invisible control character (such as NUL or Escape) that cannot be "
+                  "saved. Delete it, or type the text again.")
+PARAMETER_MESSAGE = ("The address contains an invisible control character (such as NUL or Escape) in "
+                     "\u201c{name}\u201d. Correct the address and try again.")
+PATH_MESSAGE = "There is no such page: the address contains an invisible control character."
+JSON_MESSAGE = ("The request contains an invisible control character (such as NUL or Escape) in "
+                "\u201c{name}\u201d. Remove it and send the request again.")
+
+
+def has_control_character(text: str, multiline: bool = False) -> bool:
+    """Whether a text holds a control character (tabs and line breaks are allowed in multi-line text)."""
+    return (CONTROL_IN_LINES if multiline else CONTROL).search(text) is not None
+
+
+def printable(text: str) -> str:
+    """The text with its control characters removed, to name it in a message."""
+    return CONTROL.sub("", text)
+
+
+def refuse_control_characters(form: Any, field: Field) -> None:
+    """A validator: refuse any submitted value of the field that holds a control character."""
+    multiline = isinstance(field.widget, TextArea)
+    if any(isinstance(value, str) and has_control_character(value, multiline) for value in field.raw_data or ()):
+        raise StopValidation(FIELD_MESSAGE.format(field=field.label.text or field.name))
+
+
+def _leaf_fields(fields: Any) -> Iterator[Field]:
+    """Every field of a form, through nested forms (FormField) and lists of rows (FieldList)."""
+    for field in fields:
+        if isinstance(field, FormField):
+            yield from _leaf_fields(field.form)
+        elif isinstance(field, FieldList):
+            yield from _leaf_fields(field.entries)
+        else:
+            yield field
+
+
+class AppForm(FlaskForm):
+    """The base of every form of the app: CSRF (FlaskForm), and no control characters in any field."""
+
+    def validate(self, extra_validators: Any = None) -> bool:
+        """Validate with the control-character rule first on every field, rows added after binding included."""
+        for field in _leaf_fields(self):
+            if refuse_control_characters not in field.validators:
+                # A new list: an unbound field's validators are shared by every instance of the form.
+                field.validators = [refuse_control_characters, *field.validators]
+        return super().validate(extra_validators)
+
+
+def _json_strings(value: Any, name: str = "") -> Iterator[tuple[str, str]]:
+    """(where, text) for every key and string in a JSON document."""
+    if isinstance(value, str):
+        yield name, value
+    elif isinstance(value, dict):
+        for key, item in value.items():
+            yield name, str(key)
+            yield from _json_strings(item, str(key))
+    elif isinstance(value, list):
+        for item in value:
+            yield from _json_strings(item, name)
+
+
+def refuse_control_characters_in_request() -> None:
+    """Before any view: a control character in the path is not a page (404); in a query parameter
+    or a JSON body it is a bad request (400) that names the parameter."""
+    if any(isinstance(value, str) and has_control_character(value) for value in (request.view_args or {}).values()):
+        abort(404, description=PATH_MESSAGE)
+    for name, values in request.args.lists():
+        if has_control_character(name) or any(has_control_character(value) for value in values):
+            abort(400, description=PARAMETER_MESSAGE.format(name=printable(name)))
+    if request.is_json:
+        body = request.get_json(silent=True)
+        for name, text in _json_strings(body):
+            if has_control_character(text, multiline=True):
+                abort(400, description=JSON_MESSAGE.format(name=printable(name)))
+
+
+def init_app(app: Flask) -> None:
+    """Check every request's address and JSON body before its view runs."""
+    app.before_request(refuse_control_characters_in_request)
