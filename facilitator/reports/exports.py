@@ -16,10 +16,8 @@ import csv
 import io
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
-from datetime import UTC, date, datetime, time, timedelta
-from zoneinfo import ZoneInfo
+from datetime import date, time
 
-from icalendar import Calendar, Event
 from sqlalchemy import func, select
 
 from ..attendance.models import Attendance
@@ -27,7 +25,7 @@ from ..clinical.models import DrugTest, RelapseAnalysis
 from ..curricula.models import Module
 from ..domain.sequencer import program_week
 from ..extensions import db
-from ..groups.calendars import group_calendar, version_structure
+from ..groups.calendars import version_structure
 from ..groups.models import Group, Meeting
 from ..groups.services import titles_of
 from ..participants.models import DISCHARGE_LABELS, Participant
@@ -41,8 +39,6 @@ NOTICE = ("NOTICE: Confidential substance use treatment records (42 CFR 2.32). F
           "about or as the regulation otherwise permits. A general authorization to release medical information "
           "is not enough.")
 FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")  # a spreadsheet would run these as formulas
-CALENDAR_PAST = timedelta(weeks=8)  # the feed shows recent meetings and the coming ones
-CALENDAR_AHEAD = timedelta(weeks=16)
 
 
 @dataclass(frozen=True)
@@ -242,40 +238,3 @@ EXPORTS = {e.kind: e for e in (
     ExportKind("drug-tests", "Drug tests", "Tests collected, results, and whether a relapse analysis followed.",
                drug_tests_export),
 )}
-
-
-# --- the iCalendar feed -------------------------------------------------------------------------
-
-def group_calendar_ics(group: Group, program: Program, today: date) -> bytes:
-    """A group's meetings from 8 weeks ago to 16 weeks ahead as iCalendar: each meeting's module as
-    its summary; cancelled meetings marked cancelled. No participant data."""
-    calendar = group_calendar(group, today + CALENDAR_AHEAD)
-    structure = version_structure(group.version_id)
-    titles = titles_of(structure)
-    track_names = {t.code: t.name for t in structure.tracks}
-    zone = ZoneInfo(program.timezone)
-    stamp = datetime.now(UTC).replace(microsecond=0)
-    cal = Calendar()
-    cal.add("prodid", "-//facilitator//group meetings//EN")
-    cal.add("version", "2.0")
-    cal.add("x-wr-calname", group.name)
-    cal.add("x-wr-timezone", program.timezone)
-    for m in calendar.meetings:
-        if m.date < today - CALENDAR_PAST:
-            continue
-        start = datetime.combine(m.date, time.fromisoformat(m.time), tzinfo=zone)
-        event = Event()
-        event.add("uid", f"group-{group.id}-{m.date:%Y%m%d}-{m.time.replace(':', '')}-{m.track}@facilitator")
-        event.add("dtstamp", stamp)
-        event.add("dtstart", start)
-        event.add("dtend", start + timedelta(minutes=m.minutes))
-        summary = f"{m.module} {titles.get(m.module, '')}".strip() if m.module else track_names.get(m.track, m.track)
-        event.add("summary", summary)
-        event.add("description", f"{group.name}: {track_names.get(m.track, m.track)}")
-        if group.location:
-            event.add("location", group.location)
-        if not m.held:
-            event.add("status", "CANCELLED")
-        cal.add_component(event)
-    cal.add_missing_timezones()
-    return cal.to_ical()

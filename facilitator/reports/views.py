@@ -26,7 +26,7 @@ from ..programs.models import Program
 from ..programs.services import program_today
 from ..web.access import director_required, own_group_or_404, staff_required
 from ..web.forms import AppForm
-from . import charts, exports, services
+from . import charts, exports, ical, services
 from .services import Period
 
 bp = Blueprint("reports", __name__)
@@ -154,7 +154,7 @@ def export_csv(kind: str):
 def group_calendar(group_id: int):
     """A group's meetings (8 weeks back, 16 ahead) as iCalendar, each with its module; no participant data."""
     group = own_group_or_404(group_id)
-    body = exports.group_calendar_ics(group, _program(), _today())
+    body = ical.group_calendar_ics(group, _program(), _today())
     response = Response(body, mimetype="text/calendar")
     response.headers["Content-Disposition"] = f'attachment; filename="group-{group.id}-meetings.ics"'
     return response
@@ -167,7 +167,7 @@ def group_feed(token: str):
     group = feeds.group_by_feed(token)
     if group is None:
         abort(404)
-    body = exports.group_calendar_ics(group, group.program, program_today(group.program))
+    body = ical.group_calendar_ics(group, group.program, program_today(group.program))
     response = Response(body, mimetype="text/calendar")
     response.headers["Content-Disposition"] = f'inline; filename="group-{group.id}-meetings.ics"'
     response.headers["Cache-Control"] = "private, max-age=900"  # apps poll; a quarter of an hour is fresh enough
