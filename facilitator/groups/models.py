@@ -113,6 +113,9 @@ class Meeting(db.Model):
     cancel_reason: Mapped[str] = mapped_column(String(200), default="")
     note: Mapped[str] = mapped_column(Text, default="")  # the shared part of the group note
     fidelity: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)
+    # One more at every attendance save; the form carries the number it was built from, so a save
+    # based on an older page is refused instead of overwriting what someone saved meanwhile.
+    attendance_version: Mapped[int] = mapped_column(default=0, server_default="0")
     locked_at: Mapped[datetime | None]
     locked_by_id: Mapped[int | None] = mapped_column(ForeignKey("user_account.id"))
     updated_at: Mapped[datetime] = mapped_column(default=utcnow, onupdate=utcnow)

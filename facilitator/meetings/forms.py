@@ -15,9 +15,12 @@ from wtforms import (
     TextAreaField,
 )
 from wtforms.validators import DataRequired, InputRequired, Length, NumberRange, Optional
+from wtforms.widgets import HiddenInput
 
 from ..web.forms import AppForm
 from .services import FIDELITY_ITEMS, MAX_EXTRA_MINUTES
+
+OUT_OF_DATE = "This page is out of date. Reload it and enter the attendance again."
 
 
 class AttendanceRowForm(Form):
@@ -33,6 +36,9 @@ class AttendanceRowForm(Form):
 class AttendanceForm(AppForm):
     """Attendance for the whole roster, the shared group note and the fidelity checklist."""
 
+    # The meeting's attendance version this page was built from: a save from an older page is refused.
+    version = IntegerField(widget=HiddenInput(), validators=[
+        InputRequired(OUT_OF_DATE), NumberRange(min=0, message=OUT_OF_DATE)])
     rows = FieldList(FormField(AttendanceRowForm))
     note = TextAreaField("Group note (shared part, written once for everyone)",
                          validators=[Optional(), Length(max=5000, message="Keep the note under 5,000 characters.")])

@@ -8,7 +8,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import date, time, timedelta
 
-from sqlalchemy import select
+from sqlalchemy import select, update
 from sqlalchemy.exc import IntegrityError
 
 from ..attendance.models import Attendance
@@ -32,8 +32,27 @@ FIDELITY_ITEMS = (
 MAX_EXTRA_MINUTES = 60  # a meeting may run over, but not by hours: that is a typing mistake
 
 
+NOT_YET = "Attendance for this meeting opens on {day:%A, %B %-d}, the day it takes place. Nothing was saved."
+GUESTS_NOT_YET = "Guests can be recorded from {day:%A, %B %-d}, the day of the meeting. Nothing was saved."
+STALE = ("Someone saved attendance for this meeting after you opened the page. Nothing you entered was saved: "
+         "compare below, then save again.")
+
+
 class MeetingError(ValueError):
     """The meeting cannot be changed as asked; the message says why, in the user's words."""
+
+
+class StaleAttendance(MeetingError):
+    """Attendance was saved by someone else after the submitted page was built; nothing changed."""
+
+    def __init__(self) -> None:
+        super().__init__(STALE)
+
+
+def attendance_opens_on(group: Group, day: date) -> date | None:
+    """The day attendance for a meeting on `day` can be recorded, while that day is still to come in the
+    program's time zone; None once it has come."""
+    return day if day > program_today(group.program) else None
 
 
 @dataclass(frozen=True)
@@ -144,8 +163,14 @@ class AttendanceLine:
 
 
 def save_attendance(group: Group, planned: seq.Meeting, lines: list[AttendanceLine], note: str,
-                    fidelity: dict[str, bool], user: User) -> Meeting:
-    """Record attendance for everyone at once and mark the meeting held; credits follow from the rows."""
+                    fidelity: dict[str, bool], user: User, version: int | None = None) -> Meeting:
+    """Record attendance for everyone at once and mark the meeting held; credits follow from the rows.
+
+    `version` is the meeting's attendance version the form was built from: if someone saved since,
+    StaleAttendance is raised and nothing changes (None: the caller read nothing first, e.g. a seed)."""
+    opens = attendance_opens_on(group, planned.date)
+    if opens is not None:
+        raise MeetingError(NOT_YET.format(day=opens))
     row = ensure_meeting(group, planned)
     if row.locked_at is not None:
         raise MeetingError("This note is signed and locked. Add an addendum instead.")
@@ -161,6 +186,7 @@ def save_attendance(group: Group, planned: seq.Meeting, lines: list[AttendanceLi
             raise MeetingError("Someone on the form is not on this meeting's roster.")
         if not 0 <= line.minutes <= row.minutes + MAX_EXTRA_MINUTES:
             raise MeetingError(f"Minutes must be between 0 and {row.minutes + MAX_EXTRA_MINUTES}.")
+    _claim(row, version)
     delivered = row.module_id or module_id(group, planned.module)  # before any change: queries autoflush
     row.status, row.module_id = "held", delivered
     row.note = note.strip()
@@ -168,10 +194,28 @@ def save_attendance(group: Group, planned: seq.Meeting, lines: list[AttendanceLi
         [line for line in lines if statuses[line.status_code].counts_attended])}
     for line in lines:
         status = statuses[line.status_code]
-        minutes = line.minutes if status.counts_hours or status.counts_attended else 0
+        minutes = stored_minutes(status, line.minutes)
         _upsert(row, line.participant_id, status, minutes, line.note.strip(), user)
     db.session.flush()
     return row
+
+
+def _claim(row: Meeting, version: int | None) -> None:
+    """Move the meeting to the next attendance version, if it is still at the one the form was built from.
+    One conditional UPDATE: of two saves from the same version, the database lets exactly one through
+    (the other waits for the row and then finds it moved on)."""
+    if version is None:
+        row.attendance_version = (row.attendance_version or 0) + 1
+        return
+    claimed = db.session.execute(update(Meeting).where(Meeting.id == row.id, Meeting.attendance_version == version)
+                                 .values(attendance_version=version + 1))
+    if claimed.rowcount != 1:
+        raise StaleAttendance()
+
+
+def stored_minutes(status: AttendanceStatus, minutes: int) -> int:
+    """The minutes kept for a status: none when it neither counts as attended nor toward hours."""
+    return minutes if status.counts_hours or status.counts_attended else 0
 
 
 def _upsert(row: Meeting, participant_id: int, status: AttendanceStatus, minutes: int, note: str, user: User) -> None:
@@ -240,6 +284,9 @@ def add_guest(row: Meeting, participant: Participant, name: str, relationship: s
     """A family member or friend at family education, recorded without becoming a participant."""
     if row.locked_at is not None:
         raise MeetingError("This note is signed and locked. Add an addendum instead.")
+    opens = attendance_opens_on(row.group, row.date)
+    if opens is not None:
+        raise MeetingError(GUESTS_NOT_YET.format(day=opens))
     guest = db.session.scalar(select(FamilyGuest).where(
         FamilyGuest.participant_id == participant.id, FamilyGuest.name == name.strip()))
     if guest is None:

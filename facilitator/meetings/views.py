@@ -18,7 +18,7 @@ from ..participants.models import Enrollment, Participant
 from ..programs.services import active_statuses, program_today
 from ..progress.services import progress_for
 from ..web.access import own_group_or_404, staff_required
-from . import services
+from . import conflicts, services
 from .forms import AddendumForm, AttendanceForm, CancelForm, GuestForm, LockForm, ReopenForm
 
 bp = Blueprint("meetings", __name__)
@@ -80,8 +80,9 @@ def _planned_or_404(group_id: int, day: str, at: str, track: str):
     return group, planned
 
 
-def _page(group, planned, status=200, page_error="", **forms):
-    """Render the meeting page with whatever forms the caller already holds (with their errors)."""
+def _page(group, planned, status=200, page_error="", conflict=None, **forms):
+    """Render the meeting page with whatever forms the caller already holds (with their errors), and
+    what a refused stale save would have changed."""
     row = services.stored_meeting(group, planned.date, planned.time, planned.track)
     entries = services.roster(group, planned, row)
     statuses = active_statuses(group.program_id)  # retired statuses stay in history, not on the form
@@ -102,14 +103,14 @@ def _page(group, planned, status=200, page_error="", **forms):
         lock_form=LockForm(), addendum_form=forms.get("addendum") or AddendumForm(), guest_form=guest_form,
         guests=guests, fidelity_items=services.FIDELITY_ITEMS,
         at=planned.time.replace(":", ""), locked_label=services.locked_label(row) if row else "",
-        page_error=page_error,
+        page_error=page_error, conflict=conflict, opens_on=services.attendance_opens_on(group, planned.date),
     )
     db.session.commit()  # after rendering: committing first would expire every row the page shows
     return html, status
 
 
 def _attendance_form(entries, row, planned, default) -> AttendanceForm:
-    data = {"rows": [], "note": row.note if row else "", **({k: bool(v) for k, v in (row.fidelity or {}).items()}
+    data = {"rows": [], "note": row.note if row else "", "version": row.attendance_version if row else 0, **({k: bool(v) for k, v in (row.fidelity or {}).items()}
                                                              if row else {})}
     for entry in entries:
         existing = entry.attendance
@@ -146,12 +147,16 @@ def save_attendance(group_id: int, day: str, at: str, track: str):
         sub.status.choices = [(c, c) for c in codes]
     form.limit_minutes(planned.minutes)
     if not form.validate_on_submit():
-        return _page(group, planned, 422, attendance=form)
+        return _page(group, planned, 422, page_error=" ".join(form.version.errors), attendance=form)
     lines = [services.AttendanceLine(int(sub.participant_id.data), sub.status.data, sub.minutes.data,
                                      sub.note.data or "") for sub in form.rows if sub.participant_id.data.isdigit()]
     fidelity = {key: getattr(form, key).data for key, _ in services.FIDELITY_ITEMS}
     try:
-        row = services.save_attendance(group, planned, lines, form.note.data or "", fidelity, current_user)
+        row = services.save_attendance(group, planned, lines, form.note.data or "", fidelity, current_user,
+                                       version=form.version.data)
+    except services.StaleAttendance as exc:
+        db.session.rollback()
+        return _stale(group, planned, form, lines, str(exc))
     except services.MeetingError as exc:
         db.session.rollback()
         return _page(group, planned, 422, page_error=str(exc), attendance=form)
@@ -160,6 +165,15 @@ def save_attendance(group_id: int, day: str, at: str, track: str):
     db.session.commit()
     flash(f"Attendance saved for {len(lines)} people. Credits are up to date.", "info")
     return _back(group, planned)
+
+
+def _stale(group, planned, form: AttendanceForm, lines, message: str):
+    """409: someone saved since this page was built. Show what is stored against what was tried, and
+    keep the tried values in the form, now at the stored version, so saving again applies them."""
+    row = services.stored_meeting(group, planned.date, planned.time, planned.track)
+    found = conflicts.conflict(group, row, lines, form.note.data or "")
+    form.version.data, form.version.raw_data = row.attendance_version, [str(row.attendance_version)]
+    return _page(group, planned, 409, page_error=message, conflict=found, attendance=form)
 
 
 @bp.route("/groups/<int:group_id>/meetings/<day>/<at>/<track>/cancel", methods=["POST"])
