@@ -42,6 +42,7 @@ CHROME: dict[str, dict[str, str]] = {
         "what_to_do": "What to do",
         "handouts": "Handouts used", "pages": "pages", "one_page": "page", "minutes_long": "minutes",
         "weekdays": "Sun Mon Tue Wed Thu Fri Sat", "week": "week", "row": "row",
+        "packet_title": "Meeting packet: {module}, {group}, {when}",
     },
 }
 

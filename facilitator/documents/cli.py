@@ -4,7 +4,6 @@ packets and sign-in sheets, progress reports, certificates, group calendars)."""
 from __future__ import annotations
 
 import os
-import shutil
 import tempfile
 from pathlib import Path
 
@@ -47,13 +46,12 @@ def _deliver(order: catalog.Order, output: Path, *, progress_bar: bool = False) 
     """Render (or take from the cache) and write the file; only a finished file appears at output."""
     cache = service.cache_for(current_app)
     if jobs.is_long(order):
-        path = _via_worker(order, cache, progress_bar)
+        data = _via_worker(order, cache, progress_bar)
     else:
-        path, _ = service.produce(order.key, order.build, cache, order.personal)
+        data, _ = service.produce_bytes(order.key, order.build, cache, order.personal)
     output.parent.mkdir(parents=True, exist_ok=True)
-    with path.open("rb") as source, tempfile.NamedTemporaryFile(dir=output.parent, suffix=".part",
-                                                                 delete=False) as tmp:
-        shutil.copyfileobj(source, tmp)
+    with tempfile.NamedTemporaryFile(dir=output.parent, suffix=".part", delete=False) as tmp:
+        tmp.write(data)
     os.replace(tmp.name, output)
     for pid in order.participant_ids:
         audit.record("document.print", "participant", pid, program_id=order.program_id, participant_id=pid,
@@ -62,7 +60,7 @@ def _deliver(order: catalog.Order, output: Path, *, progress_bar: bool = False) 
     click.echo(f"wrote {output}")
 
 
-def _via_worker(order: catalog.Order, cache: service.DocumentCache, progress_bar: bool) -> Path:
+def _via_worker(order: catalog.Order, cache: service.DocumentCache, progress_bar: bool) -> bytes:
     state = jobs.start(order, cache)
     if state["status"] != "done":
         with click.progressbar(length=max(order.pages, 1), label="Rendering", hidden=not progress_bar,
@@ -78,10 +76,10 @@ def _via_worker(order: catalog.Order, cache: service.DocumentCache, progress_bar
             state = jobs.wait(cache, order.key, advance)
     if state["status"] != "done":
         raise click.ClickException(f"the document could not be rendered: {state.get('error') or 'the worker stopped'}")
-    path = cache.get(order.key)
-    if path is None:
+    data = cache.read(order.key)
+    if data is None:
         raise click.ClickException("the rendered document was removed from the cache; run the command again")
-    return path
+    return data
 
 
 def _people(ids: tuple[int, ...]):

@@ -48,10 +48,15 @@ def read_state(cache: DocumentCache, job_id: str) -> dict[str, Any] | None:
     """A job's state (status queued|running|done|failed, pages done and expected), or None."""
     if not re.fullmatch(r"[0-9a-f]{64}", job_id):  # ids are cache keys; refuse anything that could be a path
         return None
+    path = _jobs_dir(cache) / f"{job_id}.json"
     try:
-        state = json.loads((_jobs_dir(cache) / f"{job_id}.json").read_text())
+        state = json.loads(path.read_text())
+        written = path.stat().st_mtime  # every state write replaces the file: its time is the last sign of life
     except (FileNotFoundError, json.JSONDecodeError):
         return None
+    # File time against file time: the worker and the web process may not share a clock (a frozen
+    # or faked one in tests), but they share the file system's.
+    state["idle_seconds"] = max(0.0, cache.now() - written)
     if state["status"] != "done" and cache.get(job_id) is not None:
         state["status"] = "done"  # rendered by another job with the same key
     return state
@@ -63,7 +68,8 @@ def _write_state(folder: Path, job_id: str, **changes: Any) -> dict[str, Any]:
         state = json.loads(path.read_text())
     except (FileNotFoundError, json.JSONDecodeError):
         state = {"id": job_id}
-    state.update(changes, updated=time.time())
+    state.update(changes)
+    state.pop("idle_seconds", None)  # measured when read, never stored
     tmp = path.with_name(f"{job_id}.{os.getpid()}.tmp")
     tmp.write_text(json.dumps(state))
     os.replace(tmp, path)  # readers in other processes never see half a file
@@ -86,7 +92,7 @@ def is_stale(state: dict[str, Any]) -> bool:
     """A queued or running job whose process is gone, or that has not moved for STALE_SECONDS."""
     if state["status"] not in ("queued", "running"):
         return False
-    return not _alive(state.get("pid")) or time.time() - state["updated"] > STALE_SECONDS
+    return not _alive(state.get("pid")) or state.get("idle_seconds", 0) > STALE_SECONDS
 
 
 def start(order: Order, cache: DocumentCache, *, user_id: int | None = None) -> dict[str, Any]:
@@ -110,7 +116,7 @@ def _start_locked(order: Order, cache: DocumentCache, job_id: str, user_id: int 
     state = _write_state(cache.folder, job_id, status="queued", done=0, total=order.pages, error="",
                          filename=order.filename, program_id=order.program_id, user_id=user_id,
                          personal=order.personal, participant_ids=list(order.participant_ids),
-                         pid=os.getpid(), started=time.time())
+                         pid=os.getpid())
     future = _pool().submit(run_job, job_id, order.build(), str(cache.folder), cache.max_bytes, order.personal,
                             cache.personal_seconds)
     future.add_done_callback(lambda f: _note_crash(f, cache.folder, job_id))

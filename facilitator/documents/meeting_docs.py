@@ -140,8 +140,12 @@ def packet_order(ctx: MeetingContext, *, page_size: str | None = None) -> Order:
                                              group_name=ctx.group.name, blank_copies=WALK_IN_COPIES))
     key = cache_key("packet", {"parts": [p.key for p in parts]})
 
+    # The PDF's title names the packet, not its first part (the guide).
+    title = builders.chrome("en")["packet_title"].format(module=f"{ctx.module_code} {ctx.module_title}".strip(),
+                                                         group=ctx.group.name, when=ctx.when)
+
     def build() -> RenderInput:
-        return RenderInput("", size, "en", parts=tuple(p.build() for p in parts))
+        return RenderInput("", size, "en", parts=tuple(p.build() for p in parts), title=title)
 
     return Order("packet", key, f"packet-{_slug(ctx)}.pdf", sum(p.pages for p in parts), build,
                  tuple(p.id for p in ctx.people), ctx.program.id,

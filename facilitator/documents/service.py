@@ -24,7 +24,7 @@ from pathlib import Path
 from typing import Any
 from urllib.parse import urlsplit
 
-from . import builders
+from . import builders, forms
 
 log = logging.getLogger("facilitator.documents")
 
@@ -33,9 +33,11 @@ STATIC_DIR = Path(__file__).resolve().parents[1] / "static"
 STATIC_SCHEME = "app-static:"  # app-static:/app.css is facilitator/static/app.css, read from disk
 STYLESHEET = builders.TEMPLATE_DIR / "print.css"
 DEFAULT_CACHE_BYTES = 512 * 1024 * 1024
+PDF_VARIANT = "pdf/ua-1"  # every document is tagged (WeasyPrint's PDF/UA-1 support)
 # Documents that carry participant data are health records: kept long enough for a reprint the
 # same day, then deleted (the rest of the cache is only bounded by size).
 DEFAULT_PERSONAL_SECONDS = 12 * 3600
+CLOCK_FILE = ".clock"  # the cache's clock: touched to learn the file system's "now"
 
 
 class FetchRefused(ValueError):
@@ -61,6 +63,8 @@ class RenderInput:
     stylesheets: tuple[str, ...] = ()
     # A packet: documents laid out one by one and merged into one Document (one font subset).
     parts: tuple[RenderInput, ...] = ()
+    # The PDF's /Title when the HTML's <title> does not name the document (a packet's is its guide's).
+    title: str = ""
 
 
 # --- the engine: WeasyPrint, fonts, stylesheet, fetcher (once per process) --------------------
@@ -161,10 +165,10 @@ _FRAME_STRING_WARNING = re.compile(r'"string\((module|sheet|pageno|idname|idgrou
 # --- rendering ---------------------------------------------------------------------------------
 
 def render(job: RenderInput, progress: Callable[[int], None] | None = None) -> bytes:
-    """Lay out and write one PDF; progress(pages laid out) is called as layout advances."""
-    options: dict[str, Any] = {"pdf_forms": job.fillable or None, **job.options}
-    if job.fillable:
-        options.setdefault("pdf_variant", "pdf/ua-1")  # tags, language and /TU names for screen readers
+    """Lay out and write one tagged PDF; progress(pages laid out) is called as layout advances."""
+    # PDF/UA-1: a structure tree, /Lang from the root's lang attribute, the <title> shown as the
+    # window title: screen readers can read every document, not only the fillable ones.
+    options: dict[str, Any] = {"pdf_variant": PDF_VARIANT, "pdf_forms": job.fillable or None, **job.options}
     with _render_lock:
         eng = engine()
         if job.parts:
@@ -176,7 +180,12 @@ def render(job: RenderInput, progress: Callable[[int], None] | None = None) -> b
             document = documents[0].copy([page for d in documents for page in d.pages])
         else:
             document = _layout(eng, job, progress, options)
-        return document.write_pdf(finisher=_radio_kids_unnamed if job.fillable else None, **options)
+        if job.title:
+            document.metadata.title = job.title
+        if not job.fillable:
+            return document.write_pdf(**options)
+        with forms.subset_fonts():
+            return document.write_pdf(finisher=forms.finish, **options)
 
 
 def _layout(eng: _Engine, job: RenderInput, progress: Callable[[int], None] | None, options: dict[str, Any]):
@@ -186,18 +195,6 @@ def _layout(eng: _Engine, job: RenderInput, progress: Callable[[int], None] | No
     if job.sheets:
         document = _with_frames(eng, document, job)
     return document
-
-
-def _radio_kids_unnamed(document: Any, pdf: Any) -> None:
-    """Drop the field name WeasyPrint 70 also writes on each radio button of a group.
-
-    A kid with its own /T is a separate field named "group.group", so viewers and pypdf see ten
-    fields instead of one choice; without it the buttons inherit the group's name and title.
-    """
-    for obj in pdf.objects:
-        if isinstance(obj, dict) and obj.get("Subtype") == "/Widget" and "Parent" in obj:
-            for key in ("T", "TU", "FT"):
-                obj.pop(key, None)
 
 
 def _with_frames(eng: _Engine, body: Any, job: RenderInput) -> Any:
@@ -294,7 +291,10 @@ class DocumentCache:
     """Finished PDFs on disk, least recently used dropped first once the folder passes max_bytes.
 
     Documents with participant data live apart (personal/) and are deleted personal_seconds after
-    they were rendered, however often they are read."""
+    they were rendered, however often they are read. Ages compare file times with file times: "now"
+    is the modification time of a file the cache touches, as the file system stamps it. The
+    process's clock may be frozen (tests) or faked (faketime), and a shared folder has its own
+    clock; none of them can make a file just written look expired."""
 
     def __init__(self, folder: str | Path, max_bytes: int = DEFAULT_CACHE_BYTES,
                  personal_seconds: int = DEFAULT_PERSONAL_SECONDS) -> None:
@@ -306,8 +306,20 @@ class DocumentCache:
         """Where the document with this key lives (it may not exist)."""
         return self.folder / ("personal" if personal else "") / key[:2] / f"{key}.pdf"
 
+    def now(self) -> float:
+        """The file system's current time, on the scale of file modification times."""
+        marker = self.folder / CLOCK_FILE
+        try:
+            os.utime(marker)  # no times given: the file system stamps its own now
+        except FileNotFoundError:
+            self.folder.mkdir(parents=True, exist_ok=True)
+            marker.touch()
+        return marker.stat().st_mtime
+
     def get(self, key: str) -> Path | None:
-        """The cached file (a shared one marked as just used); None on a miss or an expired personal file."""
+        """The cached file (a shared one marked as just used); None on a miss or an expired personal file.
+
+        The file may still be deleted by another process before it is read: read() copes with that."""
         shared = self.path(key)
         try:
             os.utime(shared)
@@ -316,12 +328,23 @@ class DocumentCache:
             pass
         personal = self.path(key, personal=True)
         try:
-            if time.time() - personal.stat().st_mtime < self.personal_seconds:
-                return personal
+            written = personal.stat().st_mtime
         except FileNotFoundError:
             return None
+        if self.now() - written < self.personal_seconds:
+            return personal
         personal.unlink(missing_ok=True)
         return None
+
+    def read(self, key: str) -> bytes | None:
+        """The cached document's bytes; None on a miss, also when the file went between look-up and read."""
+        path = self.get(key)
+        if path is None:
+            return None
+        try:
+            return path.read_bytes()
+        except FileNotFoundError:  # another worker pruned it: a miss, so a render
+            return None
 
     def put(self, key: str, data: bytes, personal: bool = False) -> Path:
         """Store a document atomically (readers never see half a file) and keep the cache bounded."""
@@ -336,13 +359,8 @@ class DocumentCache:
 
     def prune(self, keep: Path | None = None) -> None:
         """Delete expired personal files, then least recently used files until under the size bound."""
-        expired = time.time() - self.personal_seconds
-        for path in self.folder.glob("personal/??/*.pdf"):
-            try:
-                if path.stat().st_mtime < expired:
-                    path.unlink(missing_ok=True)
-            except FileNotFoundError:
-                continue
+        now = self.now()
+        self._delete_older(self.folder.glob("personal/??/*.pdf"), now - self.personal_seconds, keep)
         files = []
         for path in [*self.folder.glob("??/*.pdf"), *self.folder.glob("personal/??/*.pdf")]:
             try:
@@ -357,10 +375,14 @@ class DocumentCache:
             if path != keep:
                 path.unlink(missing_ok=True)
                 total -= size
-        week_ago = time.time() - 7 * 86400
-        for path in self.folder.glob("jobs/*.*"):  # job states and their lock files, long finished
+        # Job states and their lock files, long finished.
+        self._delete_older(self.folder.glob("jobs/*.*"), now - 7 * 86400, keep)
+
+    @staticmethod
+    def _delete_older(paths: Any, before: float, keep: Path | None) -> None:
+        for path in paths:
             try:
-                if path.stat().st_mtime < week_ago:
+                if path != keep and path.stat().st_mtime < before:
                     path.unlink(missing_ok=True)
             except FileNotFoundError:
                 continue
@@ -373,9 +395,27 @@ def cache_for(app: Any) -> DocumentCache:
                          int(app.config.get("DOCUMENT_PERSONAL_SECONDS", DEFAULT_PERSONAL_SECONDS)))
 
 
+def produce_bytes(key: str, build: Callable[[], RenderInput], cache: DocumentCache,
+                  personal: bool = False) -> tuple[bytes, bool]:
+    """The document for key, from the cache or rendered from build() on a miss; (bytes, came from cache).
+
+    A file deleted by another process between look-up and read is a miss: it costs a render, never
+    an error. The bytes of a render are returned as rendered, not read back from the cache."""
+    data = cache.read(key)
+    if data is not None:
+        return data, True
+    started = time.perf_counter()
+    data = render(build())
+    cache.put(key, data, personal)
+    log.info("rendered document %s in %.2f s", key[:12], time.perf_counter() - started)
+    return data, False
+
+
 def produce(key: str, build: Callable[[], RenderInput], cache: DocumentCache,
             personal: bool = False) -> tuple[Path, bool]:
-    """The cached file for key, rendering it from build() on a miss; (path, came from cache)."""
+    """The cached file for key, rendering it from build() on a miss; (path, came from cache).
+
+    For a file to read at once (a response), produce_bytes() never loses the file to a pruning."""
     hit = cache.get(key)
     if hit is not None:
         return hit, True

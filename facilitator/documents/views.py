@@ -15,7 +15,6 @@ URL table:
 from __future__ import annotations
 
 import io
-from pathlib import Path
 
 from flask import Blueprint, abort, current_app, jsonify, redirect, render_template, request, send_file, url_for
 from flask_login import current_user, login_required
@@ -54,10 +53,9 @@ def _audit(kind: str, participant_ids: list[int], detail: dict) -> None:
     db.session.commit()
 
 
-def _send(path: Path, filename: str, personal: bool):
-    # Read now: another worker's cache pruning may delete the file right after (documents are < 1 MB).
-    response = send_file(io.BytesIO(path.read_bytes()), mimetype="application/pdf", download_name=filename,
-                         max_age=0)
+def _send(data: bytes, filename: str, personal: bool):
+    # Bytes, not a path: another worker's cache pruning may delete the file at any time (documents are < 1 MB).
+    response = send_file(io.BytesIO(data), mimetype="application/pdf", download_name=filename, max_age=0)
     # Health data stays out of browser and proxy caches; blank documents may be kept a while.
     response.headers["Cache-Control"] = "no-store" if personal else "private, max-age=3600"
     return response
@@ -66,12 +64,14 @@ def _send(path: Path, filename: str, personal: bool):
 def _deliver(order: catalog.Order):
     """Serve an order: from the cache, rendered now, or (long documents) through a render job."""
     cache = service.cache_for(current_app)
-    if jobs.is_long(order) and cache.get(order.key) is None:
+    data = cache.read(order.key)
+    if data is None and jobs.is_long(order):
         state = jobs.start(order, cache, user_id=current_user.id)
         return redirect(url_for(".job_page", job_id=state["id"]), 303)
-    path, _ = service.produce(order.key, order.build, cache, order.personal)
+    if data is None:
+        data, _ = service.produce_bytes(order.key, order.build, cache, order.personal)
     _audit(order.kind, list(order.participant_ids), order.detail or {})
-    return _send(path, order.filename, order.personal)
+    return _send(data, order.filename, order.personal)
 
 
 @bp.get("/worksheet/<code>.pdf")
@@ -237,8 +237,8 @@ def job_status(job_id: str):
 def job_file(job_id: str):
     """The finished file of a render job."""
     state = _job_or_404(job_id)
-    path = service.cache_for(current_app).get(job_id)
-    if state["status"] != "done" or path is None:
-        abort(404)
+    data = service.cache_for(current_app).read(job_id)
+    if state["status"] != "done" or data is None:
+        abort(404)  # expired or cleaned up: asking for the document again renders it again
     _audit("job", state.get("participant_ids", []), {"job": job_id[:12]})
-    return _send(path, state.get("filename", "document.pdf"), bool(state.get("personal")))
+    return _send(data, state.get("filename", "document.pdf"), bool(state.get("personal")))

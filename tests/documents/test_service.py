@@ -5,7 +5,6 @@ from __future__ import annotations
 import os
 import subprocess
 import sys
-import time
 
 from facilitator.documents import service
 
@@ -24,7 +23,7 @@ def test_the_cache_stays_under_its_size_bound_dropping_the_least_recently_used(t
     cache = service.DocumentCache(tmp_path, max_bytes=3500)
     keys = [f"{n:02d}" + "ab" * 31 for n in range(4)]
     for age, key in zip((400, 300, 200), keys, strict=False):
-        os.utime(cache.put(key, b"x" * 1000), (time.time() - age, time.time() - age))
+        os.utime(cache.put(key, b"x" * 1000), (cache.now() - age, cache.now() - age))
     assert cache.get(keys[0]) is not None  # used just now: the oldest is now keys[1]
     cache.put(keys[3], b"x" * 1000)  # 4000 bytes > 3500: one must go
     assert [cache.get(k) is not None for k in keys] == [True, False, True, True]
@@ -37,7 +36,7 @@ def test_documents_with_participant_data_expire_and_are_readable_by_the_app_only
     path = cache.put(personal, b"%PDF named", personal=True)
     assert path.parent.parent.name == "personal" and oct(path.stat().st_mode & 0o777) == "0o600"
     assert cache.get(personal) == path
-    two_hours_ago = time.time() - 7200
+    two_hours_ago = cache.now() - 7200  # the cache's clock is the file system's, not the process's
     os.utime(path, (two_hours_ago, two_hours_ago))
     os.utime(cache.path(shared), (two_hours_ago, two_hours_ago))
     assert cache.get(personal) is None and not path.exists(), "an expired personal file is deleted on sight"
