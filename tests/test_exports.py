@@ -1,5 +1,5 @@
-"""CSV exports and the group calendar feed: every export carrying participant data starts with the
-42 CFR 2.32 notice and is audited once with its row count and participant ids; cells are safe
+"""CSV exports and the group calendar feed: every export carrying participant data has its header
+first and the 42 CFR 2.32 notice on every row, and is audited once with its row count and participant ids; cells are safe
 against formula injection; the billing export adds up to the attendance it comes from and flags the
 days under the billable minimum; the iCalendar feed has each meeting's module and no participant data."""
 
@@ -39,17 +39,19 @@ def first_group(program) -> Group:
     return db.session.scalars(select(Group).where(Group.program_id == program.id).order_by(Group.name)).first()
 
 
-def parse(text: str) -> tuple[list[str], list[dict[str, str]]]:
-    """The comment rows and the table of an export."""
-    lines = text.splitlines()
-    comments = [line for line in lines if line.startswith("#")]
-    rows = list(csv.DictReader(io.StringIO("\n".join(line for line in lines if not line.startswith("#")))))
-    return comments, rows
+def parse(text: str) -> list[dict[str, str]]:
+    """The rows of an export, read as any CSV reader reads them."""
+    return list(csv.DictReader(io.StringIO(text)))
 
 
 @pytest.fixture
 def june(session, make_program, make_group, make_participant, make_user):
     """The ten-participant program with two weeks of June attendance for P8 and P9, a test and a credit."""
+    return build_june(make_program, make_group, make_participant, make_user)
+
+
+def build_june(make_program, make_group, make_participant, make_user):
+    """The `june` fixture's program, people and director (other export tests build it too)."""
     program, group_a, group_b, people, director = build_ten(make_program, make_group, make_participant, make_user)
     program.billable_minimum_minutes = 120
     ids = status_ids(program)
@@ -76,24 +78,27 @@ def june(session, make_program, make_group, make_participant, make_user):
     return program, people, director
 
 
-def test_every_participant_export_starts_with_the_notice_and_is_audited_once(client, june):
+def test_every_participant_export_has_its_header_first_the_notice_on_every_row_and_is_audited_once(client, june):
     program, people, director = june
     login(client, director.email)
     for kind in exports.EXPORTS:
         response = client.get(f"/reports/exports/{kind}.csv?start=2027-01-01&end=2027-06-30")
         assert response.status_code == 200, kind
         assert response.mimetype == "text/csv" and response.headers["Cache-Control"] == "no-store"
-        assert f'filename="{kind}-2027-01-01-to-2027-06-30.csv"' in response.headers["Content-Disposition"]
-        first = response.text.splitlines()[0]
-        assert first.startswith("# NOTICE: ") and "42 CFR part 2" in first and "42 CFR 2.32" in first
-        assert "prohibits any further disclosure" in first and "written consent" in first
-        assert "," not in first  # one cell: a spreadsheet shows it whole, a CSV reader can skip it as a comment
-        comments, rows = parse(response.text)
+        assert (f'filename="{kind}-2027-01-01-to-2027-06-30-confidential-42-CFR-part-2.csv"'
+                in response.headers["Content-Disposition"])
+        header = next(csv.reader(io.StringIO(response.text)))
+        assert header[-1] == "notice" and header[0] in ("meeting_date", "service_date", "participant_id", "collected_on")
+        rows = parse(response.text)
         assert rows, kind
+        for row in rows:
+            notice = row["notice"]
+            assert notice == exports.NOTICE and "42 CFR part 2" in notice and "42 CFR 2.32" in notice
+            assert "prohibits any further disclosure" in notice and "written consent" in notice
         events = db.session.scalars(select(AuditEvent).where(AuditEvent.action == f"export.{kind}")).all()
         assert len(events) == 1, kind
         detail = events[0].detail
-        assert detail["rows"] == len(rows) and events[0].user_id == director.id
+        assert detail["rows"] == len(rows) and events[0].user_id == director.id and detail["format"] == "csv"
         assert detail["participant_ids"] == sorted({int(r["participant_id"]) for r in rows})
         assert (detail["start"], detail["end"]) == ("2027-01-01", "2027-06-30")
         assert "P9" not in str(detail) and "P8" not in str(detail)  # ids only, never names
@@ -102,8 +107,8 @@ def test_every_participant_export_starts_with_the_notice_and_is_audited_once(cli
 def test_the_billing_export_adds_up_to_the_attendance_and_flags_short_days(client, june):
     program, people, director = june
     login(client, director.email)
-    _, attendance = parse(client.get(f"/reports/exports/attendance.csv?{QUERY}").text)
-    _, billing = parse(client.get(f"/reports/exports/billing.csv?{QUERY}").text)
+    attendance = parse(client.get(f"/reports/exports/attendance.csv?{QUERY}").text)
+    billing = parse(client.get(f"/reports/exports/billing.csv?{QUERY}").text)
     assert len(attendance) == 7  # May 28 is outside the period
     expected: dict[tuple[str, str], int] = defaultdict(int)
     for row in attendance:
@@ -124,7 +129,7 @@ def test_the_billing_export_uses_the_programs_codes(client, june):
     program, people, director = june
     program.service_code, program.revenue_code, program.billable_minimum_minutes = "S9480", "0905", 60
     login(client, director.email)
-    _, billing = parse(client.get(f"/reports/exports/billing.csv?{QUERY}").text)
+    billing = parse(client.get(f"/reports/exports/billing.csv?{QUERY}").text)
     assert {(r["service_code"], r["revenue_code"]) for r in billing} == {("S9480", "0905")}
     assert {r["under_minimum"] for r in billing} == {"no"}
 
@@ -132,7 +137,7 @@ def test_the_billing_export_uses_the_programs_codes(client, june):
 def test_the_attendance_export_has_minutes_statuses_and_modules(client, june):
     program, people, director = june
     login(client, director.email)
-    _, rows = parse(client.get(f"/reports/exports/attendance.csv?{QUERY}").text)
+    rows = parse(client.get(f"/reports/exports/attendance.csv?{QUERY}").text)
     first = rows[0]
     assert (first["meeting_date"], first["start_time"], first["group"], first["track"], first["module"]) == (
         "2027-06-07", "17:30", "Group A", "ERS", "ERS 1")
@@ -149,10 +154,10 @@ def test_cells_that_a_spreadsheet_would_run_get_an_apostrophe(client, june):
     people["P8"].record_number = "+1-555"
     db.session.flush()
     login(client, director.email)
-    _, rows = parse(client.get(f"/reports/exports/attendance.csv?{QUERY}").text)
+    rows = parse(client.get(f"/reports/exports/attendance.csv?{QUERY}").text)
     assert {r["record_number"] for r in rows} == {"'=HYPERLINK(\"http://x\")", "'+1-555"}
     assert "'@A" in {r["initials"] for r in rows}
-    _, tests = parse(client.get(f"/reports/exports/drug-tests.csv?{QUERY}").text)
+    tests = parse(client.get(f"/reports/exports/drug-tests.csv?{QUERY}").text)
     assert tests[0]["substances"] == "methamphetamine; =cmd|' /C calc'!A0"  # not at the start: harmless
     assert [exports.safe_cell(v) for v in ("-2", "\tx", "\rx", "a=b", 5, True, None)] == [
         "'-2", "'\tx", "'\rx", "a=b", "5", "yes", ""]
@@ -161,7 +166,7 @@ def test_cells_that_a_spreadsheet_would_run_get_an_apostrophe(client, june):
 def test_discharges_export_matches_the_dashboard(client, june):
     program, people, director = june
     login(client, director.email)
-    _, rows = parse(client.get("/reports/exports/discharges.csv?start=2027-01-01&end=2027-06-30").text)
+    rows = parse(client.get("/reports/exports/discharges.csv?start=2027-01-01&end=2027-06-30").text)
     assert len(rows) == 8 and sum(r["reason"] == "completed" for r in rows) == 3
     p1 = next(r for r in rows if r["record_number"] == people["P1"].record_number)
     assert (p1["admitted_on"], p1["discharged_on"], p1["days_in_treatment"], p1["weeks_in_treatment"],
@@ -173,10 +178,10 @@ def test_discharges_export_matches_the_dashboard(client, june):
 def test_drug_tests_and_credits_exports(client, june):
     program, people, director = june
     login(client, director.email)
-    _, tests = parse(client.get(f"/reports/exports/drug-tests.csv?{QUERY}").text)
+    tests = parse(client.get(f"/reports/exports/drug-tests.csv?{QUERY}").text)
     assert [(t["collected_on"], t["result"], t["relapse_analysis"]) for t in tests] == [
         ("2027-06-09", "positive", "none")]
-    _, credits = parse(client.get(f"/reports/exports/credits.csv?{QUERY}").text)
+    credits = parse(client.get(f"/reports/exports/credits.csv?{QUERY}").text)
     mine = {(c["record_number"], c["module"]): c for c in credits}
     p8, p9 = people["P8"].record_number, people["P9"].record_number
     assert mine[(p9, "ERS 1")]["source"] == "attendance" and mine[(p9, "ERS 1")]["meeting_group"] == "Group A"
@@ -193,9 +198,15 @@ def test_facilitators_may_not_export(client, june, make_user):
     assert db.session.scalar(select(AuditEvent.id).where(AuditEvent.action.like("export.%"))) is None
 
 
-def test_an_unknown_export_is_404(client, june):
+def test_an_unknown_export_is_404_with_a_message_that_names_the_exports(client, june):
     login(client, june[2].email)
-    assert client.get("/reports/exports/everything.csv").status_code == 404
+    for url in ("/reports/exports/everything.csv", "/reports/exports/everything.xlsx", "/reports/exports/billing.pdf"):
+        response = client.get(url)
+        assert response.status_code == 404
+        if url != "/reports/exports/billing.pdf":  # no such route: the general message
+            assert "There is no such export." in response.text
+            assert all(kind in response.text for kind in exports.EXPORTS)
+    assert db.session.scalar(select(AuditEvent.id).where(AuditEvent.action.like("export.%"))) is None
 
 
 def test_the_group_calendar_feed_has_modules_and_no_participant_data(client, june, make_user, make_program,

@@ -1,9 +1,20 @@
-"""CSV exports (attendance, credits, discharges, drug tests, per-diem billing) and the iCalendar
-feed of a group's meetings.
+"""CSV exports (attendance, credits, discharges, drug tests, per-diem billing); spreadsheets.py
+writes the same tables as .xlsx workbooks.
 
-Every export that carries participant data starts with the 42 CFR 2.32 notice in a comment row and
-names participants by id, record number and initials only (minimum necessary). Cells are made safe
-against formula injection. Each export is built in a fixed number of queries; the view audits it.
+Readers take the files with their default options: the header is the first row (pandas.read_csv,
+csv.DictReader and a spreadsheet's import all take the first row for the header), and the 42 CFR
+2.32 notice travels in the last column, `notice`, on every row. Why every row: a row copied, sorted
+or filtered out of the file keeps the notice, and no reader has to skip anything (comment rows above
+the header broke pandas and made spreadsheets take the notice for the header; a notice on the first
+row only is lost to a sort; a trailing row is read as data). It costs about 330 bytes a row. An
+export with no rows names nobody and holds the header only. A file name cannot hold the notice, so
+it says the file is confidential under 42 CFR part 2, and the reports page shows the notice in full
+beside the links. CSV has no types: a spreadsheet opening one turns revenue code 0906 into 906 and
+a record number 00123 into 123; the .xlsx variant stores codes and record numbers as text cells.
+
+Participants are named by id, record number and initials only (minimum necessary). CSV cells are
+made safe against formula injection. Each export is built in a fixed number of queries; the view
+audits it.
 
 Attendance queries select by the program's groups and meeting dates and reach participants by their
 primary key, never by filtering participants by program as well: without table statistics (a fresh
@@ -17,6 +28,7 @@ import io
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from datetime import date, time
+from decimal import Decimal
 
 from sqlalchemy import func, select
 
@@ -33,23 +45,35 @@ from ..programs.models import AttendanceStatus, Program
 from ..progress.services import progress_for
 from .services import Period, episodes, program_groups
 
-# The 42 CFR 2.32 notice in plain words, without commas so that it stays one cell of one comment row.
+# The 42 CFR 2.32 notice in plain words: the last column of every row of every export.
 NOTICE = ("NOTICE: Confidential substance use treatment records (42 CFR 2.32). Federal law (42 CFR part 2) "
           "prohibits any further disclosure of these records without the written consent of the person they are "
           "about or as the regulation otherwise permits. A general authorization to release medical information "
           "is not enough.")
+NOTICE_COLUMN = "notice"
+HUNDREDTHS, TENTHS = Decimal("0.01"), Decimal("0.1")  # hours and weeks, as the CSV has always shown them
 FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")  # a spreadsheet would run these as formulas
 
 
 @dataclass(frozen=True)
 class Export:
-    """A table ready to be written as CSV, with the participants it names (for the audit)."""
+    """A table ready to be written as CSV or .xlsx, with the participants it names (for the audit).
+    Cells keep their types (dates, times, numbers, text) until a writer formats them."""
 
     kind: str
     title: str
     header: tuple[str, ...]
     rows: list[tuple]
     participant_ids: tuple[int, ...]
+
+    def with_notice(self) -> tuple[tuple[str, ...], list[tuple]]:
+        """The header and rows as written: the notice as the last column of every row."""
+        return (*self.header, NOTICE_COLUMN), [(*row, NOTICE) for row in self.rows]
+
+
+def filename(kind: str, period: Period, extension: str) -> str:
+    """The download's file name: what, when, and that it is confidential (the notice is too long)."""
+    return f"{kind}-{period.start.isoformat()}-to-{period.end.isoformat()}-confidential-42-CFR-part-2.{extension}"
 
 
 def safe_cell(value: object) -> str:
@@ -70,15 +94,13 @@ def safe_cell(value: object) -> str:
     return "'" + text if text.startswith(FORMULA_STARTS) else text
 
 
-def to_csv(export: Export, period: Period) -> str:
-    """The export as CSV text: the notice and what the file holds as comment rows, then the table."""
+def to_csv(export: Export) -> str:
+    """The export as CSV text: the header first, then the rows, each ending with the notice."""
+    header, rows = export.with_notice()
     out = io.StringIO()
-    out.write(f"# {NOTICE}\r\n")
-    out.write(f"# {export.title} from {period.start.isoformat()} to {period.end.isoformat()}: "
-              f"{len(export.rows)} rows\r\n")
     writer = csv.writer(out)
-    writer.writerow(export.header)
-    writer.writerows([safe_cell(v) for v in row] for row in export.rows)
+    writer.writerow(header)
+    writer.writerows([safe_cell(v) for v in row] for row in rows)
     return out.getvalue()
 
 
@@ -135,7 +157,7 @@ def billing_export(program: Program, period: Period) -> Export:
         minutes = int(minutes or 0)
         under = minutes < minimum
         out.append((day, pid, record, initials, program.service_code, program.revenue_code, meetings, minutes,
-                    f"{minutes / 60:.2f}", minimum, under, 0 if under else 1))
+                    (Decimal(minutes) / 60).quantize(HUNDREDTHS), minimum, under, 0 if under else 1))
     return Export("billing", "Per-diem billing", (
         "service_date", "participant_id", "record_number", "initials", "service_code", "revenue_code", "meetings",
         "minutes", "hours", "billable_minimum_minutes", "under_minimum", "units"), out, _ids(out, 1))
@@ -151,7 +173,7 @@ def discharges_export(program: Program, period: Period) -> Export:
         record, initials = people[e.participant_id]
         days = (e.discharged - e.admitted).days
         rows.append((e.participant_id, record, initials, groups.get(e.group_id, ""), e.admitted, e.discharged,
-                     e.reason, DISCHARGE_LABELS.get(e.reason or "", ""), days, f"{days / 7:.1f}",
+                     e.reason, DISCHARGE_LABELS.get(e.reason or "", ""), days, (Decimal(days) / 7).quantize(TENTHS),
                      program_week(e.stay, e.discharged)))
     return Export("discharges", "Discharges", (
         "participant_id", "record_number", "initials", "last_group", "admitted_on", "discharged_on", "reason",
@@ -218,7 +240,7 @@ def credits_export(program: Program, period: Period) -> Export:
 
 @dataclass(frozen=True)
 class ExportKind:
-    """One downloadable CSV: what it is called, what it holds, and how it is built."""
+    """One downloadable export (CSV and .xlsx): what it is called, what it holds, and how it is built."""
 
     kind: str
     title: str

@@ -1,10 +1,11 @@
-"""The program's numbers for directors: the dashboard, its printable PDF report, CSV exports, and
+"""The program's numbers for directors: the dashboard, its printable PDF report, CSV and .xlsx exports, and
 the iCalendar feed of a group's meetings.
 
 URL table:
   GET /reports/?start=&end=                         the dashboard for a period (directors)
   GET /reports/report.pdf?start=&end=               the same figures as a printable PDF (directors)
   GET /reports/exports/<kind>.csv?start=&end=       attendance, billing, credits, discharges, drug-tests (directors)
+  GET /reports/exports/<kind>.xlsx?start=&end=      the same exports as .xlsx workbooks (directors)
   GET /reports/groups/<id>/meetings.ics             a group's meetings as iCalendar, no participant data (staff)
   GET /calendars/<token>.ics                        the same, for calendar apps: the secret address is the key
 """
@@ -12,6 +13,7 @@ URL table:
 from __future__ import annotations
 
 import hashlib
+from collections.abc import Callable
 from dataclasses import astuple
 from datetime import date, timedelta
 
@@ -26,7 +28,7 @@ from ..programs.models import Program
 from ..programs.services import program_today
 from ..web.access import director_required, own_group_or_404, staff_required
 from ..web.forms import AppForm
-from . import charts, exports, ical, services
+from . import charts, exports, ical, services, spreadsheets
 from .services import Period
 
 bp = Blueprint("reports", __name__)
@@ -88,8 +90,8 @@ def _page(program: Program, form: PeriodForm, d: services.Dashboard | None = Non
     presets = [("last 30 days", today - timedelta(days=29), today), ("last 90 days", today - timedelta(days=89), today),
                ("this year", today.replace(month=1, day=1), today), ("last 12 months", *astuple(Period.last_year(today)))]
     html = render_template("reports/index.html", d=d, charts=charts.dashboard_charts(d) if d else {}, query=query,
-                           form=form, program=program, exports=exports.EXPORTS.values(), presets=presets,
-                           groups=[g for g in services.program_groups(program.id) if g.active])
+                           form=form, program=program, exports=exports.EXPORTS.values(), notice=exports.NOTICE,
+                           presets=presets, groups=[g for g in services.program_groups(program.id) if g.active])
     return html, status
 
 
@@ -127,13 +129,16 @@ def report_pdf():
     return response
 
 
-@bp.route("/reports/exports/<kind>.csv")
-@director_required
-def export_csv(kind: str):
-    """One CSV export of the period, with the 42 CFR 2.32 notice first; one audit event per export."""
+NO_SUCH_EXPORT = ("There is no such export. The exports are attendance, billing, credits, discharges and "
+                  "drug-tests, each as .csv or .xlsx.")
+
+
+def _export(kind: str, extension: str, mimetype: str, write: Callable[[exports.Export, Period], bytes | str]):
+    """One export of the period as a download, audited once; the page with its errors (422) when
+    the period is refused; 404 with a message for an export that does not exist."""
     found = exports.EXPORTS.get(kind)
     if found is None:
-        abort(404)
+        abort(404, description=NO_SUCH_EXPORT)
     form, period = _period()
     program = _program()
     if period is None:
@@ -141,12 +146,26 @@ def export_csv(kind: str):
     export = found.build(program, period)
     audit.record(f"export.{kind}", "export", None, user=current_user, remote_addr=request.remote_addr or "",
                  detail={"rows": len(export.rows), "participant_ids": list(export.participant_ids),
-                         "start": period.start.isoformat(), "end": period.end.isoformat()})
+                         "start": period.start.isoformat(), "end": period.end.isoformat(), "format": extension})
     db.session.commit()
-    response = Response(exports.to_csv(export, period), mimetype="text/csv")
-    response.headers["Content-Disposition"] = f'attachment; filename="{kind}-{period.start}-to-{period.end}.csv"'
+    response = Response(write(export, period), mimetype=mimetype)
+    response.headers["Content-Disposition"] = f'attachment; filename="{exports.filename(kind, period, extension)}"'
     response.headers["Cache-Control"] = "no-store"  # participant data stays out of browser and proxy caches
     return response
+
+
+@bp.route("/reports/exports/<kind>.csv")
+@director_required
+def export_csv(kind: str):
+    """One CSV export of the period, header first, the 42 CFR 2.32 notice on every row; audited."""
+    return _export(kind, "csv", "text/csv", lambda export, period: exports.to_csv(export))
+
+
+@bp.route("/reports/exports/<kind>.xlsx")
+@director_required
+def export_xlsx(kind: str):
+    """The same export as an .xlsx workbook: typed cells, the notice on its own sheet; audited."""
+    return _export(kind, "xlsx", spreadsheets.MIMETYPE, spreadsheets.to_xlsx)
 
 
 @bp.route("/reports/groups/<int:group_id>/meetings.ics")
