@@ -21,8 +21,6 @@ from facilitator.progress.models import Credit
 
 from ..test_participants_support import hold_meetings, monday_weeks_ago
 
-TODAY = clock.today()
-
 
 @pytest.fixture(scope="session", autouse=True)
 def document_cache(app, tmp_path_factory):
@@ -87,7 +85,9 @@ def member(session, make_program, make_group, make_participant, make_user):
     group = make_group(program, "Monday evening", start=monday_weeks_ago(6))
     staff = make_user("director", program)
     person = make_participant(program, group, admitted=monday_weeks_ago(2), name="Sunny")
-    hold_meetings(group, staff, [person], TODAY - timedelta(days=1))
+    # clock.today() at call time: this conftest is imported before the run's clock is frozen
+    # when pytest is pointed at tests/documents (initial conftests load before pytest_configure).
+    hold_meetings(group, staff, [person], clock.today() - timedelta(days=1))
     return program, group, person, staff
 
 
@@ -95,13 +95,14 @@ def complete(group, person, staff) -> None:
     """Credit every module of the required group tracks by override (as a director may, with a reason)."""
     structure = version_structure(group.version_id)
     ids = dict(db.session.execute(select(Module.code, Module.id).where(Module.version_id == group.version_id)).all())
-    plan = progress.progress_for([person], TODAY)[person.id].progress
+    today = clock.today()
+    plan = progress.progress_for([person], today)[person.id].progress
     credited = {c for t in plan.tracks for c in t.credited}
     for track in structure.tracks:
         if track.required and track.kind != "individual":
             for module in track.modules:
                 if module.code not in credited and not module.retired:
                     db.session.add(Credit(participant_id=person.id, module_id=ids[module.code], source="override",
-                                          reason="Completed at a partner program", credited_on=TODAY - timedelta(days=1),
+                                          reason="Completed at a partner program", credited_on=today - timedelta(days=1),
                                           created_by_id=staff.id))
     db.session.flush()
