@@ -7,7 +7,7 @@ HOST ?= 127.0.0.1
 PORT ?= 5000
 PYTEST_ARGS ?=
 
-.PHONY: run test test-sqlite test-postgres system venv browser-deps lint bench clean
+.PHONY: run test test-sqlite test-postgres test-dates system venv browser-deps lint bench clean
 
 $(BIN)/facilitator: pyproject.toml
 	@test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
@@ -20,10 +20,12 @@ system:
 	@bash .ci/system-packages.sh
 
 # npm ci installs exactly the lock file and never rewrites it (make test leaves the checkout clean).
-node_modules/axe-core/axe.min.js: package-lock.json
+# (npm gives unpacked files a fixed old date, so a stamp of our own says when it last ran.)
+node_modules/.installed: package-lock.json
 	@npm ci --no-audit --no-fund --silent >/dev/null
+	@touch $@
 
-browser-deps: node_modules/axe-core/axe.min.js
+browser-deps: node_modules/.installed
 
 instance/secret_key:
 	@mkdir -p instance
@@ -36,18 +38,32 @@ run: system venv instance/secret_key
 	@echo "Serving on http://$(HOST):$(PORT)/  (Ctrl-C to stop)"
 	@SECRET_KEY=$$(cat instance/secret_key) $(BIN)/facilitator run --host $(HOST) --port $(PORT)
 
+# Two pytest workers (one per core), each with its own databases; a test file stays on one worker.
+PYTEST_PARALLEL ?= -n auto --dist loadfile
+# The date-sensitive tests run again at these moments (the program's zone, America/Los_Angeles):
+# a Sunday, New Year's Eve in the evening (already January 1 in UTC), the day clocks spring forward,
+# and a leap day.
+TEST_MOMENTS := 2026-12-06T12:00:00-08:00 2026-12-31T18:00:00-08:00 2027-03-14T12:00:00-07:00 2028-02-29T12:00:00-08:00
+
 test: system venv browser-deps
 	@echo "== tests on SQLite =="
-	@$(BIN)/python -m pytest -q $(PYTEST_ARGS)
+	@$(BIN)/python -m pytest -q $(PYTEST_PARALLEL) $(PYTEST_ARGS)
 	@echo "== tests on PostgreSQL =="
-	@bash .ci/with-postgres.sh $(BIN)/python -m pytest -q $(PYTEST_ARGS)
-	@echo "== all tests passed on SQLite and PostgreSQL =="
+	@bash .ci/with-postgres.sh $(BIN)/python -m pytest -q $(PYTEST_PARALLEL) $(PYTEST_ARGS)
+	@$(MAKE) --no-print-directory test-dates
+	@echo "== all tests passed on SQLite and PostgreSQL, and at every test moment =="
 
-test-sqlite: venv
-	@$(BIN)/python -m pytest -q $(PYTEST_ARGS)
+test-sqlite: venv browser-deps
+	@$(BIN)/python -m pytest -q $(PYTEST_PARALLEL) $(PYTEST_ARGS)
 
-test-postgres: venv
-	@bash .ci/with-postgres.sh $(BIN)/python -m pytest -q $(PYTEST_ARGS)
+test-postgres: venv browser-deps
+	@bash .ci/with-postgres.sh $(BIN)/python -m pytest -q $(PYTEST_PARALLEL) $(PYTEST_ARGS)
+
+test-dates: venv browser-deps
+	@for moment in $(TEST_MOMENTS); do \
+	  echo "== date-sensitive tests with the clock at $$moment (SQLite) =="; \
+	  FACILITATOR_TEST_NOW=$$moment $(BIN)/python -m pytest -q $(PYTEST_PARALLEL) -m "not undated" $(PYTEST_ARGS) || exit 1; \
+	done
 
 lint: venv
 	@$(BIN)/ruff check .

@@ -17,7 +17,8 @@ from datetime import date, datetime, time
 import pytest
 import time_machine
 from flask_migrate import upgrade
-from sqlalchemy import event
+from sqlalchemy import create_engine, event
+from sqlalchemy.engine import make_url
 from sqlalchemy.orm import scoped_session, sessionmaker
 
 from facilitator import create_app
@@ -36,17 +37,34 @@ clock.tzset()
 # thread included). CI runs the date-sensitive tests again under other moments (a Sunday, New Year's
 # Eve, a daylight-saving change, a leap day): `FACILITATOR_TEST_NOW=2028-02-29T12:00:00-08:00`.
 DEFAULT_TEST_NOW = "2026-12-02T12:00:00-08:00"  # a Wednesday
-_traveller = None
 
 
-def pytest_configure(config):
-    """Move the clock before collection, so module-level dates see the frozen day too."""
-    global _traveller
+def _test_moment() -> datetime:
     moment = datetime.fromisoformat(os.environ.get("FACILITATOR_TEST_NOW") or DEFAULT_TEST_NOW)
     if moment.tzinfo is None:
         raise pytest.UsageError("FACILITATOR_TEST_NOW needs a UTC offset, e.g. 2026-12-06T12:00:00-08:00")
-    _traveller = time_machine.travel(moment, tick=True)
-    _traveller.start()
+    return moment
+
+
+# Moved when this file is imported, before any test module or lower conftest: their module-level
+# dates see the frozen day too.
+_traveller = time_machine.travel(_test_moment(), tick=True)
+_traveller.start()
+
+
+# Test modules that read no date from the clock (pure domain examples, curriculum content, schema,
+# blank documents): the extra date runs (`make test-dates`) skip them. Everything else is run there.
+UNDATED = ("tests/domain/", "tests/test_curriculum_cli.py", "tests/test_schema.py",
+           "tests/documents/test_handbook.py", "tests/documents/test_sandbox.py", "tests/documents/test_worksheets.py")
+
+
+def pytest_collection_modifyitems(config, items):
+    """Mark the tests of UNDATED modules `undated`."""
+    root = config.rootpath
+    for item in items:
+        where = item.path.relative_to(root).as_posix()
+        if where.startswith(UNDATED):
+            item.add_marker(pytest.mark.undated)
 
 
 def pytest_unconfigure(config):
@@ -60,8 +78,28 @@ def pytest_report_header(config):
     return f"clock: {os.environ.get('FACILITATOR_TEST_NOW') or DEFAULT_TEST_NOW} (FACILITATOR_TEST_NOW)"
 
 
+def server_database_url(suffix: str = "") -> str | None:
+    """The PostgreSQL database for this test process (None on SQLite): TEST_DATABASE_URL itself, or
+    a database of its own per pytest-xdist worker (and per suffix, e.g. the live server's), created
+    empty."""
+    base = os.environ.get("TEST_DATABASE_URL")
+    if not base:
+        return None
+    worker = os.environ.get("PYTEST_XDIST_WORKER", "")
+    if not worker and not suffix:
+        return base
+    url = make_url(base)
+    name = "_".join(part for part in (url.database, worker, suffix) if part)
+    engine = create_engine(base, isolation_level="AUTOCOMMIT")
+    with engine.connect() as conn:
+        conn.exec_driver_sql(f'DROP DATABASE IF EXISTS "{name}"')
+        conn.exec_driver_sql(f'CREATE DATABASE "{name}"')
+    engine.dispose()
+    return url.set(database=name).render_as_string(hide_password=False)
+
+
 def _config(tmp_root: str) -> dict:
-    url = os.environ.get("TEST_DATABASE_URL") or f"sqlite:///{tmp_root}/test.sqlite"
+    url = server_database_url() or f"sqlite:///{tmp_root}/test.sqlite"
     config = {k: getattr(TestConfig, k) for k in dir(TestConfig) if k.isupper()}
     config["SQLALCHEMY_DATABASE_URI"] = url
     return config

@@ -7,19 +7,18 @@ suite runs on PostgreSQL.
 
 from __future__ import annotations
 
-import os
 import shutil
 import threading
 from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
-from sqlalchemy import create_engine
-from sqlalchemy.engine import make_url
 from werkzeug.serving import make_server
 
 from facilitator import create_app
 from facilitator.extensions import db
+
+from ..conftest import server_database_url
 
 CHROMIUM = shutil.which("chromium") or "/usr/bin/chromium"
 AXE = Path(__file__).resolve().parents[2] / "node_modules" / "axe-core" / "axe.min.js"
@@ -30,17 +29,7 @@ CHROMIUM_ARGS = ["--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-
 def _live_database_url(root: Path) -> str:
     """A database of its own for the live server: a second database on the test PostgreSQL server
     when the suite runs on PostgreSQL, else an SQLite file."""
-    base = os.environ.get("TEST_DATABASE_URL")
-    if not base:
-        return f"sqlite:///{root}/live.sqlite"
-    url = make_url(base)
-    name = f"{url.database}_live"
-    engine = create_engine(base, isolation_level="AUTOCOMMIT")
-    with engine.connect() as conn:
-        conn.exec_driver_sql(f'DROP DATABASE IF EXISTS "{name}"')
-        conn.exec_driver_sql(f'CREATE DATABASE "{name}"')
-    engine.dispose()
-    return url.set(database=name).render_as_string(hide_password=False)
+    return server_database_url("live") or f"sqlite:///{root}/live.sqlite"
 
 
 @pytest.fixture(scope="session")
