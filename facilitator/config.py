@@ -29,6 +29,7 @@ class Config:
     REMEMBER_COOKIE_HTTPONLY = True
     PERMANENT_SESSION_LIFETIME = 12 * 3600
     MAX_CONTENT_LENGTH = 8 * 1024 * 1024  # curriculum zips and forms; nothing larger is expected
+    PASSWORD_HASH_COST = "standard"  # argon2id, 64 MiB; "fast" only for the test suite
 
     @classmethod
     def from_environment(cls, instance_path: str, debug: bool) -> dict:
@@ -71,4 +72,5 @@ class TestConfig(Config):
 
     TESTING = True
     SECRET_KEY = "test-secret-key"
+    PASSWORD_HASH_COST = "fast"
     SERVER_NAME = "localhost"

@@ -2,7 +2,7 @@
 
 from .attendance.models import Attendance
 from .audit.models import AuditEvent
-from .auth.models import User
+from .auth.models import AccountToken, RecoveryCode, SignInAttempt, User
 from .clinical.models import DrugTest, RelapseAnalysis
 from .curricula.models import Curriculum, CurriculumVersion, Module, Track, Worksheet
 from .groups.models import Cancellation, Group, Meeting, MeetingAddendum, Slot
@@ -11,8 +11,8 @@ from .programs.models import AttendanceStatus, Holiday, Program
 from .progress.models import Credit, MakeUp
 
 __all__ = [
-    "Attendance", "AttendanceStatus", "AuditEvent", "Cancellation", "Credit", "Curriculum",
+    "AccountToken", "Attendance", "AttendanceStatus", "AuditEvent", "Cancellation", "Credit", "Curriculum",
     "CurriculumVersion", "DrugTest", "Enrollment", "FamilyGuest", "Group", "Holiday", "MakeUp",
-    "Meeting", "MeetingAddendum", "Module", "Participant", "Program", "RelapseAnalysis", "Slot",
+    "Meeting", "MeetingAddendum", "Module", "Participant", "Program", "RecoveryCode", "RelapseAnalysis", "SignInAttempt", "Slot",
     "Track", "User", "Worksheet",
 ]

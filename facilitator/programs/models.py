@@ -25,6 +25,9 @@ class Program(db.Model):
         CheckConstraint("absence_alert_consecutive BETWEEN 1 AND 20", name="absence_alert_range"),
         CheckConstraint("attendance_alert_rate BETWEEN 0 AND 1", name="attendance_rate_range"),
         CheckConstraint("billable_minimum_minutes BETWEEN 0 AND 1440", name="billable_minimum_range"),
+        CheckConstraint("idle_minutes_staff BETWEEN 5 AND 60", name="idle_staff_range"),
+        CheckConstraint("idle_minutes_participant BETWEEN 5 AND 60", name="idle_participant_range"),
+        CheckConstraint("portal_days_after_discharge BETWEEN 0 AND 365", name="portal_days_range"),
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)
@@ -40,6 +43,15 @@ class Program(db.Model):
     service_code: Mapped[str] = mapped_column(String(12), default="H0015")
     revenue_code: Mapped[str] = mapped_column(String(8), default="0906")
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
+    # Printed on documents (worksheets, reports, handouts).
+    address: Mapped[str] = mapped_column(String(200), default="", server_default="")
+    phone: Mapped[str] = mapped_column(String(40), default="", server_default="")
+    # Automatic logoff (HIPAA 164.312(a)(2)(iii)): minutes without a request before a session ends.
+    idle_minutes_staff: Mapped[int] = mapped_column(default=15, server_default="15")
+    idle_minutes_participant: Mapped[int] = mapped_column(default=15, server_default="15")
+    require_mfa_staff: Mapped[bool] = mapped_column(default=False, server_default=false())
+    # A participant's portal sign-in ends this many days after their discharge.
+    portal_days_after_discharge: Mapped[int] = mapped_column(default=30, server_default="30")
 
     statuses: Mapped[list[AttendanceStatus]] = relationship(
         back_populates="program", order_by="AttendanceStatus.position", cascade="all, delete-orphan"
