@@ -7,13 +7,15 @@ Prints, in one run:
   1. a worksheet packet (RP 3, 2 pages) requested through the app (HTTP GET as a signed-in
      facilitator, cold cache) against bare WeasyPrint (stylesheet parsed once, fonts shared:
      WeasyPrint at its fastest) on the same HTML: the body and the header/footer frame the app
-     lays out. Target: at most 1.15x. For scale, also bare WeasyPrint on one HTML with the headers
+     lays out, written with the same tagging (PDF/UA-1, as every document of the app). Target: at
+     most 1.15x. For scale, also bare WeasyPrint on one HTML with the headers
      as running elements (the usual way), and on the body alone with no headers at all.
   2. a cached repeat of that request as a share of the cold one. Target: at most 5%.
   3. N personalized copies of RP 3 in one document (body laid out once, one frame for all copies'
      headers) against N separate one-copy renders; then a real meeting packet for N people (guide,
      sign-in sheet, a named copy each, merged into one document) against its parts rendered apart.
   4. the participant handbook rendered by a worker process: time, pages, peak RSS of the worker.
+  5. file sizes: a blank and a fillable worksheet (RP 3A).
 The app runs on a throwaway SQLite database in a temporary folder.
 """
 
@@ -103,6 +105,7 @@ def main() -> None:
     parser.add_argument("--repeat", type=int, default=9)
     parser.add_argument("--copies", type=int, default=12)
     args = parser.parse_args()
+    print(f"machine load average at the start: {os.getloadavg()[0]:.1f} on {os.cpu_count()} cores")
     root = tempfile.mkdtemp(prefix="bench-documents-")
     os.environ.setdefault("SECRET_KEY", "bench")
     app = make_app(root)
@@ -132,10 +135,11 @@ def main() -> None:
         job = order.build()
     eng = service.engine()
     bare_options = {"font_config": eng.fonts, "stylesheets": [eng.stylesheet, eng.page_sheet("letter", "en")]}
+    tagged = {"pdf_variant": service.PDF_VARIANT}  # the app tags every document; so does the baseline
     import weasyprint
 
     def bare():
-        weasyprint.HTML(string=job.html).write_pdf(**bare_options)
+        weasyprint.HTML(string=job.html).write_pdf(**bare_options, **tagged)
 
     # The same two HTML documents the app lays out (the body, and the frame with the headers and
     # footers), laid out and combined with WeasyPrint's own objects: the app's pure overhead.
@@ -156,7 +160,7 @@ def main() -> None:
             children = [c for c in b._page_box.children if not isinstance(c, MarginBox)]
             children += [c for c in f._page_box.children if isinstance(c, MarginBox)]
             pages.append(Page(b._page_box.copy_with_children(children)))
-        body.copy(pages).write_pdf()
+        body.copy(pages).write_pdf(**tagged)
 
     # The same sheets with their headers and footers written into the one HTML, as running elements
     # at the start of each sheet: how WeasyPrint is usually asked for headers (it then lays out
@@ -178,7 +182,7 @@ def main() -> None:
 
     def bare_with_headers():
         weasyprint.HTML(string=one_html).write_pdf(font_config=eng.fonts, stylesheets=[*bare_options["stylesheets"],
-                                                                                      numbers])
+                                                                                      numbers], **tagged)
 
     # Interleaved, so a busy machine slows every side alike.
     times: dict[str, list[float]] = {"app": [], "same": [], "body": [], "headed": []}
@@ -273,6 +277,14 @@ def main() -> None:
     print(f"4. handbook: {pages} pages in {state['seconds']:.1f} s in the worker ({wall:.1f} s wall, "
           f"{state['seconds'] / pages * 1000:.0f} ms a page), peak RSS of the worker {state['peak_rss_mb']:.0f} MB, "
           f"{cache.get(order.key).stat().st_size // 1024} KB")
+
+    # 5. Sizes: the fillable sheet's fields type in a standard font, so its file stays near the blank one.
+    with app.app_context():
+        version = find_version("matrix-16")
+        blank_size, fillable_size = (len(service.render(catalog.worksheet_order("RP 3A", version=version,
+                                                                                fillable=f).build()))
+                                     for f in (False, True))
+    print(f"5. RP 3A: blank {blank_size / 1024:.1f} KB, fillable {fillable_size / 1024:.1f} KB")
     print(f"   (machine load average at the end: {os.getloadavg()[0]:.1f} on {os.cpu_count()} cores)")
 
 
