@@ -56,10 +56,10 @@ def test_pandas_and_the_csv_module_read_every_export_with_default_options(client
         frame = pandas.read_csv(path)
         assert list(frame.columns) == [*export.header, "notice"], kind
         assert len(frame) == len(export.rows) > 0, kind
-        assert set(frame["notice"]) == {exports.NOTICE}
+        assert set(frame["notice"]) == {exports.SHORT_NOTICE}
         with path.open(newline="") as f:
             rows = list(csv.DictReader(f))
-        assert len(rows) == len(export.rows) and all(r["notice"] == exports.NOTICE for r in rows)
+        assert len(rows) == len(export.rows) and all(r["notice"] == exports.SHORT_NOTICE for r in rows)
         assert list(rows[0]) == [*export.header, "notice"]
     # A CSV file has no types: pandas guesses, and "0906" looks like the number 906. Read as text
     # (dtype=str), the code arrives as written; the .xlsx variant stores it as text for spreadsheets.
@@ -96,7 +96,7 @@ def test_every_export_as_a_workbook_that_openpyxl_and_pandas_read(client, june):
         assert table.freeze_panes == "A2"  # the header stays in view while scrolling
         assert table.auto_filter.ref == f"A1:{table.cell(1, len(header)).column_letter}{len(export.rows) + 1}"
         assert all(8 <= table.column_dimensions[c.column_letter].width <= 48 for c in table[1])
-        assert {table.cell(r, len(header)).value for r in range(2, table.max_row + 1)} == {exports.NOTICE}
+        assert {table.cell(r, len(header)).value for r in range(2, table.max_row + 1)} == {exports.SHORT_NOTICE}
         assert (notice["A1"].value, notice["B1"].value) == ("Notice", exports.NOTICE)
         assert book.properties.description == exports.NOTICE and "42 CFR part 2" in book.properties.subject
         frame = pandas.read_excel(io.BytesIO(response.data))  # default options: the first sheet, header row 1

@@ -6,7 +6,9 @@ csv.DictReader and a spreadsheet's import all take the first row for the header)
 2.32 notice travels in the last column, `notice`, on every row. Why every row: a row copied, sorted
 or filtered out of the file keeps the notice, and no reader has to skip anything (comment rows above
 the header broke pandas and made spreadsheets take the notice for the header; a notice on the first
-row only is lost to a sort; a trailing row is read as data). It costs about 330 bytes a row. An
+row only is lost to a sort; a trailing row is read as data). The column holds the short statement
+that 42 CFR 2.32(a)(2) allows (about 70 bytes a row; the full notice would cost 330), and the .xlsx
+Notice sheet and the reports page carry the full notice. An
 export with no rows names nobody and holds the header only. A file name cannot hold the notice, so
 it says the file is confidential under 42 CFR part 2, and the reports page shows the notice in full
 beside the links. CSV has no types: a spreadsheet opening one turns revenue code 0906 into 906 and
@@ -45,11 +47,13 @@ from ..programs.models import AttendanceStatus, Program
 from ..progress.services import progress_for
 from .services import Period, episodes, program_groups
 
-# The 42 CFR 2.32 notice in plain words: the last column of every row of every export.
+# The 42 CFR 2.32 notice in plain words: the reports page and the .xlsx Notice sheet.
 NOTICE = ("NOTICE: Confidential substance use treatment records (42 CFR 2.32). Federal law (42 CFR part 2) "
           "prohibits any further disclosure of these records without the written consent of the person they are "
           "about or as the regulation otherwise permits. A general authorization to release medical information "
           "is not enough.")
+# The short statement 42 CFR 2.32(a)(2) permits in place of the full notice: every row of every export.
+SHORT_NOTICE = "42 CFR part 2 prohibits unauthorized use or disclosure of these records."
 NOTICE_COLUMN = "notice"
 HUNDREDTHS, TENTHS = Decimal("0.01"), Decimal("0.1")  # hours and weeks, as the CSV has always shown them
 FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")  # a spreadsheet would run these as formulas
@@ -67,8 +71,8 @@ class Export:
     participant_ids: tuple[int, ...]
 
     def with_notice(self) -> tuple[tuple[str, ...], list[tuple]]:
-        """The header and rows as written: the notice as the last column of every row."""
-        return (*self.header, NOTICE_COLUMN), [(*row, NOTICE) for row in self.rows]
+        """The header and rows as written: the short notice as the last column of every row."""
+        return (*self.header, NOTICE_COLUMN), [(*row, SHORT_NOTICE) for row in self.rows]
 
 
 def filename(kind: str, period: Period, extension: str) -> str:
