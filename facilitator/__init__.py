@@ -58,6 +58,9 @@ def create_app(test_config: dict[str, Any] | None = None) -> Flask:
                       planning_views.bp, program_views.bp):
         app.register_blueprint(blueprint)
     errors.init_app(app)
+    from .web import headers
+
+    headers.init_app(app)  # CSP, no framing, nosniff, referrer, HSTS behind HTTPS, no-store
     web_forms.init_app(app)  # no control characters in any address or JSON body (forms: web.forms.AppForm)
     from .web.markdown import render_markdown
 

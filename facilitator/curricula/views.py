@@ -21,6 +21,7 @@ URL table (every route: directors of the program; facilitators 403; another prog
   GET, POST  /curricula/versions/<v>/worksheets/<w>               a worksheet's fields with the printed page beside
   POST       /curricula/versions/<v>/worksheets/<w>/preview       the printed page for unsaved fields (HTML)
   POST       /curricula/versions/<v>/worksheets/<w>/delete        delete a worksheet
+  GET        /curricula/preview.css                               the preview's print stylesheet (public, no data)
   GET, POST  /curricula/groups/<g>/version                        move a group: its effect first, then the move
 """
 
@@ -523,6 +524,16 @@ _SCREEN = ("html { background: #e9edf2; } body { background: #fff; margin: 12px 
            "max-width: 8.5in; box-shadow: 0 1px 4px rgba(0,0,0,.25); }")
 
 
+@bp.route("/preview.css")
+def preview_css():
+    """The print stylesheet of the worksheet preview (public: the app's own CSS, no data). A linked
+    file, not a <style> element: the Content-Security-Policy allows styles from the app's files only."""
+    response = make_response(f"{_print_css()}\n{_SCREEN}")
+    response.mimetype = "text/css"
+    response.headers["Cache-Control"] = "public, max-age=3600"
+    return response
+
+
 def preview_html(sheet, module: Module) -> str:
     """The worksheet as it prints (the document service's own HTML and print stylesheet), as one page."""
     sheets = [builders.Sheet(sheet, module.code, module.title)]
@@ -530,7 +541,8 @@ def preview_html(sheet, module: Module) -> str:
         body = builders.worksheets_html(sheets, title=sheet.title, lang=sheet.language)
     except builders.UnknownLanguage:
         body = builders.worksheets_html(sheets, title=sheet.title, lang="en")
-    return body.replace("</head>", f"<style>{_print_css()}\n{_SCREEN}</style></head>", 1)
+    link = f'<link rel="stylesheet" href="{url_for("curricula.preview_css")}">'
+    return body.replace("</head>", f"{link}</head>", 1)
 
 
 def _worksheet_page(version: CurriculumVersion, sheet: Worksheet, status: int = 200, *, form=None):
