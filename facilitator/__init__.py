@@ -28,7 +28,7 @@ def create_app(test_config: dict[str, Any] | None = None) -> Flask:
         app.config.update(test_config)
 
     from . import models  # noqa: F401  (registers every table on the metadata)
-    from .extensions import csrf, db, login_manager, migrate
+    from .extensions import csrf, db, limiter, login_manager, migrate
 
     db.init_app(app)
     from . import db_setup
@@ -37,9 +37,11 @@ def create_app(test_config: dict[str, Any] | None = None) -> Flask:
     migrate.init_app(app, db, directory=str(Path(__file__).parent / "migrations"), render_as_batch=True)
     csrf.init_app(app)
     login_manager.init_app(app)
+    limiter.init_app(app)  # per-address sign-in limit; storage from RATELIMIT_STORAGE_URI
 
     from .api import views as api_views
     from .auth import views as auth_views
+    from .auth.account_views import bp as account_bp
     from .clinical import views as clinical_views
     from .curricula import views as curriculum_views
     from .documents import views as document_views
@@ -53,7 +55,7 @@ def create_app(test_config: dict[str, Any] | None = None) -> Flask:
     from .web import forms as web_forms
     from .web import views as web_views
 
-    for blueprint in (auth_views.bp, web_views.bp, meeting_views.bp, group_views.bp, participant_views.bp,
+    for blueprint in (auth_views.bp, account_bp, web_views.bp, meeting_views.bp, group_views.bp, participant_views.bp,
                       clinical_views.bp, api_views.bp, document_views.bp, report_views.bp, curriculum_views.bp,
                       planning_views.bp, program_views.bp):
         app.register_blueprint(blueprint)

@@ -30,6 +30,14 @@ class Config:
     PERMANENT_SESSION_LIFETIME = 12 * 3600
     MAX_CONTENT_LENGTH = 8 * 1024 * 1024  # curriculum zips and forms; nothing larger is expected
     PASSWORD_HASH_COST = "standard"  # argon2id, 64 MiB; "fast" only for the test suite
+    # Per-address limit on failed sign-ins (Flask-Limiter). The storage is named even when it is the
+    # in-process default: with several workers or machines set RATELIMIT_STORAGE_URI=redis://host:6379/0
+    # so that they share one count.
+    RATELIMIT_STORAGE_URI = "memory://"
+    RATELIMIT_SIGN_IN = "30 per 15 minutes"
+    # How often (seconds) an open page asks whether its session is still alive; 0: only when the idle
+    # warning is due. Tests set 1 to follow a moved clock.
+    SESSION_STATUS_POLL_SECONDS = 0
 
     @classmethod
     def from_environment(cls, instance_path: str, debug: bool) -> dict:
@@ -38,6 +46,8 @@ class Config:
             "SQLALCHEMY_DATABASE_URI": os.environ.get("DATABASE_URL") or default_database_url(instance_path),
             "SECRET_KEY": os.environ.get("SECRET_KEY"),
         }
+        if os.environ.get("RATELIMIT_STORAGE_URI"):
+            values["RATELIMIT_STORAGE_URI"] = os.environ["RATELIMIT_STORAGE_URI"]
         if os.environ.get("DOCUMENT_CACHE_DIR"):
             values["DOCUMENT_CACHE_DIR"] = os.environ["DOCUMENT_CACHE_DIR"]
         for name in ("DOCUMENT_CACHE_MAX_BYTES", "DOCUMENT_PERSONAL_SECONDS"):
