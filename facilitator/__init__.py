@@ -59,6 +59,9 @@ def create_app(test_config: dict[str, Any] | None = None) -> Flask:
                       clinical_views.bp, api_views.bp, document_views.bp, report_views.bp, curriculum_views.bp,
                       planning_views.bp, program_views.bp):
         app.register_blueprint(blueprint)
+    from .audit import views as audit_views
+
+    app.register_blueprint(audit_views.bp)  # /audit: the trail for directors
     errors.init_app(app)
     from .web import headers
 

@@ -25,6 +25,7 @@ from flask_login import current_user, login_required
 from flask_wtf import FlaskForm
 
 from ..audit import services as audit
+from ..audit import trail
 from ..extensions import db
 from ..programs.services import program_today
 from ..progress import services as makeups
@@ -124,8 +125,9 @@ def show(participant_id: int):
     """The participant page: profile, stays, progress grid, hours, absences, make-ups and alerts."""
     person = own_participant_or_404(participant_id)
     page = pages.participant_page(person, _today())
-    html = render_template("participants/show.html", page=page, reason_labels=DISCHARGE_LABELS)
-    audit_participant("participant.view", person.id)
+    audit_participant("participant.view", person.id)  # before "who opened this record" reads the trail
+    opened = trail.openings(person.id, person.program_id, current_user.program.timezone, _today())
+    html = render_template("participants/show.html", page=page, reason_labels=DISCHARGE_LABELS, opened=opened)
     return _committed(html)
 
 

@@ -65,7 +65,8 @@ def world(live_app):
                        f"/participants/{person.id}", f"/participants/{person.id}/profile"]
         director_pages = staff_pages + ["/reports/", "/curricula/", f"/curricula/versions/{draft.id}",
                                         f"/curricula/versions/{draft.id}/worksheets/{sheet.id}", "/planning/",
-                                        "/programs/", "/groups/new"]
+                                        "/programs/", "/groups/new", "/audit",
+                                        f"/audit?participant={person.record_number}"]
         return {"director": ("dee@csp-browser.example", director_pages),
                 "facilitator": ("fay@csp-browser.example", staff_pages),
                 "participant": ("jordan@csp-browser.example", ["/me"]),
