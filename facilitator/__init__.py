@@ -40,6 +40,7 @@ def create_app(test_config: dict[str, Any] | None = None) -> Flask:
     limiter.init_app(app)  # per-address sign-in limit; storage from RATELIMIT_STORAGE_URI
 
     from .api import views as api_views
+    from .auth import password_views, staff_views
     from .auth import views as auth_views
     from .auth.account_views import bp as account_bp
     from .clinical import views as clinical_views
@@ -57,7 +58,7 @@ def create_app(test_config: dict[str, Any] | None = None) -> Flask:
 
     for blueprint in (auth_views.bp, account_bp, web_views.bp, meeting_views.bp, group_views.bp, participant_views.bp,
                       clinical_views.bp, api_views.bp, document_views.bp, report_views.bp, curriculum_views.bp,
-                      planning_views.bp, program_views.bp):
+                      planning_views.bp, program_views.bp, staff_views.bp, password_views.bp):
         app.register_blueprint(blueprint)
     from .audit import views as audit_views
 

@@ -15,13 +15,13 @@ from . import create_app
 
 def register_commands(app: Flask) -> None:
     """Attach every area's command group to the app's CLI."""
-    from .auth.cli import create_user_command
+    from .auth.cli import create_user_command, users_cli
     from .curricula.cli import curriculum_cli
     from .demo.cli import demo_command
     from .schedule.cli import schedule_cli
     from .setup_cli import init_command
 
-    for command in (init_command, create_user_command, demo_command, curriculum_cli, schedule_cli):
+    for command in (init_command, create_user_command, users_cli, demo_command, curriculum_cli, schedule_cli):
         app.cli.add_command(command)
     app.cli.add_command(__import__("facilitator.documents.cli", fromlist=["print_cli"]).print_cli)
 

@@ -30,6 +30,11 @@ class Config:
     PERMANENT_SESSION_LIFETIME = 12 * 3600
     MAX_CONTENT_LENGTH = 8 * 1024 * 1024  # curriculum zips and forms; nothing larger is expected
     PASSWORD_HASH_COST = "standard"  # argon2id, 64 MiB; "fast" only for the test suite
+    # Set-password links: the address they start with (the CLI prints them, without a request to
+    # take the host from) and how many hours they work.
+    APP_BASE_URL = "http://127.0.0.1:5000"
+    ACCOUNT_LINK_HOURS = 72
+    MAIL_SERVER: str | None = None  # links are emailed only when this is set
     # Per-address limit on failed sign-ins (Flask-Limiter). The storage is named even when it is the
     # in-process default: with several workers or machines set RATELIMIT_STORAGE_URI=redis://host:6379/0
     # so that they share one count.
@@ -53,6 +58,7 @@ class Config:
         for name in ("DOCUMENT_CACHE_MAX_BYTES", "DOCUMENT_PERSONAL_SECONDS"):
             if os.environ.get(name):
                 values[name] = _whole_number(name, os.environ[name])
+        values.update(_account_settings())
         if os.environ.get("FACILITATOR_SECURE_COOKIES") == "1":
             values["SESSION_COOKIE_SECURE"] = values["REMEMBER_COOKIE_SECURE"] = True
         if not values["SECRET_KEY"]:
@@ -68,6 +74,20 @@ class Config:
         elif url.startswith("postgresql://"):
             values["SQLALCHEMY_DATABASE_URI"] = "postgresql+psycopg://" + url[len("postgresql://"):]
         return values
+
+
+def _account_settings() -> dict:
+    """Set-password links and outgoing mail (Flask-Mailman's MAIL_* names) from the environment."""
+    values: dict = {}
+    for name in ("APP_BASE_URL", "MAIL_SERVER", "MAIL_USERNAME", "MAIL_PASSWORD", "MAIL_DEFAULT_SENDER"):
+        if os.environ.get(name):
+            values[name] = os.environ[name]
+    for name in ("ACCOUNT_LINK_HOURS", "MAIL_PORT"):
+        if os.environ.get(name):
+            values[name] = _whole_number(name, os.environ[name])
+    if os.environ.get("MAIL_USE_TLS"):
+        values["MAIL_USE_TLS"] = os.environ["MAIL_USE_TLS"].lower() in ("1", "true", "yes", "on")
+    return values
 
 
 def _whole_number(name: str, text: str) -> int:

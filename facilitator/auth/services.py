@@ -8,6 +8,7 @@ from ..extensions import db
 from ..models_base import utcnow
 from ..programs.models import Program
 from .models import ROLES, User
+from .passwords import password_problem
 
 
 class AccountError(ValueError):
@@ -19,23 +20,25 @@ def find_by_email(email: str) -> User | None:
     return db.session.scalar(select(User).where(func.lower(User.email) == email.strip().lower()))
 
 
-def create_user(program: Program, email: str, password: str, role: str, display_name: str,
+def create_user(program: Program, email: str, password: str | None, role: str, display_name: str,
                 participant_id: int | None = None) -> User:
-    """Create a user in a program; refuse duplicates, unknown roles and weak passwords."""
+    """Create a user in a program; refuse duplicates, unknown roles and weak passwords (None: no
+    password yet, to be set from an invitation link)."""
     email = email.strip().lower()
     if role not in ROLES:
         raise AccountError(f"role must be one of {', '.join(ROLES)}")
     if "@" not in email or len(email) > 254:
         raise AccountError("enter a valid email address")
-    if len(password) < 10:
-        raise AccountError("the password must have at least 10 characters")
+    if password is not None and (problem := password_problem(password, role, email)):
+        raise AccountError(problem)
     if find_by_email(email):
         raise AccountError(f"a user with the email {email} already exists")
     if (role == "participant") != (participant_id is not None):
         raise AccountError("participant accounts, and only they, link to a participant record")
     user = User(email=email, role=role, display_name=display_name.strip() or email.split("@")[0],
                 program_id=program.id, participant_id=participant_id)
-    user.set_password(password)
+    if password is not None:
+        user.set_password(password)
     db.session.add(user)
     db.session.flush()
     return user
