@@ -62,13 +62,14 @@ def record_failure(user: User, reason: str) -> datetime | None:
     db.session.flush()
     # Count failures since the last success, the end of the last lockout, or the window's start,
     # whichever is latest: tries refused during a lockout do not start the next one.
-    last_success = db.session.scalar(select(func.max(SignInAttempt.at)).where(
-        SignInAttempt.user_id == user.id, SignInAttempt.succeeded.is_(True)))
+    last_success = db.session.scalar(select(func.max(SignInAttempt.id)).where(
+        SignInAttempt.user_id == user.id, SignInAttempt.succeeded.is_(True))) or 0
     last_lock = db.session.scalar(select(func.max(AuditEvent.at)).where(
         AuditEvent.user_id == user.id, AuditEvent.action == "auth.lockout"))
-    since = max(t for t in (now - LOCK_WINDOW, last_success, last_lock and last_lock + LOCK_DURATION) if t)
+    since = max(now - LOCK_WINDOW, last_lock + LOCK_DURATION) if last_lock else now - LOCK_WINDOW
     failures = db.session.scalar(select(func.count()).select_from(SignInAttempt).where(
-        SignInAttempt.user_id == user.id, SignInAttempt.succeeded.is_(False), SignInAttempt.at >= since))
+        SignInAttempt.user_id == user.id, SignInAttempt.succeeded.is_(False), SignInAttempt.at >= since,
+        SignInAttempt.id > last_success))
     if failures < LOCK_FAILURES:
         return None
     audit.record("auth.lockout", "user", user.id, user=user, detail={"failures": failures},
@@ -174,14 +175,16 @@ def guard():
     """Before each request: end a session whose account can no longer sign in, whose epoch was
     raised, or that was idle or open too long; send staff who must set up two-factor there first;
     note activity (except for passive requests)."""
-    if request.endpoint in UNGUARDED_ENDPOINTS or request.endpoint is None or not current_user.is_authenticated:
+    if request.endpoint in UNGUARDED_ENDPOINTS or request.endpoint is None or "_user_id" not in session:
         return None
-    user: User = current_user._get_current_object()
+    # Flask-Login treats an inactive (or deleted) account as not signed in but keeps its session:
+    # end it, so that reactivation does not bring an old session back.
+    user: User | None = current_user._get_current_object() if current_user.is_authenticated else None
     now = clock.utc_now().timestamp()
-    if "epoch" not in session:
+    if user is not None and "epoch" not in session:
         # Signed in by login_user alone (code outside this module): adopt the session from now.
         session.update(epoch=user.session_epoch, started=now, seen=now)
-    if not may_sign_in(user):
+    if user is None or not may_sign_in(user):
         return _signed_out("You were signed out because this account can no longer sign in. "
                            "Ask your program if you think this is a mistake.")
     if session["epoch"] != user.session_epoch:
