@@ -181,7 +181,14 @@ def _settings(program: Program | None, page_size: str | None, lang: str | None,
         builders.chrome(language)
     except builders.UnknownLanguage as exc:
         raise DocumentNotFound(str(exc)) from exc
-    return size, language, program.name if program else ""
+    return size, language, program_heading(program) if program else ""
+
+
+def program_heading(program: Program) -> str:
+    """The program as printed at the top of its documents: its name, then its address and phone if set
+    (the phone number never broken across lines)."""
+    phone = (program.phone or "").strip().replace(" ", "\u00a0").replace("-", "\u2011")
+    return " · ".join(part for part in (program.name, (program.address or "").strip(), phone) if part)
 
 
 def worksheet_order(code: str, *, version: CurriculumVersion, program: Program | None = None,

@@ -109,7 +109,7 @@ def signin_order(ctx: MeetingContext, *, page_size: str | None = None) -> Order:
     names = [signin_name(p, ctx.program.signin_naming) for p in ctx.people]
     first, later = ROWS_PER_PAGE[size]
     blanks = max(WALK_IN_ROWS, first - len(names))
-    heading = ctx.program.name
+    heading = catalog.program_heading(ctx.program)
     shown = {"group": ctx.group.name, "when": ctx.when, "track": ctx.track_name, "module": ctx.module_code,
              "title": ctx.module_title, "names": names, "blanks": blanks, "size": size, "heading": heading}
     key = cache_key("signin", shown)

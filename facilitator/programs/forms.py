@@ -10,10 +10,11 @@ from __future__ import annotations
 import re
 from datetime import date, datetime
 
-from wtforms import BooleanField, RadioField, SelectChoice, StringField
+from wtforms import BooleanField, RadioField, SelectChoice, SelectField, StringField
 from wtforms.validators import Length
 
 from ..web.forms import AppForm
+from .details import ProgramDetails, SignInRules, offered_time_zones, time_zones
 from .services import ProgramSettings, StatusFlags
 
 WHOLE = re.compile(r"^\d{1,4}$")
@@ -123,3 +124,77 @@ class HolidayForm(AppForm):
                 continue
         self.date.errors = ["Enter the date as YYYY-MM-DD, for example 2027-11-25."]
         return None
+
+
+class DetailsForm(AppForm):
+    """The program's name, time zone, and the address and phone printed on its documents."""
+
+    name = StringField("Program name", render_kw={"autocomplete": "organization"})
+    timezone = SelectField("Time zone", validate_choice=False)
+    address = StringField("Address", render_kw={"autocomplete": "street-address"})
+    phone = StringField("Phone", render_kw={"type": "tel", "autocomplete": "tel"})
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        # The IANA names; a zone set earlier under another name (an alias such as US/Pacific) stays offered.
+        zones = offered_time_zones()
+        current = self.timezone.data
+        self.timezone.choices = [(z, z.replace("_", " ")) for z in zones] + (
+            [(current, current)] if current in time_zones() and current not in zones else [])
+
+    @classmethod
+    def of(cls, details: ProgramDetails) -> DetailsForm:
+        """The form filled with the program's current details."""
+        return cls(formdata=None, prefix="program", data={"name": details.name, "timezone": details.timezone,
+                                                          "address": details.address, "phone": details.phone})
+
+    def refuse(self, problems: dict[str, str]) -> None:
+        """Put the service's messages next to their fields."""
+        for name, message in problems.items():
+            self[name].errors = [message]
+
+    def to_details(self) -> ProgramDetails:
+        """The details typed, as plain values (the service checks them)."""
+        return ProgramDetails(name=self.name.data or "", timezone=self.timezone.data or "",
+                              address=self.address.data or "", phone=self.phone.data or "")
+
+
+class SignInRulesForm(AppForm):
+    """Automatic sign-out, two-factor sign-in for staff, portal access after discharge."""
+
+    idle_minutes_staff = StringField("Sign staff out after (minutes without activity)",
+                                     render_kw={"inputmode": "numeric"})
+    idle_minutes_participant = StringField("Sign participants out after (minutes without activity)",
+                                           render_kw={"inputmode": "numeric"})
+    require_mfa_staff = BooleanField("Require two-factor sign-in for staff")
+    portal_days_after_discharge = StringField("Portal access ends this many days after discharge",
+                                              render_kw={"inputmode": "numeric"})
+
+    @classmethod
+    def of(cls, rules: SignInRules) -> SignInRulesForm:
+        """The form filled with the program's current rules."""
+        return cls(formdata=None, data={
+            "idle_minutes_staff": str(rules.idle_minutes_staff),
+            "idle_minutes_participant": str(rules.idle_minutes_participant),
+            "require_mfa_staff": rules.require_mfa_staff,
+            "portal_days_after_discharge": str(rules.portal_days_after_discharge)})
+
+    def to_rules(self) -> SignInRules | None:
+        """The rules typed, or None with a message on each field that is not a whole number."""
+        numbers = {}
+        for field, message in ((self.idle_minutes_staff, "Enter a whole number of minutes, for example 15."),
+                               (self.idle_minutes_participant, "Enter a whole number of minutes, for example 15."),
+                               (self.portal_days_after_discharge, "Enter a whole number of days, for example 30.")):
+            text = (field.data or "").strip()
+            if WHOLE.match(text):
+                numbers[field.name] = int(text)
+            else:
+                field.errors = [message]
+        if any(f.errors for f in self):
+            return None
+        return SignInRules(require_mfa_staff=bool(self.require_mfa_staff.data), **numbers)
+
+    def refuse(self, problems: dict[str, str]) -> None:
+        """Put the service's messages next to their fields."""
+        for name, message in problems.items():
+            self[name].errors = [message]

@@ -1,8 +1,10 @@
-"""The program settings page (directors): alert thresholds, hours floor, printing, billing codes,
-attendance statuses and holidays.
+"""The program settings page (directors): the program's name, time zone, address and phone, its sign-in
+rules, alert thresholds, hours floor, printing, billing codes, attendance statuses and holidays.
 
 URL table:
   GET  /programs/                                   the settings page
+  POST /programs/details                            save the program's name, time zone, address and phone
+  POST /programs/sign-in                            save automatic sign-out, two-factor and portal rules
   POST /programs/settings                           save thresholds, hours, printing and billing settings
   POST /programs/statuses                           add a status
   POST /programs/statuses/<id>                      rename a status or change its flags
@@ -26,8 +28,8 @@ from ..groups import schedule
 from ..groups.services import GroupRefused
 from ..programs.models import AttendanceStatus, Program
 from ..web.access import director_required
-from . import services
-from .forms import ActionForm, HolidayForm, SettingsForm, StatusForm
+from . import details, services
+from .forms import ActionForm, DetailsForm, HolidayForm, SettingsForm, SignInRulesForm, StatusForm
 from .services import program_today
 
 bp = Blueprint("programs", __name__)
@@ -54,7 +56,8 @@ def _audit(action: str, entity: str, entity_id: int | None, **detail) -> None:
 
 def _page(status: int = 200, *, settings_form: SettingsForm | None = None, new_form: StatusForm | None = None,
           edited: tuple[int, StatusForm] | None = None, holiday_form: HolidayForm | None = None,
-          problem: tuple[int, str] | None = None):
+          problem: tuple[int, str] | None = None, details_form: DetailsForm | None = None,
+          rules_form: SignInRulesForm | None = None):
     """The settings page, with the one form the caller holds (and its errors) in place of a fresh one."""
     program = _program()
     statuses = services.program_statuses(program.id)
@@ -68,7 +71,9 @@ def _page(status: int = 200, *, settings_form: SettingsForm | None = None, new_f
         retired=[s for s in statuses if services.is_retired(s)], status_forms=forms,
         in_use=services.statuses_in_use(program.id), new_form=new_form or StatusForm(formdata=None, prefix="new"),
         action_form=ActionForm(formdata=None), holidays=schedule.upcoming_holidays(program.id, _today()),
-        holiday_form=holiday_form or HolidayForm(formdata=None), problem=problem)
+        holiday_form=holiday_form or HolidayForm(formdata=None), problem=problem,
+        details_form=details_form or DetailsForm.of(details.details_of(program)),
+        rules_form=rules_form or SignInRulesForm.of(details.rules_of(program)))
     return html, status
 
 
@@ -77,6 +82,43 @@ def _page(status: int = 200, *, settings_form: SettingsForm | None = None, new_f
 def index():
     """The settings page: thresholds, hours, printing, billing, statuses and holidays."""
     return _page()
+
+
+@bp.route("/programs/details", methods=["POST"])
+@director_required
+def save_details():
+    """Save the program's name, time zone, address and phone; a bad value is refused next to its field."""
+    form = DetailsForm(prefix="program")
+    if not form.validate_on_submit():
+        return _page(422, details_form=form)
+    try:
+        changed = details.update_details(_program(), form.to_details(), current_user)
+    except services.SettingsRefused as refused:
+        form.refuse(refused.problems)
+        return _page(422, details_form=form)
+    _audit("program.settings", "program", current_user.program_id, fields=changed)
+    db.session.commit()
+    flash("Program details saved." if changed else "Nothing changed.", "info")
+    return redirect(url_for(".index", _anchor="program"))
+
+
+@bp.route("/programs/sign-in", methods=["POST"])
+@director_required
+def save_sign_in_rules():
+    """Save automatic sign-out, two-factor sign-in and portal access rules; bad values are refused."""
+    form = SignInRulesForm()
+    rules = form.to_rules() if form.validate_on_submit() else None
+    if rules is None:
+        return _page(422, rules_form=form)
+    try:
+        changed = details.update_rules(_program(), rules, current_user)
+    except services.SettingsRefused as refused:
+        form.refuse(refused.problems)
+        return _page(422, rules_form=form)
+    _audit("program.settings", "program", current_user.program_id, fields=changed)
+    db.session.commit()
+    flash("Sign-in rules saved." if changed else "Nothing changed.", "info")
+    return redirect(url_for(".index", _anchor="sign-in"))
 
 
 @bp.route("/programs/settings", methods=["POST"])
