@@ -30,11 +30,6 @@ class Config:
     PERMANENT_SESSION_LIFETIME = 12 * 3600
     MAX_CONTENT_LENGTH = 8 * 1024 * 1024  # curriculum zips and forms; nothing larger is expected
     PASSWORD_HASH_COST = "standard"  # argon2id, 64 MiB; "fast" only for the test suite
-    # Set-password links: the address they start with (the CLI prints them, without a request to
-    # take the host from) and how many hours they work.
-    APP_BASE_URL = "http://127.0.0.1:5000"
-    ACCOUNT_LINK_HOURS = 72
-    MAIL_SERVER: str | None = None  # links are emailed only when this is set
     # Per-address limit on failed sign-ins (Flask-Limiter). The storage is named even when it is the
     # in-process default: with several workers or machines set RATELIMIT_STORAGE_URI=redis://host:6379/0
     # so that they share one count.
@@ -43,6 +38,11 @@ class Config:
     # How often (seconds) an open page asks whether its session is still alive; 0: only when the idle
     # warning is due. Tests set 1 to follow a moved clock.
     SESSION_STATUS_POLL_SECONDS = 0
+    # Set-password links: the address they start with (the CLI prints them, without a request to
+    # take the host from) and how many hours they work.
+    APP_BASE_URL = "http://127.0.0.1:5000"
+    ACCOUNT_LINK_HOURS = 72
+    MAIL_SERVER: str | None = None  # links are emailed only when this is set
 
     @classmethod
     def from_environment(cls, instance_path: str, debug: bool) -> dict:
