@@ -88,7 +88,7 @@ def seed(app, copies: int):
             db.session.flush()
             db.session.add(Enrollment(participant_id=person.id, group_id=group.id, admitted_on=date(2027, 1, 4)))
             ids.append(person.id)
-        create_user(program, "bench@example.org", "bench-password-2026", "facilitator", "Bench")
+        create_user(program, "bench@example.org", "quiet-harbor-lantern-71", "facilitator", "Bench")
         db.session.commit()
         return ids
 
@@ -117,7 +117,7 @@ def main() -> None:
     from facilitator.programs.models import Program
 
     client = app.test_client()
-    client.post("/login", data={"email": "bench@example.org", "password": "bench-password-2026"})
+    client.post("/login", data={"email": "bench@example.org", "password": "quiet-harbor-lantern-71"})
     url = "/documents/worksheet/rp3.pdf"
     assert client.get("/documents/worksheet/ers1a.pdf").status_code == 200  # warm: engine, memo, fonts
 
