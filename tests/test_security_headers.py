@@ -3,6 +3,9 @@ caching of what may hold participant data. Every route's answer is checked in te
 
 from __future__ import annotations
 
+import re
+from pathlib import Path
+
 import pytest
 
 from facilitator import create_app
@@ -62,3 +65,23 @@ def test_hsts_is_sent_when_cookies_are_secure(app):
     secure_db = secure.extensions["sqlalchemy"]
     with secure.app_context():
         secure_db.engine.dispose()
+
+
+# Rendered by WeasyPrint into PDFs, never served to a browser: the CSP does not apply to them.
+PRINTED = ("documents/", "reports/report_print.html")
+SERVED_ANYWAY = ("documents/job.html",)  # the job's progress page is a screen page
+FORBIDDEN = re.compile(r"<script(?![^>]*\bsrc=)[^>]*>|<style\b|\sstyle=|\son[a-z]+\s*=", re.IGNORECASE)
+
+
+def test_screen_templates_have_no_inline_script_style_or_event_attribute():
+    """The CSP refuses them in a browser; scripts and styles belong in facilitator/static."""
+    root = Path(__file__).resolve().parents[1] / "templates"
+    found = []
+    for path in sorted(root.rglob("*.html")):
+        name = path.relative_to(root).as_posix()
+        if name.startswith(PRINTED) and name not in SERVED_ANYWAY:
+            continue
+        for number, line in enumerate(path.read_text(encoding="utf-8").splitlines(), start=1):
+            if FORBIDDEN.search(line):
+                found.append(f"templates/{name}:{number}: {line.strip()[:80]}")
+    assert not found, "inline script, <style>, style= or on...= in a screen template:\n" + "\n".join(found)
