@@ -16,6 +16,7 @@ from datetime import date, datetime, time
 
 import pytest
 import time_machine
+from flask import g, request_started
 from flask_migrate import upgrade
 from sqlalchemy import create_engine, event
 from sqlalchemy.engine import make_url
@@ -148,8 +149,20 @@ def session(app) -> Iterator:
 
 @pytest.fixture
 def client(app, session):
-    """A test client sharing the test's rolled-back session."""
-    return app.test_client()
+    """A test client sharing the test's rolled-back session.
+
+    The test's app context outlives each request, so what Flask-Login (the signed-in user) and
+    Flask-WTF (the CSRF token) keep on `g` would carry from one request to the next, and a second
+    client in the same test would act as the first person. Each request starts with an empty `g`,
+    as it does in production (a fresh app context per request)."""
+
+    def forget(sender, **extra) -> None:
+        for name in list(g):
+            g.pop(name)
+
+    request_started.connect(forget, app)
+    yield app.test_client()
+    request_started.disconnect(forget, app)
 
 
 @pytest.fixture

@@ -17,7 +17,7 @@ from facilitator.auth.models import AccountToken
 from facilitator.extensions import db
 
 from .conftest import csrf_token, login
-from .test_accounts import LINK, each_request_loads_its_user  # noqa: F401  (an autouse fixture)
+from .test_accounts import LINK
 
 
 class Inbox:

@@ -10,7 +10,6 @@ from datetime import timedelta
 
 import pytest
 import time_machine
-from flask import g
 from pypdf import PdfReader
 from sqlalchemy import func, select
 
@@ -25,20 +24,6 @@ from .conftest import PASSWORD, csrf_token, login
 
 NEW_PASSWORD = "lantern-orchard-violet"
 LINK = re.compile(r'value="(https?://[^"]+/set-password/([^"]+))"')
-
-
-@pytest.fixture(autouse=True)
-def each_request_loads_its_user(app):
-    """The tests' app context outlives each request, and Flask-Login (the signed-in user) and
-    Flask-WTF (the CSRF token) keep per-request data on g: forget it as each request starts, so that
-    two clients in one test are two people."""
-    def forget() -> None:
-        for name in list(g):
-            g.pop(name)
-
-    app.before_request_funcs.setdefault(None, []).insert(0, forget)
-    yield
-    app.before_request_funcs[None].remove(forget)
 
 
 @pytest.fixture

@@ -28,10 +28,13 @@ _addresses = itertools.count(1)
 
 
 @pytest.fixture
-def address():
-    """An address of this test's own: the per-address limit counts other tests' failures elsewhere."""
+def address(client):
+    """An address of this test's own (the per-address limit counts other tests' failures elsewhere);
+    every request of the test's client comes from it, as a browser's would (sessions are bound to
+    the address they began from)."""
     n = next(_addresses)
-    return f"10.14.{n // 250}.{n % 250 + 1}"
+    client.environ_base["REMOTE_ADDR"] = f"10.14.{n // 250}.{n % 250 + 1}"
+    return client.environ_base["REMOTE_ADDR"]
 
 
 def attempt(client, email: str, password: str, address: str, next_url: str = ""):
