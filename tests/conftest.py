@@ -103,6 +103,7 @@ def _config(tmp_root: str) -> dict:
     url = server_database_url() or f"sqlite:///{tmp_root}/test.sqlite"
     config = {k: getattr(TestConfig, k) for k in dir(TestConfig) if k.isupper()}
     config["SQLALCHEMY_DATABASE_URI"] = url
+    config["DOCUMENT_CACHE_DIR"] = f"{tmp_root}/document-cache"  # never the checkout's instance/
     return config
 
 

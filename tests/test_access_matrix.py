@@ -22,7 +22,7 @@ from __future__ import annotations
 from datetime import time, timedelta
 
 import pytest
-from flask import url_for
+from flask import current_app, url_for
 
 from facilitator.auth import accounts, invites
 from facilitator.auth.models import User
@@ -31,6 +31,7 @@ from facilitator.clinical import services as clinical
 from facilitator.curricula import drafts
 from facilitator.curricula.models import Module, Worksheet
 from facilitator.curricula.services import find_version
+from facilitator.documents import catalog, service
 from facilitator.extensions import db
 from facilitator.groups import schedule
 from facilitator.groups.models import Group, Slot
@@ -238,6 +239,11 @@ def world(session):
     status = db.session.scalars(db.select(AttendanceStatus).where(AttendanceStatus.program_id == program.id,
                                                                  AttendanceStatus.code == "late")).one()
     makeup = db.session.scalars(db.select(MakeUp).where(MakeUp.participant_id == first.id)).one()
+    # The handbook comes from the cache when it is there, else a worker renders 140 pages behind a
+    # progress page (303): the program's handbook is put in the cache so that every run sees the
+    # same answer (200) and none starts a render.
+    order = catalog.handbook_order(version=catalog.find_version(None, program.id), program=program)
+    service.cache_for(current_app).put(order.key, b"%PDF-1.7 the program's handbook")
     db.session.commit()  # into the test's outer transaction, rolled back at its end
     return {
         "users": {role: (u.id, u.email, u.role) for role, u in

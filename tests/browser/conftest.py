@@ -40,7 +40,8 @@ def live_app(tmp_path_factory):
     from facilitator.setup_cli import load_shipped_curricula
 
     root = tmp_path_factory.mktemp("live")
-    app = create_app({"SQLALCHEMY_DATABASE_URI": _live_database_url(root), "SECRET_KEY": "browser-tests", "PASSWORD_HASH_COST": "fast",
+    app = create_app({"SQLALCHEMY_DATABASE_URI": _live_database_url(root), "SECRET_KEY": "browser-tests",
+                      "PASSWORD_HASH_COST": "fast", "DOCUMENT_CACHE_DIR": str(root / "document-cache"),
                       "TESTING": False, "WTF_CSRF_ENABLED": True})
     with app.app_context():
         upgrade()

@@ -62,11 +62,3 @@ def test_print_a_facilitator_guide(runner, tmp_path):
                      "A member used this week.", "Handouts used", "RP 3A My Mooring Lines (1 page)"):
         assert expected in words, expected
     assert words.count("Key points") == 1, "the Markdown's own heading is not repeated"
-
-
-def test_print_the_handbook_through_a_worker(runner, handbooks, tmp_path):
-    out = tmp_path / "handbook.pdf"
-    result = runner.invoke(args=["print", "handbook", "-o", str(out)])  # joins the Letter job already started
-    assert result.exit_code == 0, result.output
-    assert "Rendering" in result.output
-    assert len(reader(out).pages) > 134

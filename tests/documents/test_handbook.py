@@ -24,6 +24,15 @@ def sheet_pages(pdf) -> dict[str, tuple[int, int]]:
     return {code: (start + 1, end - start) for (code, start), end in zip(starts, ends, strict=True)}
 
 
+def test_print_the_handbook_through_a_worker(runner, handbooks, tmp_path):
+    # First in this file (and in the same worker as the jobs it joins): the Letter job is still running.
+    out = tmp_path / "handbook.pdf"
+    result = runner.invoke(args=["print", "handbook", "-o", str(out)])  # joins the Letter job already started
+    assert result.exit_code == 0, result.output
+    assert "Rendering" in result.output
+    assert len(reader(out).pages) > 134
+
+
 @pytest.mark.parametrize("size", ["letter", "a4"])
 def test_every_worksheet_fits_its_declared_pages(app, handbooks, document_cache, size):
     path, state = finished_handbook(document_cache, handbooks[size])
