@@ -5,7 +5,6 @@ derived every time.
 
 from __future__ import annotations
 
-from collections import OrderedDict
 from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import date, timedelta
@@ -18,7 +17,7 @@ from ..auth.models import User
 from ..curricula.models import Module
 from ..domain import sequencer as seq
 from ..extensions import db
-from ..groups.calendars import calendar_token, group_calendars, version_structure
+from ..groups.calendars import group_calendars, version_structure
 from ..groups.models import Group, Meeting
 from ..models_base import utcnow
 from ..participants.models import Enrollment, Participant
@@ -61,8 +60,8 @@ def rules_for(program: Program, credit_share: float, as_of: date) -> seq.Rules:
     return seq.Rules(credit_share=credit_share, hours_floor=program.hours_floor_minutes / 60, pending_from=as_of)
 
 
-def _attendance_rows(participant_ids: list[int]) -> dict[int, tuple[tuple, ...]]:
-    """Every attendance row of these participants as plain tuples (one order), in one query."""
+def _attendance_rows(participant_ids: list[int]) -> dict[int, list[seq.Attendance]]:
+    """Every attendance row of these participants as sequencer input, in one query."""
     rows = db.session.execute(
         select(Attendance.participant_id, Attendance.minutes, AttendanceStatus.counts_attended,
                AttendanceStatus.counts_hours, Meeting.group_id,
@@ -72,42 +71,13 @@ def _attendance_rows(participant_ids: list[int]) -> dict[int, tuple[tuple, ...]]
         .outerjoin(Module, Module.id == Meeting.module_id)
         .where(Attendance.participant_id.in_(participant_ids))
     ).all()
-    out: dict[int, list[tuple]] = {}
-    for pid, *rest in rows:
-        out.setdefault(pid, []).append(tuple(rest))
-    return {pid: tuple(sorted(found, key=lambda r: (r[4], r[5], r[6], r[3]))) for pid, found in out.items()}
-
-
-def _as_attendance(rows: Iterable[tuple]) -> list[seq.Attendance]:
-    """Attendance tuples as the sequencer's input."""
-    out = []
-    for minutes, attended, hours, group_id, day, start, track, length, status, module in rows:
-        meeting = seq.Meeting(group=str(group_id), date=day, time=f"{start.hour:02d}:{start.minute:02d}", track=track,
+    out: dict[int, list[seq.Attendance]] = {}
+    for pid, minutes, attended, hours, group_id, day, start, track, length, status, module in rows:
+        meeting = seq.Meeting(group=str(group_id), date=day, time=start.strftime("%H:%M"), track=track,
                               minutes=length, module=module, status=status, recorded=True)
-        out.append(seq.Attendance(meeting=meeting, attended=attended, minutes=minutes, counts_hours=hours))
+        out.setdefault(pid, []).append(seq.Attendance(meeting=meeting, attended=attended, minutes=minutes,
+                                                      counts_hours=hours))
     return out
-
-
-# Progress is derived from its inputs only, so it is cached under all of them (the cached calendar's
-# token, the stay, every attendance row and credit, the day and the rules): a new row makes a new key.
-_PROGRESS: OrderedDict[tuple, seq.Progress] = OrderedDict()
-PROGRESS_CACHE_SIZE = 4096
-
-
-def _progress(stay: seq.Stay, calendar: seq.Calendar, rows: tuple, counted: list[seq.ExplicitCredit], as_of: date,
-              rules: seq.Rules) -> seq.Progress:
-    token = calendar_token(calendar)
-    key = (token, stay, rows, tuple(counted), as_of, rules) if token is not None else None
-    found = _PROGRESS.get(key) if key is not None else None
-    if found is not None:
-        _PROGRESS.move_to_end(key)
-        return found
-    found = seq.participant_progress(stay, calendar, _as_attendance(rows), counted, as_of=as_of, rules=rules)
-    if key is not None:
-        _PROGRESS[key] = found
-        if len(_PROGRESS) > PROGRESS_CACHE_SIZE:
-            _PROGRESS.popitem(last=False)
-    return found
 
 
 def _explicit_credits(participant_ids: list[int]) -> dict[int, list[seq.ExplicitCredit]]:
@@ -158,8 +128,8 @@ def progress_for(participants: list[Participant], as_of: date) -> dict[int, Part
             # A credit for a module the group's version no longer has (after a move to a new
             # version) stays in the record but cannot count toward this version's tracks.
             counted = [c for c in credits.get(person.id, ()) if c.module in known]
-            progress = _progress(stay, calendar, attendance.get(person.id, ()), counted, as_of,
-                                 rules_for(program, structure.credit_share, as_of))
+            progress = seq.participant_progress(stay, calendar, attendance.get(person.id, ()), counted,
+                                                as_of=as_of, rules=rules_for(program, structure.credit_share, as_of))
         current = next((e for e in rows if e.discharged_on is None), None)
         out[person.id] = ParticipantProgress(person, rows, current, group, progress, calendar)
     return out
