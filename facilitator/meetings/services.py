@@ -10,6 +10,7 @@ from datetime import date, time, timedelta
 
 from sqlalchemy import select, update
 from sqlalchemy.exc import IntegrityError
+from sqlalchemy.orm import joinedload
 
 from ..attendance.models import Attendance
 from ..auth.models import User
@@ -114,7 +115,8 @@ def roster(group: Group, planned: seq.Meeting, row: Meeting | None) -> list[Rost
     recorded = {}
     if row is not None:
         recorded = {a.participant_id: a for a in db.session.scalars(
-            select(Attendance).where(Attendance.meeting_id == row.id, Attendance.participant_id.is_not(None)))}
+            select(Attendance).where(Attendance.meeting_id == row.id, Attendance.participant_id.is_not(None))
+            .options(joinedload(Attendance.status)))}
     ids = {e.participant_id for e in stays} | set(recorded)
     people = db.session.scalars(select(Participant).where(Participant.id.in_(ids))).all() if ids else []
     plans = progress_for(list(people), max(planned.date, program_today(group.program)))

@@ -4,13 +4,14 @@ from __future__ import annotations
 
 from datetime import date
 
-from flask import Blueprint, abort, flash, redirect, render_template, request, url_for
+from flask import Blueprint, abort, flash, g, redirect, render_template, request, url_for
 from flask_login import current_user
 from sqlalchemy import select
+from sqlalchemy.orm import selectinload
 
 from ..alerts.services import alerts_for, schedule_under_floor
 from ..audit import services as audit
-from ..curricula.models import Module
+from ..curricula.models import Curriculum, CurriculumVersion, Module
 from ..extensions import db
 from ..groups.calendars import version_structure
 from ..groups.models import Group
@@ -60,10 +61,11 @@ def today():
                         key=lambda pair: (pair[1].severity != "urgent", pair[0].preferred_name.lower()))
     audit.record_many("alerts.view", "participant", None, list(alerts), user=current_user,
                       remote_addr=request.remote_addr or "")
-    db.session.commit()
-    return render_template("meetings/today.html", rows=rows, today=day, alert_rows=alert_rows,
+    html = render_template("meetings/today.html", rows=rows, today=day, alert_rows=alert_rows,
                            mine_only=mine_only, under_floor=schedule_under_floor(plans, current_user.program)
                            if groups else None, floor=current_user.program.hours_floor_minutes / 60)
+    db.session.commit()  # after rendering: a commit expires every row, and the page would reload them one by one
+    return html
 
 
 def _planned_or_404(group_id: int, day: str, at: str, track: str):
@@ -88,7 +90,12 @@ def _page(group, planned, status=200, page_error="", conflict=None, **forms):
     statuses = active_statuses(group.program_id)  # retired statuses stay in history, not on the form
     default = next((s.code for s in statuses if s.is_default), statuses[0].code)
     code = row.module.code if row is not None and row.module is not None else planned.module
-    module = db.session.scalar(select(Module).where(Module.version_id == group.version_id, Module.code == code))
+    module = db.session.scalar(select(Module).where(Module.version_id == group.version_id, Module.code == code)
+                               .options(selectinload(Module.worksheets)))
+    curriculum, number = db.session.execute(
+        select(Curriculum.name, CurriculumVersion.number).join(Curriculum, Curriculum.id == CurriculumVersion.curriculum_id)
+        .where(CurriculumVersion.id == group.version_id)).one()
+    addenda = list(row.addenda) if row is not None and row.locked_at else []
     form = forms.get("attendance") or _attendance_form(entries, row, planned, default)
     for sub in form.rows:
         sub.status.choices = [(s.code, s.label) for s in statuses]
@@ -101,7 +108,8 @@ def _page(group, planned, status=200, page_error="", conflict=None, **forms):
         "meetings/meeting.html", group=group, planned=planned, row=row, entries=entries, module=module,
         form=form, cancel_form=forms.get("cancel") or CancelForm(), reopen_form=ReopenForm(),
         lock_form=LockForm(), addendum_form=forms.get("addendum") or AddendumForm(), guest_form=guest_form,
-        guests=guests, fidelity_items=services.FIDELITY_ITEMS,
+        guests=guests, fidelity_items=services.FIDELITY_ITEMS, addenda=addenda,
+        version_args={"curriculum": curriculum, "version": number},
         at=planned.time.replace(":", ""), locked_label=services.locked_label(row) if row else "",
         page_error=page_error, conflict=conflict, opens_on=services.attendance_opens_on(group, planned.date),
     )
@@ -282,8 +290,13 @@ def add_guest(group_id: int, day: str, at: str, track: str):
 
 def meeting_url(group_id: int, meeting) -> str:
     """The meeting page of a sequencer meeting."""
-    return url_for("meetings.meeting", group_id=group_id, day=meeting.date.isoformat(),
-                   at=meeting.time.replace(":", ""), track=meeting.track)
+    # One url_for per request, then plain formatting: a group page links a hundred meetings, and
+    # every part is an int, an ISO date, four digits or a track code (nothing to escape).
+    pattern = g.get("meeting_url_pattern")
+    if pattern is None:
+        pattern = g.meeting_url_pattern = url_for("meetings.meeting", group_id=0, day="D", at="A", track="T").replace(
+            "/0/meetings/D/A/T", "/{}/meetings/{}/{}/{}")
+    return pattern.format(group_id, meeting.date.isoformat(), meeting.time.replace(":", ""), meeting.track)
 
 
 @bp.app_template_global("meeting_url")
