@@ -120,10 +120,10 @@ def report_pdf():
     html = render_template("reports/report_print.html", d=d, charts=charts.dashboard_charts(d), program=program)
     key = service.cache_key("program-report", {"html": hashlib.sha256(html.encode()).hexdigest(),
                                                "page_size": program.page_size})
-    path, _ = service.produce(key, lambda: service.RenderInput(html=html, page_size=program.page_size),
-                              service.cache_for(current_app))
-    # A report is a few pages: send the bytes (no file handle left open until the response is closed).
-    response = Response(path.read_bytes(), mimetype="application/pdf")
+    # Bytes, not a cached path: a file pruned by another process before it is read costs a render.
+    data, _ = service.produce_bytes(key, lambda: service.RenderInput(html=html, page_size=program.page_size),
+                                    service.cache_for(current_app))
+    response = Response(data, mimetype="application/pdf")
     response.headers["Content-Disposition"] = f'attachment; filename="program-report-{period.start}-to-{period.end}.pdf"'
     response.headers["Cache-Control"] = "no-store"
     return response
