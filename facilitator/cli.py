@@ -16,12 +16,14 @@ from . import create_app
 def register_commands(app: Flask) -> None:
     """Attach every area's command group to the app's CLI."""
     from .auth.cli import create_user_command, users_cli
+    from .backup.cli import backup_command, restore_command
     from .curricula.cli import curriculum_cli
     from .demo.cli import demo_command
     from .schedule.cli import schedule_cli
     from .setup_cli import init_command
 
-    for command in (init_command, create_user_command, users_cli, demo_command, curriculum_cli, schedule_cli):
+    for command in (init_command, create_user_command, users_cli, demo_command, curriculum_cli, schedule_cli,
+                    backup_command, restore_command):
         app.cli.add_command(command)
     app.cli.add_command(__import__("facilitator.documents.cli", fromlist=["print_cli"]).print_cli)
 

@@ -1,0 +1,50 @@
+"""`facilitator backup FILE` and `facilitator restore FILE`."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import click
+from flask.cli import with_appcontext
+
+from . import BackupError
+from .services import KIND_NAMES, backup, head_revision, restore
+
+
+def _size(size: int) -> str:
+    for unit in ("bytes", "KB", "MB", "GB"):
+        if size < 1024 or unit == "GB":
+            return f"{size} {unit}" if unit == "bytes" else f"{size:.1f} {unit}"
+        size /= 1024
+    return ""
+
+
+@click.command("backup")
+@click.argument("file", type=click.Path(path_type=Path))
+@with_appcontext
+def backup_command(file: Path) -> None:
+    """Write a consistent backup of the whole database to FILE (SQLite: a database file; PostgreSQL: pg_dump -Fc)."""
+    try:
+        result = backup(file)
+    except BackupError as exc:
+        raise click.ClickException(str(exc)) from exc
+    contents = result.contents
+    click.echo(f"Backup written to {result.path} ({KIND_NAMES[result.kind]}, {_size(result.size)}, readable by its "
+               f"owner only): schema revision {contents.revision}, {contents.tables} tables, {contents.rows} rows.")
+
+
+@click.command("restore")
+@click.argument("file", type=click.Path(path_type=Path))
+@with_appcontext
+def restore_command(file: Path) -> None:
+    """Restore a backup FILE into the empty database of DATABASE_URL, then migrate it to this version's schema."""
+    try:
+        result = restore(file)
+    except BackupError as exc:
+        raise click.ClickException(str(exc)) from exc
+    contents = result.contents
+    if result.file_revision != contents.revision:
+        click.echo(f"The backup was at schema revision {result.file_revision}; the database was migrated to "
+                   f"{head_revision()}.")
+    click.echo(f"Restored {file} into the {KIND_NAMES[result.kind]} database: schema revision {contents.revision}, "
+               f"{contents.tables} tables, {contents.rows} rows.")
