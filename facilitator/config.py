@@ -35,9 +35,10 @@ class Config:
     # so that they share one count.
     RATELIMIT_STORAGE_URI = "memory://"
     RATELIMIT_SIGN_IN = "30 per 15 minutes"
-    # How often (seconds) an open page asks whether its session is still alive; 0: only when the idle
-    # warning is due. Tests set 1 to follow a moved clock.
-    SESSION_STATUS_POLL_SECONDS = 0
+    # How often (seconds) an open page asks whether its session is still alive (the ask is not
+    # activity): a deactivated person's open page goes to the sign-in page within a minute instead
+    # of staying on screen until their next click. 0: ask only when the idle warning is due.
+    SESSION_STATUS_POLL_SECONDS = 60
     # Set-password links: the address they start with (the CLI prints them, without a request to
     # take the host from) and how many hours they work.
     APP_BASE_URL = "http://127.0.0.1:5000"
