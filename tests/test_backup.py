@@ -54,12 +54,16 @@ class Databases:
     def app(self, name: str):
         """An app (with the CLI commands) on a new, empty database."""
         url = server_database_url(f"backup_{name}") if POSTGRES else f"sqlite:///{self.root}/{name}.sqlite"
+        self.names.append(make_url(url).database)
+        return self.app_at(url)
+
+    def app_at(self, url: str):
+        """An app (with the CLI commands) on the database of `url`, made or not."""
         config = {k: getattr(TestConfig, k) for k in dir(TestConfig) if k.isupper()}
         config.update(SQLALCHEMY_DATABASE_URI=url, DOCUMENT_CACHE_DIR=str(self.root / "document-cache"))
         application = create_app(config)
         register_commands(application)
         self.apps.append(application)
-        self.names.append(make_url(url).database)
         return application
 
     def close(self) -> None:
@@ -302,6 +306,15 @@ def test_wrong_files_are_refused_and_change_nothing(databases, backup_file, tmp_
         assert code != 0, path
         assert message in output and "Nothing was changed" in output, output
     assert table_names(target) == []
+
+
+@only_postgres
+def test_an_unreachable_database_is_named_without_a_traceback(databases, backup_file):
+    url = make_url(os.environ["TEST_DATABASE_URL"]).set(database="facilitator_no_such_database")
+    missing = databases.app_at(url.render_as_string(hide_password=False))
+    code, output = invoke(missing, "restore", str(backup_file))
+    assert code != 0 and "the database cannot be reached" in output and "does not exist" in output
+    assert "Traceback" not in output
 
 
 @only_sqlite

@@ -6,9 +6,15 @@ from pathlib import Path
 
 import click
 from flask.cli import with_appcontext
+from sqlalchemy.exc import OperationalError
 
 from . import BackupError
 from .services import KIND_NAMES, backup, head_revision, restore
+
+
+def _unreachable(exc: OperationalError) -> click.ClickException:
+    reason = str(exc.orig).strip().splitlines()[0] if exc.orig else str(exc)
+    return click.ClickException(f"the database cannot be reached ({reason}). Nothing was changed.")
 
 
 def _size(size: int) -> str:
@@ -28,6 +34,8 @@ def backup_command(file: Path) -> None:
         result = backup(file)
     except BackupError as exc:
         raise click.ClickException(str(exc)) from exc
+    except OperationalError as exc:
+        raise _unreachable(exc) from exc
     contents = result.contents
     click.echo(f"Backup written to {result.path} ({KIND_NAMES[result.kind]}, {_size(result.size)}, readable by its "
                f"owner only): schema revision {contents.revision}, {contents.tables} tables, {contents.rows} rows.")
@@ -42,6 +50,8 @@ def restore_command(file: Path) -> None:
         result = restore(file)
     except BackupError as exc:
         raise click.ClickException(str(exc)) from exc
+    except OperationalError as exc:
+        raise _unreachable(exc) from exc
     contents = result.contents
     if result.file_revision != contents.revision:
         click.echo(f"The backup was at schema revision {result.file_revision}; the database was migrated to "

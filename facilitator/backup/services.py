@@ -154,11 +154,14 @@ def _backup_sqlite(url: URL, partial: Path) -> Contents:
     source = sqlite_path(url)
     if not source.is_file():
         raise BackupError(f"the database {source} does not exist (run facilitator init first).")
-    with closing(sqlite3.connect(source, timeout=60)) as src, closing(sqlite3.connect(partial)) as dst:
-        # One step (pages=-1): the whole copy is read in one read transaction, a single moment of the
-        # database, WAL included; writers in WAL mode carry on meanwhile.
-        src.backup(dst)
-        dst.execute("PRAGMA journal_mode=DELETE")  # one self-contained file, no -wal beside it
+    try:
+        with closing(sqlite3.connect(source, timeout=60)) as src, closing(sqlite3.connect(partial)) as dst:
+            # One step (pages=-1): the whole copy is read in one read transaction, a single moment of the
+            # database, WAL included; writers in WAL mode carry on meanwhile.
+            src.backup(dst)
+            dst.execute("PRAGMA journal_mode=DELETE")  # one self-contained file, no -wal beside it
+    except sqlite3.Error as exc:
+        raise BackupError(f"the database {source} could not be copied ({exc}); no backup was written.") from exc
     with closing(_open_backup(partial)) as copy:
         contents = _sqlite_contents(copy)
     if contents.revision is None:
