@@ -84,22 +84,29 @@ def index():
     return _page()
 
 
+def _save_section(form, values, update, form_name: str, saved: str, anchor: str):
+    """Save one section of the settings page through update(program, values, user): audited, then
+    back to the section; a refusal shows the page again with the errors next to the fields (422)."""
+    if values is None:
+        return _page(422, **{form_name: form})
+    try:
+        changed = update(_program(), values, current_user)
+    except services.SettingsRefused as refused:
+        form.refuse(refused.problems)
+        return _page(422, **{form_name: form})
+    _audit("program.settings", "program", current_user.program_id, fields=changed)
+    db.session.commit()
+    flash(saved if changed else "Nothing changed.", "info")
+    return redirect(url_for(".index", _anchor=anchor))
+
+
 @bp.route("/programs/details", methods=["POST"])
 @director_required
 def save_details():
     """Save the program's name, time zone, address and phone; a bad value is refused next to its field."""
     form = DetailsForm(prefix="program")
-    if not form.validate_on_submit():
-        return _page(422, details_form=form)
-    try:
-        changed = details.update_details(_program(), form.to_details(), current_user)
-    except services.SettingsRefused as refused:
-        form.refuse(refused.problems)
-        return _page(422, details_form=form)
-    _audit("program.settings", "program", current_user.program_id, fields=changed)
-    db.session.commit()
-    flash("Program details saved." if changed else "Nothing changed.", "info")
-    return redirect(url_for(".index", _anchor="program"))
+    values = form.to_details() if form.validate_on_submit() else None
+    return _save_section(form, values, details.update_details, "details_form", "Program details saved.", "program")
 
 
 @bp.route("/programs/sign-in", methods=["POST"])
@@ -107,18 +114,8 @@ def save_details():
 def save_sign_in_rules():
     """Save automatic sign-out, two-factor sign-in and portal access rules; bad values are refused."""
     form = SignInRulesForm()
-    rules = form.to_rules() if form.validate_on_submit() else None
-    if rules is None:
-        return _page(422, rules_form=form)
-    try:
-        changed = details.update_rules(_program(), rules, current_user)
-    except services.SettingsRefused as refused:
-        form.refuse(refused.problems)
-        return _page(422, rules_form=form)
-    _audit("program.settings", "program", current_user.program_id, fields=changed)
-    db.session.commit()
-    flash("Sign-in rules saved." if changed else "Nothing changed.", "info")
-    return redirect(url_for(".index", _anchor="sign-in"))
+    values = form.to_rules() if form.validate_on_submit() else None
+    return _save_section(form, values, details.update_rules, "rules_form", "Sign-in rules saved.", "sign-in")
 
 
 @bp.route("/programs/settings", methods=["POST"])
@@ -126,18 +123,8 @@ def save_sign_in_rules():
 def save_settings():
     """Save the settings; every bad value is refused with a message next to its field."""
     form = SettingsForm()
-    settings = form.to_settings() if form.validate_on_submit() else None
-    if settings is None:
-        return _page(422, settings_form=form)
-    try:
-        changed = services.update_settings(_program(), settings, current_user)
-    except services.SettingsRefused as refused:
-        form.refuse(refused.problems)
-        return _page(422, settings_form=form)
-    _audit("program.settings", "program", current_user.program_id, fields=changed)
-    db.session.commit()
-    flash("Settings saved." if changed else "Nothing changed.", "info")
-    return redirect(url_for(".index", _anchor="general"))
+    values = form.to_settings() if form.validate_on_submit() else None
+    return _save_section(form, values, services.update_settings, "settings_form", "Settings saved.", "general")
 
 
 @bp.route("/programs/statuses", methods=["POST"])
