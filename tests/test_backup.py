@@ -10,6 +10,7 @@ import sqlite3
 import stat
 import threading
 import time
+from contextlib import closing
 from pathlib import Path
 
 import pytest
@@ -194,38 +195,45 @@ def _batches(query) -> tuple[int, int]:
     return people, events
 
 
-def test_a_backup_taken_while_another_thread_writes_is_consistent(source, databases, tmp_path):
-    stop, done, errors = threading.Event(), [], []
+def test_backups_taken_while_another_thread_writes_are_consistent(source, databases, tmp_path):
+    stop, done, errors, outputs, during = threading.Event(), [], [], [], []
     writer = threading.Thread(target=_write_batches, args=(source, stop, done, errors))
     writer.start()
     try:
         deadline = time.monotonic() + 10
         while len(done) < 20 and not errors and time.monotonic() < deadline:
             time.sleep(0.05)
-        path = tmp_path / "busy.backup"
-        code, output = invoke(source, "backup", str(path))
-        started_before = len(done)
-        time.sleep(0.5)  # the writer carries on after the backup, too
+        until = time.monotonic() + 2  # backups back to back for two seconds of writing
+        while time.monotonic() < until or not outputs:
+            before = len(done)
+            outputs.append(invoke(source, "backup", str(tmp_path / f"busy-{len(outputs)}.backup")))
+            during.append(len(done) - before)
+        time.sleep(0.3)  # the writer carries on after the backups, too
     finally:
         stop.set()
         writer.join(timeout=30)
-    assert code == 0, output
-    assert not errors, f"a write failed while the backup ran: {errors[0]}"
-    assert started_before >= 20 and len(done) > started_before, "writes went on before and after the backup"
+    assert all(code == 0 for code, _ in outputs), outputs
+    assert not errors, f"a write failed while a backup ran: {errors[0]}"
+    assert sum(during) > 0, "writes were committed while the backups ran"
 
-    if POSTGRES:
+    paths = sorted(tmp_path.glob("busy-*.backup"))
+    assert len(paths) == len(outputs)
+    found = []
+    if POSTGRES:  # the last archive restored: pg_restore adds the foreign keys after the data, so they hold
         target = databases.app("busy")
-        code, output = invoke(target, "restore", str(path))
-        assert code == 0, output  # pg_restore adds the foreign keys after the data: they hold
+        code, output = invoke(target, "restore", str(paths[-1]))
+        assert code == 0, output
         with target.app_context(), db.engine.connect() as conn:
-            people, events = _batches(conn.exec_driver_sql)
+            found.append(_batches(conn.exec_driver_sql))
     else:
-        with sqlite3.connect(path) as copy:
-            assert copy.execute("PRAGMA integrity_check").fetchall() == [("ok",)]
-            assert copy.execute("PRAGMA foreign_key_check").fetchall() == []
-            people, events = _batches(copy.execute)
-    assert events == 2 * people, "every transaction is in the backup whole, or not at all"
-    assert 20 <= people <= len(done)
+        for path in paths:
+            with closing(sqlite3.connect(path)) as copy:
+                assert copy.execute("PRAGMA integrity_check").fetchall() == [("ok",)]
+                assert copy.execute("PRAGMA foreign_key_check").fetchall() == []
+                found.append(_batches(copy.execute))
+    for people, events in found:
+        assert events == 2 * people, "every transaction is in a backup whole, or not at all"
+        assert 20 <= people <= len(done)
 
 
 def test_a_backup_of_a_newer_schema_is_refused(databases, tmp_path):
