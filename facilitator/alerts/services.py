@@ -27,19 +27,18 @@ class Alert:
     severity: str = "warning"  # warning | urgent
 
 
-def _recent_rows(participant_ids: list[int], since: date) -> dict[int, list[tuple[date, str, bool, bool]]]:
-    """(date, time, attended, excused) of each participant's recorded rows since a date, oldest first."""
+def _recent_rows(participant_ids: list[int], since: date) -> dict[int, list[tuple[date, bool, bool]]]:
+    """(date, attended, excused) of each participant's recorded rows since a date, oldest first."""
     rows = db.session.execute(
-        select(Attendance.participant_id, Meeting.date, Meeting.start_time, AttendanceStatus.counts_attended,
-               AttendanceStatus.excused)
+        select(Attendance.participant_id, Meeting.date, AttendanceStatus.counts_attended, AttendanceStatus.excused)
         .join(Meeting, Meeting.id == Attendance.meeting_id)
         .join(AttendanceStatus, AttendanceStatus.id == Attendance.status_id)
         .where(Attendance.participant_id.in_(participant_ids), Meeting.date >= since, Meeting.status == "held")
         .order_by(Meeting.date, Meeting.start_time)
     ).all()
-    out: dict[int, list[tuple[date, str, bool, bool]]] = {}
-    for pid, day, start, attended, excused in rows:
-        out.setdefault(pid, []).append((day, start.strftime("%H:%M"), attended, excused))
+    out: dict[int, list[tuple[date, bool, bool]]] = {}
+    for pid, day, attended, excused in rows:
+        out.setdefault(pid, []).append((day, attended, excused))
     return out
 
 
@@ -71,7 +70,7 @@ def alerts_for(program: Program, plans: dict[int, ParticipantProgress], today: d
         plan, found = plans[pid], []
         rows = recent.get(pid, [])
         streak = 0
-        for _, _, attended, excused in reversed(rows):
+        for _, attended, excused in reversed(rows):
             if attended or excused:
                 break
             streak += 1
@@ -79,7 +78,7 @@ def alerts_for(program: Program, plans: dict[int, ParticipantProgress], today: d
             found.append(Alert(pid, "absences", f"{streak} absences in a row", "urgent"))
         window = [r for r in rows if r[0] >= today - timedelta(days=14)]
         if window:
-            rate = sum(1 for r in window if r[2]) / len(window)
+            rate = sum(1 for r in window if r[1]) / len(window)
             if rate < program.attendance_alert_rate:
                 found.append(Alert(pid, "attendance_rate", f"attended {rate:.0%} of meetings in the last 2 weeks"))
         if plan.progress is not None:

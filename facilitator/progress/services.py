@@ -5,6 +5,7 @@ derived every time.
 
 from __future__ import annotations
 
+from collections import OrderedDict
 from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import date, timedelta
@@ -17,7 +18,7 @@ from ..auth.models import User
 from ..curricula.models import Module
 from ..domain import sequencer as seq
 from ..extensions import db
-from ..groups.calendars import group_calendars, version_structure
+from ..groups.calendars import calendar_token, group_calendars, version_structure
 from ..groups.models import Group, Meeting
 from ..models_base import utcnow
 from ..participants.models import Enrollment, Participant
@@ -60,24 +61,63 @@ def rules_for(program: Program, credit_share: float, as_of: date) -> seq.Rules:
     return seq.Rules(credit_share=credit_share, hours_floor=program.hours_floor_minutes / 60, pending_from=as_of)
 
 
-def _attendance_rows(participant_ids: list[int]) -> dict[int, list[seq.Attendance]]:
-    """Every attendance row of these participants as sequencer input, in one query."""
+def _attendance_rows(participant_ids: list[int]) -> dict[int, tuple[tuple, ...]]:
+    """Every attendance row of these participants as plain tuples (one order), in three queries.
+
+    The rows come as integers only and the meetings they point at once each (SQLite turns every
+    date and time column into Python objects row by row: a year of a roster's attendance repeats
+    each meeting's date dozens of times)."""
     rows = db.session.execute(
-        select(Attendance.participant_id, Attendance.minutes, AttendanceStatus.counts_attended,
-               AttendanceStatus.counts_hours, Meeting.group_id,
-               Meeting.date, Meeting.start_time, Meeting.track_code, Meeting.minutes, Meeting.status, Module.code)
-        .join(Meeting, Meeting.id == Attendance.meeting_id)
-        .join(AttendanceStatus, AttendanceStatus.id == Attendance.status_id)
-        .outerjoin(Module, Module.id == Meeting.module_id)
+        select(Attendance.participant_id, Attendance.meeting_id, Attendance.minutes, Attendance.status_id)
         .where(Attendance.participant_id.in_(participant_ids))
     ).all()
-    out: dict[int, list[seq.Attendance]] = {}
-    for pid, minutes, attended, hours, group_id, day, start, track, length, status, module in rows:
-        meeting = seq.Meeting(group=str(group_id), date=day, time=start.strftime("%H:%M"), track=track,
+    if not rows:
+        return {}
+    meetings = {mid: rest for mid, *rest in db.session.execute(
+        select(Meeting.id, Meeting.group_id, Meeting.date, Meeting.start_time, Meeting.track_code, Meeting.minutes,
+               Meeting.status, Module.code)
+        .outerjoin(Module, Module.id == Meeting.module_id)
+        .where(Meeting.id.in_(select(Attendance.meeting_id).where(Attendance.participant_id.in_(participant_ids))))
+    )}
+    statuses = {sid: (attended, hours) for sid, attended, hours in db.session.execute(
+        select(AttendanceStatus.id, AttendanceStatus.counts_attended, AttendanceStatus.counts_hours)
+        .where(AttendanceStatus.id.in_(list({row[3] for row in rows}))))}
+    out: dict[int, list[tuple]] = {}
+    for pid, meeting_id, minutes, status_id in rows:
+        out.setdefault(pid, []).append((minutes, *statuses[status_id], *meetings[meeting_id]))
+    return {pid: tuple(sorted(found, key=lambda r: (r[4], r[5], r[6], r[3]))) for pid, found in out.items()}
+
+
+def _as_attendance(rows: Iterable[tuple]) -> list[seq.Attendance]:
+    """Attendance tuples as the sequencer's input."""
+    out = []
+    for minutes, attended, hours, group_id, day, start, track, length, status, module in rows:
+        meeting = seq.Meeting(group=str(group_id), date=day, time=f"{start.hour:02d}:{start.minute:02d}", track=track,
                               minutes=length, module=module, status=status, recorded=True)
-        out.setdefault(pid, []).append(seq.Attendance(meeting=meeting, attended=attended, minutes=minutes,
-                                                      counts_hours=hours))
+        out.append(seq.Attendance(meeting=meeting, attended=attended, minutes=minutes, counts_hours=hours))
     return out
+
+
+# Progress is derived from its inputs only, so it is cached under all of them (the cached calendar's
+# token, the stay, every attendance row and credit, the day and the rules): a new row makes a new key.
+_PROGRESS: OrderedDict[tuple, seq.Progress] = OrderedDict()
+PROGRESS_CACHE_SIZE = 4096
+
+
+def _progress(stay: seq.Stay, calendar: seq.Calendar, rows: tuple, counted: list[seq.ExplicitCredit], as_of: date,
+              rules: seq.Rules) -> seq.Progress:
+    token = calendar_token(calendar)
+    key = (token, stay, rows, tuple(counted), as_of, rules) if token is not None else None
+    found = _PROGRESS.get(key) if key is not None else None
+    if found is not None:
+        _PROGRESS.move_to_end(key)
+        return found
+    found = seq.participant_progress(stay, calendar, _as_attendance(rows), counted, as_of=as_of, rules=rules)
+    if key is not None:
+        _PROGRESS[key] = found
+        if len(_PROGRESS) > PROGRESS_CACHE_SIZE:
+            _PROGRESS.popitem(last=False)
+    return found
 
 
 def _explicit_credits(participant_ids: list[int]) -> dict[int, list[seq.ExplicitCredit]]:
@@ -128,8 +168,8 @@ def progress_for(participants: list[Participant], as_of: date) -> dict[int, Part
             # A credit for a module the group's version no longer has (after a move to a new
             # version) stays in the record but cannot count toward this version's tracks.
             counted = [c for c in credits.get(person.id, ()) if c.module in known]
-            progress = seq.participant_progress(stay, calendar, attendance.get(person.id, ()), counted,
-                                                as_of=as_of, rules=rules_for(program, structure.credit_share, as_of))
+            progress = _progress(stay, calendar, attendance.get(person.id, ()), counted, as_of,
+                                 rules_for(program, structure.credit_share, as_of))
         current = next((e for e in rows if e.discharged_on is None), None)
         out[person.id] = ParticipantProgress(person, rows, current, group, progress, calendar)
     return out

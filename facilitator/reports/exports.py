@@ -83,14 +83,19 @@ def filename(kind: str, period: Period, extension: str) -> str:
 def safe_cell(value: object) -> str:
     """A cell as text: yes/no for flags, ISO dates, and a leading apostrophe before anything a
     spreadsheet would read as a formula (=, +, -, @, tab, carriage return)."""
-    if type(value) is int:  # most cells: minutes and ids (a negative number would start with "-")
+    kind = type(value)  # exact types first: a million cells in a year's export
+    if kind is int:  # most cells: minutes and ids (a negative number would start with "-")
         return str(value) if value >= 0 else f"'{value}"
-    if value is None:
-        text = ""
+    if kind is str:
+        text = value
+    elif kind is date:
+        return value.isoformat()  # starts with a digit
+    elif value is None:
+        return ""
     elif isinstance(value, bool):
-        text = "yes" if value else "no"
+        return "yes" if value else "no"
     elif isinstance(value, time):
-        text = value.strftime("%H:%M")
+        return value.strftime("%H:%M")
     elif isinstance(value, date):
         text = value.isoformat()
     else:

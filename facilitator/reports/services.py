@@ -291,22 +291,38 @@ class GroupAttendance:
         return self.attended / self.recorded if self.recorded else None
 
 
-def attendance_by_group(program_id: int, groups: list[GroupRow], period: Period) -> tuple[GroupAttendance, ...]:
-    """Recorded, attended and excused rows per group, from one GROUP BY query."""
+def attendance_by_group(weeks: list[tuple], groups: list[GroupRow]) -> tuple[GroupAttendance, ...]:
+    """Recorded, attended and excused rows per group, summed from the period's weekly rows."""
+    found: dict[int, list[int]] = {}
+    for _, group_id, _, recorded, attended, excused, _ in weeks:
+        totals = found.setdefault(group_id, [0, 0, 0])
+        totals[0] += recorded
+        totals[1] += attended
+        totals[2] += excused
+    return tuple(GroupAttendance(g.name, *found[g.id]) for g in groups if g.id in found)
+
+
+def attendance_weeks(program_id: int, period: Period) -> list[tuple]:
+    """(participant, group, ISO week's Monday, recorded, attended, excused, minutes that count toward
+    hours) of the held meetings in the period: one GROUP BY, one pass over the year's attendance for
+    both the per-group rates and the hours."""
+    week = _week_start(Meeting.date).label("week")
     rows = db.session.execute(
-        select(Meeting.group_id, func.count(Attendance.id),
+        select(Attendance.participant_id, Meeting.group_id, week, func.count(Attendance.id),
                func.sum(case((AttendanceStatus.counts_attended, 1), else_=0)),
-               func.sum(case((AttendanceStatus.excused, 1), else_=0)))
+               func.sum(case((AttendanceStatus.excused, 1), else_=0)),
+               func.sum(case((AttendanceStatus.counts_hours, Attendance.minutes), else_=0)))
         .select_from(Attendance)
         .join(Meeting, Meeting.id == Attendance.meeting_id)
         .join(Group, Group.id == Meeting.group_id)
         .join(AttendanceStatus, AttendanceStatus.id == Attendance.status_id)
         .where(Group.program_id == program_id, Attendance.participant_id.is_not(None), Meeting.status == "held",
                Meeting.date >= period.start, Meeting.date <= period.end)
-        .group_by(Meeting.group_id)
+        .group_by(Attendance.participant_id, Meeting.group_id, week)
     ).all()
-    found = {gid: (n, int(att or 0), int(exc or 0)) for gid, n, att, exc in rows}
-    return tuple(GroupAttendance(g.name, *found[g.id]) for g in groups if g.id in found)
+    mondays: dict = {}  # a few dozen distinct weeks: parse each once
+    return [(pid, gid, mondays.setdefault(monday, _as_date(monday)), n, int(att or 0), int(exc or 0), int(mins or 0))
+            for pid, gid, monday, n, att, exc, mins in rows]
 
 
 def _week_start(column):
@@ -331,32 +347,24 @@ class HoursCompliance:
         return self.at_floor / self.weeks if self.weeks else None
 
 
-def hours_compliance(program: Program, all_episodes: list[Episode], period: Period,
+def hours_compliance(program: Program, all_episodes: list[Episode], period: Period, weeks: list[tuple],
                      scheduled_under: float | None) -> HoursCompliance:
-    """Minutes that count toward hours per participant and ISO week (one GROUP BY), against the floor,
-    over the whole weeks of each stay inside the period (a week with no rows counts as 0 minutes)."""
-    week = _week_start(Meeting.date).label("week")
-    rows = db.session.execute(
-        select(Attendance.participant_id, week, func.sum(Attendance.minutes))
-        .join(Meeting, Meeting.id == Attendance.meeting_id)
-        .join(Group, Group.id == Meeting.group_id)
-        .join(AttendanceStatus, AttendanceStatus.id == Attendance.status_id)
-        .where(Group.program_id == program.id, Attendance.participant_id.is_not(None), Meeting.status == "held",
-               AttendanceStatus.counts_hours, Meeting.date >= period.start, Meeting.date <= period.end)
-        .group_by(Attendance.participant_id, week)
-    ).all()
-    minutes = {(pid, _as_date(monday)): int(total or 0) for pid, monday, total in rows}
+    """Minutes that count toward hours per participant and ISO week (from attendance_weeks), against the
+    floor, over the whole weeks of each stay inside the period (a week with no rows counts as 0 minutes)."""
+    minutes: dict[tuple[int, date], int] = {}
+    for pid, _, monday, _, _, _, counted in weeks:
+        minutes[pid, monday] = minutes.get((pid, monday), 0) + counted
     floor = program.hours_floor_minutes
-    weeks = at_floor = 0
+    weeks_seen = at_floor = 0
     for e in all_episodes:
         last = min(e.discharged or period.end, period.end)
         first = max(e.admitted, period.start)
         monday = first + timedelta(days=(7 - first.weekday()) % 7)  # the first whole week starts on a Monday
         while monday + timedelta(days=6) <= last:
-            weeks += 1
+            weeks_seen += 1
             at_floor += minutes.get((e.participant_id, monday), 0) >= floor
             monday += timedelta(days=7)
-    return HoursCompliance(floor, weeks, at_floor, scheduled_under)
+    return HoursCompliance(floor, weeks_seen, at_floor, scheduled_under)
 
 
 def _as_date(value) -> date:
@@ -420,11 +428,12 @@ def dashboard(program: Program, period: Period, today: date) -> Dashboard:
     all_episodes = episodes(program.id, period.end)
     alerts, scheduled_under = open_alerts(program, today)
     flows = month_flows(all_episodes, period)
+    weeks = attendance_weeks(program.id, period)
     return Dashboard(
         program=program.name, period=period, today=today,
         census=census(all_episodes, groups, period.end), flows=flows,
         admissions=sum(f.admissions for f in flows),
         outcomes=outcomes(all_episodes, period), retention=retention(all_episodes, period),
-        attendance=attendance_by_group(program.id, groups, period),
+        attendance=attendance_by_group(weeks, groups),
         attendance_alert_rate=program.attendance_alert_rate,
-        hours=hours_compliance(program, all_episodes, period, scheduled_under), alerts=alerts)
+        hours=hours_compliance(program, all_episodes, period, weeks, scheduled_under), alerts=alerts)
