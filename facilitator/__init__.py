@@ -28,6 +28,14 @@ def create_app(test_config: dict[str, Any] | None = None) -> Flask:
         app.config.update(test_config)
 
     from . import models  # noqa: F401  (registers every table on the metadata)
+    from .web import logging as request_logging
+
+    request_logging.init_app(app)  # request ids and LOG_FORMAT; first, so its after_request runs last
+    if app.config.get("PROXY_FIX"):
+        from werkzeug.middleware.proxy_fix import ProxyFix
+
+        # One proxy in front (nginx): the client's address and https come from its X-Forwarded-* headers.
+        app.wsgi_app = ProxyFix(app.wsgi_app, x_for=1, x_proto=1, x_host=1, x_port=1)  # type: ignore[method-assign]
     from .extensions import csrf, db, limiter, login_manager, migrate
 
     db.init_app(app)
@@ -67,6 +75,9 @@ def create_app(test_config: dict[str, Any] | None = None) -> Flask:
     from .web import headers
 
     headers.init_app(app)  # CSP, no framing, nosniff, referrer, HSTS behind HTTPS, no-store
+    from .audit import services as audit_services
+
+    audit_services.init_app(app)  # a read request's audit is written before its response leaves
     web_forms.init_app(app)  # no control characters in any address or JSON body (forms: web.forms.AppForm)
     from .web.markdown import render_markdown
 

@@ -20,7 +20,8 @@ class Config:
 
     SECRET_KEY: str | None = None
     SQLALCHEMY_DATABASE_URI: str | None = None
-    SQLALCHEMY_ENGINE_OPTIONS = {"pool_pre_ping": True}
+    # hide_parameters: a database error in the log names the statement, never its values (health data).
+    SQLALCHEMY_ENGINE_OPTIONS = {"pool_pre_ping": True, "hide_parameters": True}
     WTF_CSRF_ENABLED = True
     WTF_CSRF_TIME_LIMIT = 8 * 3600  # a facilitator's shift; the form stays usable all evening
     SESSION_COOKIE_HTTPONLY = True
@@ -44,6 +45,8 @@ class Config:
     APP_BASE_URL = "http://127.0.0.1:5000"
     ACCOUNT_LINK_HOURS = 72
     MAIL_SERVER: str | None = None  # links are emailed only when this is set
+    LOG_FORMAT = "text"  # "json": one JSON object per line with the request id (web/logging.py)
+    PROXY_FIX = False  # behind a reverse proxy: trust its X-Forwarded-For/-Proto/-Host (one hop)
 
     @classmethod
     def from_environment(cls, instance_path: str, debug: bool) -> dict:
@@ -60,6 +63,11 @@ class Config:
             if os.environ.get(name):
                 values[name] = _whole_number(name, os.environ[name])
         values.update(_account_settings())
+        if os.environ.get("LOG_FORMAT"):
+            values["LOG_FORMAT"] = os.environ["LOG_FORMAT"].lower()
+            if values["LOG_FORMAT"] not in ("text", "json"):
+                raise ConfigError(f"LOG_FORMAT must be text or json, not {os.environ['LOG_FORMAT']!r}")
+        values["PROXY_FIX"] = os.environ.get("PROXY_FIX") == "1"
         if os.environ.get("FACILITATOR_SECURE_COOKIES") == "1":
             values["SESSION_COOKIE_SECURE"] = values["REMEMBER_COOKIE_SECURE"] = True
         if not values["SECRET_KEY"]:

@@ -14,6 +14,7 @@ from sqlalchemy.orm import aliased
 from ..auth.models import User
 from ..extensions import db
 from ..participants.models import Participant
+from . import services
 from .models import AuditEvent
 
 PAGE_SIZE = 50
@@ -137,15 +138,29 @@ def first_day(program_id: int, zone: str) -> date | None:
 
 
 def openings(participant_id: int, program_id: int, zone: str, today: date) -> list[Opened]:
-    """Who opened this person's record in the last 90 days: per person and kind, how often, first and
-    last; the latest first (one query)."""
+    """Who opened this person's record in the last 90 days, this request's opening included (it is
+    written when the request ends): per person and kind, how often, first and last; the latest first
+    (one query)."""
     since = utc_bound(today - timedelta(days=OPENED_DAYS - 1), zone)
-    query = (select(User.display_name, User.role, AuditEvent.action, func.count(AuditEvent.id),
+    query = (select(User.id, User.display_name, User.role, AuditEvent.action, func.count(AuditEvent.id),
                     func.min(AuditEvent.at), func.max(AuditEvent.at))
              .join(User, User.id == AuditEvent.user_id)
              .where(AuditEvent.participant_id == participant_id, AuditEvent.program_id == program_id,
                     AuditEvent.action.in_(OPENED_ACTIONS), AuditEvent.at >= since)
-             .group_by(User.id, User.display_name, User.role, AuditEvent.action)
-             .order_by(func.max(AuditEvent.at).desc()))
+             .group_by(User.id, User.display_name, User.role, AuditEvent.action))
+    found = {(uid, action): [name, role, times, first, last]
+             for uid, name, role, action, times, first, last in db.session.execute(query)}
+    for event in services.pending_events():
+        if (event["participant_id"] != participant_id or event["program_id"] != program_id
+                or event["action"] not in OPENED_ACTIONS or event["user_id"] is None):
+            continue
+        key = (event["user_id"], event["action"])
+        if key in found:
+            found[key][2] += 1
+            found[key][4] = max(found[key][4], event["at"])
+        else:
+            user = db.session.get(User, event["user_id"])
+            found[key] = [user.display_name, user.role, 1, event["at"], event["at"]]
+    rows = sorted(((action, *values) for (_, action), values in found.items()), key=lambda row: row[5], reverse=True)
     return [Opened(who=name, role=role, action=action, times=times, first=local(first, zone), last=local(last, zone))
-            for name, role, action, times, first, last in db.session.execute(query)]
+            for action, name, role, times, first, last in rows]

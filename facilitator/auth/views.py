@@ -7,7 +7,7 @@ from urllib.parse import urlsplit
 from flask import Blueprint, current_app, flash, jsonify, redirect, render_template, request, session, url_for
 from flask_login import current_user, login_required
 
-from .. import clock
+from .. import clock, db_setup
 from ..audit import services as audit
 from ..extensions import db, limiter, login_manager
 from . import mfa, security
@@ -73,9 +73,13 @@ def login():
         return redirect(url_for("web.home"))
     form = LoginForm()
     if form.validate_on_submit():
-        user = find_by_email(form.email.data)
+        with db_setup.reading():  # the slow password hash must not hold SQLite's write lock
+            user = find_by_email(form.email.data)
+            if user is None:
+                security.spend_hash_time(form.password.data)
+            password_ok = user is not None and user.check_password(form.password.data)
+            db.session.commit()  # end the read; what follows writes in a transaction of its own
         if user is None:
-            security.spend_hash_time(form.password.data)
             audit.record("auth.login_failed", "user", None, detail={"reason": "unknown_email"},
                          remote_addr=request.remote_addr or "")
             db.session.commit()
@@ -85,7 +89,7 @@ def login():
         if until is not None:
             security.record_failure(user, "locked")
             return _locked_response(user, until, form)
-        reason = ("password" if not user.check_password(form.password.data) else "inactive" if not user.active
+        reason = ("password" if not password_ok else "inactive" if not user.active
                   else "portal_ended" if security.portal_ended(user) else None)
         if reason is not None:  # the same message whatever the reason: it must not confirm the account
             until = security.record_failure(user, reason)

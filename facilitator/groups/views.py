@@ -18,12 +18,9 @@ from datetime import date, timedelta
 
 from flask import Blueprint, abort, flash, redirect, render_template, request, url_for
 from flask_login import current_user
-from sqlalchemy import insert
 
 from ..audit import services as audit
-from ..audit.models import AuditEvent
 from ..extensions import db
-from ..models_base import utcnow
 from ..programs.services import program_today
 from ..web.access import director_required, own_group_or_404, staff_required
 from . import calendars, editing, feeds, schedule, services
@@ -99,12 +96,8 @@ def _page(group: Group, status: int = 200, *, cancel_form: CancellationForm | No
 
 def _audit_roster(group: Group, participant_ids: list[int]) -> None:
     """One audit event per member shown, written in one statement whatever the roster size."""
-    if participant_ids:
-        at, addr = utcnow(), (request.remote_addr or "")[:45]
-        db.session.execute(insert(AuditEvent), [
-            {"at": at, "user_id": current_user.id, "program_id": current_user.program_id,
-             "action": "group.roster_view", "entity": "group", "entity_id": group.id, "participant_id": pid,
-             "detail": {}, "remote_addr": addr} for pid in participant_ids])
+    audit.record_many("group.roster_view", "group", group.id, participant_ids, user=current_user,
+                      remote_addr=request.remote_addr or "")
 
 
 @bp.route("/groups/<int:group_id>")

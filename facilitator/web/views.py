@@ -2,24 +2,66 @@
 
 from __future__ import annotations
 
-from flask import Blueprint, jsonify, redirect, url_for
+from collections.abc import Callable
+from functools import partial
+
+from flask import Blueprint, Flask, current_app, jsonify, redirect, url_for
 from flask_login import current_user, login_required
 from sqlalchemy import text
 
-from ..extensions import db
+from ..extensions import db, limiter
 
 bp = Blueprint("web", __name__)
 
 
 @bp.route("/health")
 def health():
-    """Liveness and database check for load balancers; no data, no login."""
+    """Readiness for load balancers and monitors: the database and, when configured, the shared
+    storage of the queue and of the sign-in limits; 200 when all answer, 503 naming what failed.
+    No data, no login."""
+    results = {name: _check(check) for name, check in health_checks(current_app).items()}
+    ok = all(result == "ok" for result in results.values())
+    return jsonify(status="ok" if ok else "error", **results), 200 if ok else 503
+
+
+def _check(check: Callable[[], object]) -> str:
+    try:
+        return "ok" if check() is not False else "unreachable"
+    except Exception:  # noqa: BLE001  (any failure of a dependency means not ready)
+        current_app.logger.warning("health check failed", exc_info=True)
+        return "unreachable"
+
+
+def _database() -> None:
     try:
         db.session.execute(text("SELECT 1"))
-    except Exception:  # noqa: BLE001  (any database failure means unhealthy)
-        db.session.rollback()
-        return jsonify(status="error", database="unreachable"), 503
-    return jsonify(status="ok", database="ok")
+    except Exception:
+        db.session.rollback()  # a broken connection goes back to the pool as such
+        raise
+
+
+def register_health_check(app: Flask, name: str, check: Callable[[], object]) -> None:
+    """Add a readiness check (a callable that raises or returns False when its service is down)."""
+    app.extensions.setdefault("facilitator_health_checks", {})[name] = check
+
+
+def health_checks(app: Flask) -> dict[str, Callable[[], object]]:
+    """The database, redis storage named in the configuration, and whatever subsystems registered."""
+    checks: dict[str, Callable[[], object]] = {"database": _database}
+    for name, key in (("queue", "QUEUE_URL"), ("queue", "HUEY_URL"), ("queue", "REDIS_URL")):
+        url = app.config.get(key) or ""
+        if url.startswith(("redis://", "rediss://", "unix://")) and name not in checks:
+            checks[name] = partial(_redis_ping, url)
+    if not str(app.config.get("RATELIMIT_STORAGE_URI", "memory://")).startswith("memory://"):
+        checks["sign_in_limits"] = lambda: limiter.storage.check()
+    checks.update(app.extensions.get("facilitator_health_checks", {}))
+    return checks
+
+
+def _redis_ping(url: str) -> object:
+    import redis  # only a deployment with a Redis queue has it
+
+    return redis.Redis.from_url(url, socket_connect_timeout=2, socket_timeout=2).ping()
 
 
 @bp.route("/")
