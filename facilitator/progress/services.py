@@ -70,6 +70,7 @@ def _attendance_rows(participant_ids: list[int]) -> dict[int, tuple[tuple, ...]]
     rows = db.session.execute(
         select(Attendance.participant_id, Attendance.meeting_id, Attendance.minutes, Attendance.status_id)
         .where(Attendance.participant_id.in_(participant_ids))
+        .order_by(Attendance.participant_id, Attendance.meeting_id)  # one order for the cache keys
     ).all()
     if not rows:
         return {}
@@ -84,8 +85,11 @@ def _attendance_rows(participant_ids: list[int]) -> dict[int, tuple[tuple, ...]]
         .where(AttendanceStatus.id.in_(list({row[3] for row in rows}))))}
     out: dict[int, list[tuple]] = {}
     for pid, meeting_id, minutes, status_id in rows:
-        out.setdefault(pid, []).append((minutes, *statuses[status_id], *meetings[meeting_id]))
-    return {pid: tuple(sorted(found, key=lambda r: (r[4], r[5], r[6], r[3]))) for pid, found in out.items()}
+        found = out.get(pid)
+        if found is None:
+            found = out[pid] = []
+        found.append((minutes, *statuses[status_id], *meetings[meeting_id]))
+    return {pid: tuple(found) for pid, found in out.items()}
 
 
 def _as_attendance(rows: Iterable[tuple]) -> list[seq.Attendance]:

@@ -1,0 +1,192 @@
+"""Benchmark the core pages in one process, side by side with the bare /health request on the same app.
+
+Run: .venv/bin/python bench/bench_pages.py [--repeat 30]
+     (on PostgreSQL: bash .ci/with-postgres.sh .venv/bin/python bench/bench_pages.py)
+
+Builds the demo program (as `facilitator demo` does) in a fresh database, then adds a group of 40
+members with a year of held meetings and attendance. Prints, for /health and each core page (today,
+a meeting, a participant, the group, the participants list): the median time over interleaved
+rounds (wall and CPU), the multiple of /health's median, and the queries; then the meeting and
+participant pages of the 40-member group against their demo-size figures. Figures, not a pass or fail.
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import re
+import statistics
+import sys
+import tempfile
+import time
+from datetime import datetime, timedelta
+from pathlib import Path
+
+sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
+
+
+def links(html: str, pattern: str) -> list[str]:
+    """Distinct hrefs of a page that match a pattern, in page order."""
+    return list(dict.fromkeys(re.findall(rf'href="({pattern})"', html)))
+
+
+BIG_LEAD = "lead@big.example"
+BIG_PASSWORD = "big-group-password-2027"
+
+
+def add_big_group(size: int = 40, weeks: int = 52):
+    """A program of its own with one group of `size` members admitted over the past `weeks` weeks,
+    every meeting held and recorded, led by BIG_LEAD. Returns the group's and last member's ids."""
+    from sqlalchemy import select
+
+    from facilitator import clock
+    from facilitator.attendance.models import Attendance
+    from facilitator.auth.services import create_user
+    from facilitator.curricula.models import CurriculumVersion
+    from facilitator.domain.curriculum import WEEKDAYS
+    from facilitator.extensions import db
+    from facilitator.groups.calendars import group_calendar, module_ids
+    from facilitator.groups.models import Group, Meeting, Slot
+    from facilitator.participants.models import Enrollment, Participant
+    from facilitator.programs.models import AttendanceStatus
+    from facilitator.programs.services import create_program
+
+    program = create_program("Big program", slug="big")
+    lead = create_user(program, BIG_LEAD, BIG_PASSWORD, "facilitator", "Lee Lead")
+
+    today = clock.today()
+    start = today - timedelta(weeks=weeks, days=today.weekday())
+    version = db.session.scalar(select(CurriculumVersion).where(CurriculumVersion.status == "published")
+                                .order_by(CurriculumVersion.id))
+    group = Group(program_id=program.id, name="Big group", version_id=version.id, start_date=start,
+                  facilitator_id=lead.id)
+    group.slots = [Slot(weekday=WEEKDAYS.index(s["weekday"]), start_time=datetime.strptime(s["time"], "%H:%M").time(),
+                        track_code=s["track"], minutes=s["minutes"]) for s in version.pattern]
+    db.session.add(group)
+    db.session.flush()
+    people = []
+    for i in range(size):
+        person = Participant(program_id=program.id, preferred_name=f"Member {i}", initials="BG",
+                             record_number=f"BIG-{i}")
+        db.session.add(person)
+        db.session.flush()
+        admitted = start + timedelta(weeks=i * weeks // size)
+        db.session.add(Enrollment(participant_id=person.id, group_id=group.id, admitted_on=admitted))
+        people.append((person, admitted))
+    modules = module_ids(version.id)
+    planned = [m for m in group_calendar(group, today).meetings if m.date < today and m.status == "held"]
+    db.session.execute(Meeting.__table__.insert(), [
+        {"group_id": group.id, "date": m.date, "start_time": datetime.strptime(m.time, "%H:%M").time(),
+         "track_code": m.track, "minutes": m.minutes, "module_id": modules.get(m.module), "status": "held", "note": "",
+         "fidelity": {}, "topic_picked": False, "cancel_reason": "", "updated_at": datetime(2027, 1, 1)}
+        for m in planned])
+    present = db.session.scalar(select(AttendanceStatus.id).where(AttendanceStatus.program_id == program.id,
+                                                                  AttendanceStatus.code == "present"))
+    rows = []
+    for meeting_id, day, minutes in db.session.execute(select(Meeting.id, Meeting.date, Meeting.minutes)
+                                                       .where(Meeting.group_id == group.id)):
+        rows += [{"meeting_id": meeting_id, "participant_id": p.id, "status_id": present, "minutes": minutes,
+                  "note": "", "recorded_by_id": lead.id, "recorded_at": datetime(2027, 1, 1)}
+                 for p, admitted in people if admitted <= day]
+    db.session.execute(Attendance.__table__.insert(), rows)
+    ids = group.id, people[-1][0].id
+    db.session.commit()
+    return *ids, len(rows)
+
+
+BIG_PAGES = ("meeting, 40 members", "participant, a year")
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--repeat", type=int, default=30)
+    parser.add_argument("--profile", default="", help="a page name: print a pyinstrument profile of 20 requests")
+    args = parser.parse_args()
+
+    from flask_migrate import upgrade
+    from sqlalchemy import event
+
+    from facilitator import create_app
+    from facilitator.demo.services import build_demo
+    from facilitator.extensions import db
+    from facilitator.setup_cli import load_shipped_curricula
+    from tests.conftest import csrf_token
+
+    with tempfile.TemporaryDirectory() as folder:
+        url = os.environ.get("TEST_DATABASE_URL") or f"sqlite:///{folder}/bench.sqlite"
+        app = create_app({"SQLALCHEMY_DATABASE_URI": url, "SECRET_KEY": "bench", "DOCUMENT_CACHE_DIR": folder})
+        with app.app_context():
+            upgrade()
+            load_shipped_curricula()
+            db.session.commit()
+            build_demo()
+            db.session.commit()
+            big, member, rows = add_big_group()
+            engine = db.engine
+        def signed_in(email: str, password: str, address: str):
+            browser = app.test_client()
+            browser.environ_base["REMOTE_ADDR"] = address
+            page = browser.get("/login")
+            browser.post("/login", data={"email": email, "password": password, "csrf_token": csrf_token(page.text)})
+            return browser
+
+        client = signed_in("facilitator@demo.example", "demo-password-2026", "10.0.0.1")
+        big_client = signed_in(BIG_LEAD, BIG_PASSWORD, "10.0.0.2")
+        today = client.get("/today").text
+        groups = links(client.get("/groups/").text, r"/groups/\d+")
+        demo_group = groups[0]
+        demo_meeting = links(client.get(demo_group).text, r"/groups/\d+/meetings/[^\"]+")
+        big_meetings = links(big_client.get(f"/groups/{big}").text, r"/groups/\d+/meetings/[^\"]+")
+        people = links(today, r"/participants/\d+") or links(client.get("/participants/").text, r"/participants/\d+")
+        pages = {
+            "health": "/health", "today": "/today", "meeting": demo_meeting[len(demo_meeting) // 3],
+            "participant": people[0], "group": demo_group, "participants list": "/participants/",
+            "meeting, 40 members": big_meetings[len(big_meetings) // 3],
+            "participant, a year": f"/participants/{member}",
+        }
+        counted = [0]
+
+        def count(*_args) -> None:
+            counted[0] += 1
+
+        event.listen(engine, "before_cursor_execute", count)
+        times: dict[str, list[tuple[float, float]]] = {name: [] for name in pages}
+        queries: dict[str, int] = {}
+        for round_ in range(args.repeat + 1):  # interleaved rounds; the first warms the per-process caches
+            for name, path in pages.items():
+                counted[0] = 0
+                wall, cpu = time.perf_counter(), time.process_time()
+                response = (big_client if name in BIG_PAGES else client).get(path)
+                wall, cpu = time.perf_counter() - wall, time.process_time() - cpu
+                assert response.status_code == 200, (path, response.status_code)
+                if round_:
+                    times[name].append((wall, cpu))
+                    queries[name] = counted[0]
+        if args.profile:
+            from pyinstrument import Profiler  # a bench-only tool: pip install pyinstrument
+
+            profiler = Profiler(interval=0.0005)
+            profiler.start()
+            for _ in range(20):
+                (big_client if args.profile in BIG_PAGES else client).get(pages[args.profile])
+            profiler.stop()
+            print(profiler.output_text(color=False, unicode=False))
+        load = os.getloadavg()
+        database = "PostgreSQL" if "postgresql" in url else "SQLite"
+        print(f"{database}, {args.repeat} rounds, load average {load[0]:.2f}; the big group: 40 members, "
+              f"{rows} attendance rows")
+        floor = statistics.median(w for w, _ in times["health"])
+        cpu_floor = statistics.median(c for _, c in times["health"])
+        print(f"{'page':22s} {'wall ms':>8s} {'x health':>8s} {'cpu ms':>7s} {'x health':>8s} {'queries':>7s}")
+        for name, values in times.items():
+            wall = statistics.median(w for w, _ in values)
+            cpu = statistics.median(c for _, c in values)
+            print(f"{name:22s} {wall * 1000:8.1f} {wall / floor:7.1f}x {cpu * 1000:7.1f} {cpu / cpu_floor:7.1f}x "
+                  f"{queries[name]:7d}")
+        for big_page, small_page in (("meeting, 40 members", "meeting"), ("participant, a year", "participant")):
+            ratio = statistics.median(w for w, _ in times[big_page]) / statistics.median(w for w, _ in times[small_page])
+            print(f"{big_page} vs demo size: {ratio:.2f}x the time, {queries[big_page]} vs {queries[small_page]} queries")
+
+
+if __name__ == "__main__":
+    main()
