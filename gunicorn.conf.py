@@ -48,7 +48,8 @@ if os.environ.get("LOG_FORMAT", "text").lower() == "json":
         "handlers": {"console": {"class": "logging.StreamHandler", "formatter": "json",
                                  "stream": "ext://sys.stderr"}},
         "loggers": {"gunicorn.error": {"level": "INFO", "handlers": ["console"], "propagate": False},
-                    "gunicorn.access": {"level": "INFO", "handlers": ["console"], "propagate": False}},
+                    # the app's own JSON access line replaces gunicorn's (whose request line has the query)
+                    "gunicorn.access": {"level": "CRITICAL", "handlers": [], "propagate": False}},
     }
 else:
     accesslog = "-"
