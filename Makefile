@@ -35,8 +35,9 @@ instance/secret_key:
 run: system venv instance/secret_key
 	@$(BIN)/facilitator init
 	@$(BIN)/facilitator demo
-	@echo "Serving on http://$(HOST):$(PORT)/  (Ctrl-C to stop)"
-	@SECRET_KEY=$$(cat instance/secret_key) $(BIN)/facilitator run --host $(HOST) --port $(PORT)
+	@echo "Serving on http://$(HOST):$(PORT)/ with a background worker for long documents (Ctrl-C to stop)"
+	@export SECRET_KEY=$$(cat instance/secret_key); $(BIN)/facilitator worker & worker=$$!; \
+	trap 'kill $$worker 2>/dev/null' EXIT; $(BIN)/facilitator run --host $(HOST) --port $(PORT)
 
 # Two pytest workers (one per core), each with its own databases; a test file stays on one worker.
 PYTEST_PARALLEL ?= -n auto --dist loadfile

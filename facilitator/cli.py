@@ -26,6 +26,7 @@ def register_commands(app: Flask) -> None:
                     backup_command, restore_command):
         app.cli.add_command(command)
     app.cli.add_command(__import__("facilitator.documents.cli", fromlist=["print_cli"]).print_cli)
+    app.cli.add_command(__import__("facilitator.queue.worker", fromlist=["worker_command"]).worker_command)
 
 
 def _cli_app() -> Flask:

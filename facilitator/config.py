@@ -36,6 +36,10 @@ class Config:
     # so that they share one count.
     RATELIMIT_STORAGE_URI = "memory://"
     RATELIMIT_SIGN_IN = "30 per 15 minutes"
+    # The task queue (queue/): a SQLite file in the instance folder, or with QUEUE_URL (or REDIS_URL)
+    # redis://host:6379/0 a Redis shared by every machine; REDIS_URL also becomes the limits' storage.
+    QUEUE_URL: str | None = None
+    REDIS_URL: str | None = None
     # How often (seconds) an open page asks whether its session is still alive (the ask is not
     # activity): a deactivated person's open page goes to the sign-in page within a minute instead
     # of staying on screen until their next click. 0: ask only when the idle warning is due.
@@ -55,8 +59,13 @@ class Config:
             "SQLALCHEMY_DATABASE_URI": os.environ.get("DATABASE_URL") or default_database_url(instance_path),
             "SECRET_KEY": os.environ.get("SECRET_KEY"),
         }
+        for name in ("QUEUE_URL", "REDIS_URL"):
+            if os.environ.get(name):
+                values[name] = os.environ[name]
         if os.environ.get("RATELIMIT_STORAGE_URI"):
             values["RATELIMIT_STORAGE_URI"] = os.environ["RATELIMIT_STORAGE_URI"]
+        elif values.get("REDIS_URL", "").startswith(("redis://", "rediss://")):
+            values["RATELIMIT_STORAGE_URI"] = values["REDIS_URL"]  # one shared Redis for queue and limits
         if os.environ.get("DOCUMENT_CACHE_DIR"):
             values["DOCUMENT_CACHE_DIR"] = os.environ["DOCUMENT_CACHE_DIR"]
         for name in ("DOCUMENT_CACHE_MAX_BYTES", "DOCUMENT_PERSONAL_SECONDS"):

@@ -16,6 +16,7 @@ from ..extensions import db
 from ..groups.models import Group
 from ..participants.models import Participant
 from ..programs.models import Program
+from ..queue import queue_for
 from . import calendar_doc, catalog, jobs, meeting_docs, participant_docs, service
 
 
@@ -46,7 +47,7 @@ def _deliver(order: catalog.Order, output: Path, *, progress_bar: bool = False) 
     """Render (or take from the cache) and write the file; only a finished file appears at output."""
     cache = service.cache_for(current_app)
     if jobs.is_long(order):
-        data = _via_worker(order, cache, progress_bar)
+        data = _via_worker(order, progress_bar)
     else:
         data, _ = service.produce_bytes(order.key, order.build, cache, order.personal)
     output.parent.mkdir(parents=True, exist_ok=True)
@@ -60,9 +61,13 @@ def _deliver(order: catalog.Order, output: Path, *, progress_bar: bool = False) 
     click.echo(f"wrote {output}")
 
 
-def _via_worker(order: catalog.Order, cache: service.DocumentCache, progress_bar: bool) -> bytes:
-    state = jobs.start(order, cache)
+def _via_worker(order: catalog.Order, progress_bar: bool) -> bytes:
+    """The document from a worker (`facilitator worker`, here or on another machine), joining a job under way."""
+    queue = queue_for(current_app)
+    personal_seconds = int(current_app.config.get("DOCUMENT_PERSONAL_SECONDS", service.DEFAULT_PERSONAL_SECONDS))
+    state = jobs.start(order, queue, personal_seconds=personal_seconds)
     if state["status"] != "done":
+        click.echo("Queued for a worker (if none runs, start one with `facilitator worker`).", err=True)
         with click.progressbar(length=max(order.pages, 1), label="Rendering", hidden=not progress_bar,
                                show_pos=True) as bar:
             shown = [0]
@@ -73,10 +78,10 @@ def _via_worker(order: catalog.Order, cache: service.DocumentCache, progress_bar
                     bar.update(step)
                     shown[0] += step
 
-            state = jobs.wait(cache, order.key, advance)
+            state = jobs.wait(queue, order.key, advance)
     if state["status"] != "done":
         raise click.ClickException(f"the document could not be rendered: {state.get('error') or 'the worker stopped'}")
-    data = cache.read(order.key)
+    data = jobs.document(queue, state, personal_seconds)
     if data is None:
         raise click.ClickException("the rendered document was removed from the cache; run the command again")
     return data

@@ -23,6 +23,7 @@ from ..audit import services as audit
 from ..extensions import db
 from ..groups.models import Group
 from ..participants.models import Participant
+from ..queue import queue_for
 from ..web.access import own_participant_or_404
 from . import calendar_doc, catalog, jobs, meeting_docs, participant_docs, service
 
@@ -66,8 +67,12 @@ def _deliver(order: catalog.Order):
     cache = service.cache_for(current_app)
     data = cache.read(order.key)
     if data is None and jobs.is_long(order):
-        state = jobs.start(order, cache, user_id=current_user.id)
-        return redirect(url_for(".job_page", job_id=state["id"]), 303)
+        queue = queue_for(current_app)
+        state = jobs.start(order, queue, user_id=current_user.id, personal_seconds=_personal_seconds())
+        data = jobs.document(queue, state, _personal_seconds())  # rendered before, maybe on another server
+        if data is None:
+            return redirect(url_for(".job_page", job_id=state["id"]), 303)
+        cache.put(order.key, data, order.personal)
     if data is None:
         data, _ = service.produce_bytes(order.key, order.build, cache, order.personal)
     _audit(order.kind, list(order.participant_ids), order.detail or {})
@@ -202,8 +207,12 @@ def _participant_groups() -> set[int]:
     return {e.group_id for e in catalog.current_enrollments([person]).values()} if person else set()
 
 
+def _personal_seconds() -> int:
+    return int(current_app.config.get("DOCUMENT_PERSONAL_SECONDS", service.DEFAULT_PERSONAL_SECONDS))
+
+
 def _job_or_404(job_id: str) -> dict:
-    state = jobs.read_state(service.cache_for(current_app), job_id)
+    state = jobs.read_state(queue_for(current_app), job_id)
     if state is None or (state.get("program_id") and state["program_id"] != current_user.program_id):
         abort(404)
     if state.get("personal") and not current_user.is_staff and state.get("user_id") != current_user.id:
@@ -218,7 +227,7 @@ def job_page(job_id: str):
     state = _job_or_404(job_id)
     if state["status"] == "done":
         return redirect(url_for(".job_file", job_id=job_id), 303)
-    return render_template("documents/job.html", state=state, stale=jobs.is_stale(state))
+    return render_template("documents/job.html", state=state)
 
 
 @bp.get("/jobs/<job_id>.json")
@@ -226,8 +235,7 @@ def job_page(job_id: str):
 def job_status(job_id: str):
     """The render's status for the progress page to poll."""
     state = _job_or_404(job_id)
-    failed = state["status"] == "failed" or jobs.is_stale(state)
-    return jsonify(status="failed" if failed else state["status"], done=state.get("done", 0),
+    return jsonify(status=state["status"], done=state.get("done", 0),
                    total=state.get("total", 0),
                    file=url_for(".job_file", job_id=job_id) if state["status"] == "done" else None)
 
@@ -237,8 +245,8 @@ def job_status(job_id: str):
 def job_file(job_id: str):
     """The finished file of a render job."""
     state = _job_or_404(job_id)
-    data = service.cache_for(current_app).read(job_id)
-    if state["status"] != "done" or data is None:
+    data = jobs.document(queue_for(current_app), state, _personal_seconds())  # from the queue's storage
+    if data is None:
         abort(404)  # expired or cleaned up: asking for the document again renders it again
     _audit("job", state.get("participant_ids", []), {"job": job_id[:12]})
     return _send(data, state.get("filename", "document.pdf"), bool(state.get("personal")))

@@ -1,5 +1,6 @@
 """A facilitator prints the meeting packet a few minutes before group, in a real browser: the long
-packet renders in a worker while the page shows its progress, then the PDF arrives by itself."""
+packet renders on a real `facilitator worker` (a subprocess on the live app's queue) while the page
+shows its progress, then the PDF arrives by itself."""
 
 from __future__ import annotations
 
@@ -18,6 +19,7 @@ from facilitator.participants.models import Enrollment, Participant
 from facilitator.programs.services import create_program
 
 from ..documents.conftest import text
+from ..test_queue_support import start_worker, stop
 from .conftest import axe_violations, sign_in
 
 pytestmark = pytest.mark.browser
@@ -50,6 +52,16 @@ def _group_of_twenty(app, slug: str) -> tuple[str, str]:
 def test_the_packet_renders_in_a_worker_with_progress_and_opens_when_ready(page, live_app, live_server, tmp_path,
                                                                           monkeypatch):
     monkeypatch.setitem(live_app.config, "DOCUMENT_CACHE_DIR", str(tmp_path / "documents"))
+    queue_url = f"sqlite:///{tmp_path}/queue.sqlite3"
+    monkeypatch.setitem(live_app.config, "QUEUE_URL", queue_url)
+    worker = start_worker(tmp_path / "worker", queue_url)
+    try:
+        _print_the_packet(page, live_app, live_server)
+    finally:
+        stop(worker)
+
+
+def _print_the_packet(page, live_app, live_server) -> None:
     email, meeting = _group_of_twenty(live_app, "packet")
     sign_in(page, live_server, email, PASSWORD)
     page.goto(live_server + meeting)

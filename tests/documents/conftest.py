@@ -1,5 +1,6 @@
-"""Fixtures for the document tests: a throwaway document cache, PDF inspection helpers, and the
-two handbooks (Letter and A4) started once in worker processes and shared by the tests that need them."""
+"""Fixtures for the document tests: a throwaway document cache, PDF inspection helpers, a real
+`facilitator worker` on a queue of this run's own, and the two handbooks (Letter and A4) started once
+on it and shared by the tests that need them."""
 
 from __future__ import annotations
 
@@ -18,8 +19,10 @@ from facilitator.extensions import db
 from facilitator.groups.calendars import version_structure
 from facilitator.progress import services as progress
 from facilitator.progress.models import Credit
+from facilitator.queue import Queue, queue_for
 
 from ..test_participants_support import hold_meetings, monday_weeks_ago
+from ..test_queue_support import start_worker, stop, worker_log
 
 
 @pytest.fixture(scope="session", autouse=True)
@@ -33,22 +36,40 @@ def document_cache(app, tmp_path_factory):
 
 
 @pytest.fixture(scope="session")
-def handbooks(app, document_cache):
-    """Start the Letter and the A4 handbook in workers (they render in parallel); {size: job id}."""
+def job_queue(app, tmp_path_factory) -> Queue:
+    """This run's queue (a SQLite file of its own) with a real `facilitator worker` (two processes) on it.
+
+    Not Huey's immediate mode: jobs go through the queue's storage to another process, as in production."""
+    folder = tmp_path_factory.mktemp("queue")
+    url = f"sqlite:///{folder}/queue.sqlite3"
+    saved = app.config.get("QUEUE_URL")
+    app.config["QUEUE_URL"] = url
+    worker = start_worker(folder / "worker", url, workers=2)
+    yield queue_for(app)
+    stop(worker)
+    app.config["QUEUE_URL"] = saved
+    assert "Traceback" not in worker_log(folder / "worker"), worker_log(folder / "worker")
+
+
+@pytest.fixture(scope="session")
+def handbooks(app, job_queue):
+    """Start the Letter and the A4 handbook on the worker (they render in parallel); {size: job id}."""
     started = {}
     with app.app_context():
         version = catalog.find_version()
         for size in ("letter", "a4"):
             order = catalog.handbook_order(version=version, page_size=size)
-            started[size] = jobs.start(order, document_cache)["id"]
+            started[size] = jobs.start(order, job_queue)["id"]
     return started
 
 
-def finished_handbook(cache: service.DocumentCache, job_id: str) -> tuple[Path, dict]:
-    """Wait for a handbook job; its file and final state."""
-    state = jobs.wait(cache, job_id)
+def finished_handbook(queue: Queue, job_id: str, folder: Path) -> tuple[Path, dict]:
+    """Wait (at most five minutes) for a handbook job; its file (written into folder) and final state."""
+    state = jobs.wait(queue, job_id, timeout=300)
     assert state["status"] == "done", state
-    return cache.get(job_id), state
+    path = folder / f"{job_id}.pdf"
+    path.write_bytes(jobs.document(queue, state))
+    return path, state
 
 
 def text(pdf: Path | bytes, page: int | None = None) -> str:

@@ -1,4 +1,4 @@
-"""The document cache and render jobs under a clock that is not the machine's (frozen in tests, faked
+"""The document cache under a clock that is not the machine's (frozen in tests, faked
 with faketime), and a cached file deleted by another process: a document always comes back."""
 
 from __future__ import annotations
@@ -10,7 +10,7 @@ import pytest
 import time_machine
 
 from facilitator import clock
-from facilitator.documents import jobs, service
+from facilitator.documents import service
 
 from ..conftest import login
 
@@ -81,17 +81,3 @@ def test_a_file_just_written_is_fresh_whatever_the_process_clock_says(tmp_path):
     hours_ago = cache.now() - 7200  # the file system's clock, which ages the files
     os.utime(path, (hours_ago, hours_ago))
     assert cache.read(key) is None and not path.exists(), "expired by file time: deleted on sight"
-
-
-def test_a_job_is_judged_stale_by_file_times_not_the_process_clock(tmp_path):
-    cache = service.DocumentCache(tmp_path)
-    job_id = "ee" + "0" * 62
-    (tmp_path / "jobs").mkdir()
-    # Written by a worker whose clock is the machine's, read by a web process whose clock is frozen elsewhere.
-    jobs._write_state(tmp_path, job_id, status="running", pid=os.getpid(), done=3, total=40)
-    for shift in (YEARS_20, -YEARS_20):
-        with time_machine.travel(clock.utc_now() + shift):
-            assert not jobs.is_stale(jobs.read_state(cache, job_id)), "a job that moved just now is alive"
-    quiet = cache.now() - jobs.STALE_SECONDS - 60
-    os.utime(tmp_path / "jobs" / f"{job_id}.json", (quiet, quiet))
-    assert jobs.is_stale(jobs.read_state(cache, job_id)), "no sign of life for longer than STALE_SECONDS"

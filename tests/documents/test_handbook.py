@@ -1,4 +1,4 @@
-"""The participant handbook, rendered by worker processes: every worksheet of matrix-16 fits the
+"""The participant handbook, rendered by `facilitator worker`: every worksheet of matrix-16 fits the
 pages it declares at Letter and at A4, and the contents list the right page numbers."""
 
 from __future__ import annotations
@@ -34,8 +34,8 @@ def test_print_the_handbook_through_a_worker(runner, handbooks, tmp_path):
 
 
 @pytest.mark.parametrize("size", ["letter", "a4"])
-def test_every_worksheet_fits_its_declared_pages(app, handbooks, document_cache, size):
-    path, state = finished_handbook(document_cache, handbooks[size])
+def test_every_worksheet_fits_its_declared_pages(app, handbooks, job_queue, size, tmp_path):
+    path, state = finished_handbook(job_queue, handbooks[size], tmp_path)
     with app.app_context():
         curriculum = catalog.domain_of(catalog.find_version())
     declared = {w.code: w.pages for _, w in curriculum.worksheets()}
@@ -46,8 +46,8 @@ def test_every_worksheet_fits_its_declared_pages(app, handbooks, document_cache,
     assert state["done"] == len(reader(path).pages)
 
 
-def test_handbook_has_a_cover_contents_with_page_numbers_and_running_headers(handbooks, document_cache):
-    path, state = finished_handbook(document_cache, handbooks["letter"])
+def test_handbook_has_a_cover_contents_with_page_numbers_and_running_headers(handbooks, job_queue, tmp_path):
+    path, state = finished_handbook(job_queue, handbooks["letter"], tmp_path)
     pages = sheet_pages(path)
     cover, contents = text(path, 1), text(path, 2)
     assert "PARTICIPANT HANDBOOK" in cover and "This handbook belongs to" in cover and "Page" not in cover
@@ -63,16 +63,17 @@ def test_handbook_has_a_cover_contents_with_page_numbers_and_running_headers(han
     assert all(f["emb"] == "yes" and f["sub"] == "yes" for f in fonts(path))
 
 
-def test_handbook_ran_in_recycled_workers_and_recorded_its_cost(handbooks, document_cache):
-    states = [finished_handbook(document_cache, job_id)[1] for job_id in handbooks.values()]
+def test_handbook_ran_in_recycled_workers_and_recorded_its_cost(handbooks, job_queue, tmp_path):
+    states = [finished_handbook(job_queue, job_id, tmp_path)[1] for job_id in handbooks.values()]
     assert all(s["pid"] != os.getpid() for s in states), "rendered outside this process"
-    assert states[0]["pid"] != states[1]["pid"], "a fresh worker per job (max_tasks_per_child=1)"
+    assert states[0]["pid"] != states[1]["pid"], "a fresh worker process per job (huey max_tasks=1)"
     assert all(s["seconds"] > 0 and s["peak_rss_mb"] > 50 for s in states)
+    assert all(s["attempt"] == 1 for s in states), "each rendered once"
 
 
-def test_asking_again_joins_the_job_or_takes_the_cached_file(app, handbooks, document_cache):
+def test_asking_again_joins_the_job_or_takes_the_cached_file(app, handbooks, job_queue):
     with app.app_context():
         order = catalog.handbook_order(version=catalog.find_version(), page_size="letter")
-    state = jobs.start(order, document_cache)
+    state = jobs.start(order, job_queue)
     assert state["id"] == handbooks["letter"]
     assert state["status"] in ("queued", "running", "done")

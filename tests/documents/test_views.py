@@ -77,7 +77,7 @@ def test_documents_need_a_login(client):
     assert response.status_code == 302 and "/login" in response.headers["Location"]
 
 
-def test_a_long_packet_renders_in_a_worker_behind_a_progress_page(client, session, make_program, make_group,
+def test_a_long_packet_renders_in_a_worker_behind_a_progress_page(client, session, job_queue, make_program, make_group,
                                                                   make_participant, make_user):
     program = make_program()
     group = make_group(program)
@@ -98,6 +98,27 @@ def test_a_long_packet_renders_in_a_worker_behind_a_progress_page(client, sessio
     login(client, make_user("director", make_program()).email)  # staff of another program
     assert client.get(job_url + ".json").status_code == 404
     assert client.get(job_url + ".pdf").status_code == 404
+
+
+def test_a_participant_sees_only_their_own_jobs_and_a_personal_file_expires(client, session, job_queue, app,
+                                                                             make_program, make_group,
+                                                                             make_participant, make_user, monkeypatch):
+    program = make_program()
+    group = make_group(program)
+    people = [make_participant(program, group, name=f"Asker {n}") for n in range(11)]  # a job of its own
+    staff = make_user("facilitator", program)
+    login(client, staff.email)
+    response = client.get("/documents/worksheet/rp3.pdf?" + "&".join(f"participant={p.id}" for p in people))
+    assert _wait_for_file(client, response).status_code == 200
+    job_url = response.headers["Location"]
+    client.post("/logout", data={"csrf_token": csrf_token(client.get("/", follow_redirects=True).text)})
+    login(client, make_user("participant", program, participant=people[0]).email)
+    assert client.get(job_url + ".pdf").status_code == 404, "a personal job is its requester's or staff's"
+    client.post("/logout", data={"csrf_token": csrf_token(client.get("/", follow_redirects=True).text)})
+    login(client, staff.email)
+    monkeypatch.setitem(app.config, "DOCUMENT_PERSONAL_SECONDS", 1)
+    time.sleep(1.5)  # the queue storage's clock, not the frozen one, ages the finished file
+    assert client.get(job_url + ".pdf").status_code == 404, "health data is kept DOCUMENT_PERSONAL_SECONDS"
 
 
 def test_the_handbook_is_served_through_its_job(client, session, handbooks, make_program, make_user):
