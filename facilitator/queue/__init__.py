@@ -17,6 +17,7 @@ from typing import Any
 from flask import Flask, current_app
 from huey import Huey, MemoryHuey, RedisHuey, SqliteHuey
 from huey.storage import RedisStorage
+from redis import ConnectionPool
 
 NAME = "facilitator"
 QUEUE_FILE = "queue.sqlite3"
@@ -61,7 +62,10 @@ def queue_url(app: Flask) -> str:
 
 def _huey(url: str, name: str) -> Huey:
     if url.startswith(("redis://", "rediss://", "unix://")):
-        return RedisHuey(name, url=url, results=False)
+        # Bounded waits: a Redis that does not answer makes /health say so in seconds, never hang.
+        # socket_timeout is above the consumer's blocking read (1 s).
+        pool = ConnectionPool.from_url(url, socket_connect_timeout=3, socket_timeout=10, health_check_interval=30)
+        return RedisHuey(name, connection_pool=pool, results=False)
     if url == "memory:":
         return MemoryHuey(name, results=False)  # this process only: tests that run no job
     if not url.startswith("sqlite:///"):
