@@ -7,7 +7,7 @@ HOST ?= 127.0.0.1
 PORT ?= 5000
 PYTEST_ARGS ?=
 
-.PHONY: run test test-sqlite test-postgres test-dates system venv browser-deps lint bench clean
+.PHONY: run serve test test-sqlite test-postgres test-dates system venv browser-deps lint bench clean
 
 $(BIN)/facilitator: pyproject.toml
 	@test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
@@ -38,6 +38,15 @@ run: system venv instance/secret_key
 	@echo "Serving on http://$(HOST):$(PORT)/ with a background worker for long documents (Ctrl-C to stop)"
 	@export SECRET_KEY=$$(cat instance/secret_key); $(BIN)/facilitator worker & worker=$$!; \
 	trap 'kill $$worker 2>/dev/null' EXIT; $(BIN)/facilitator run --host $(HOST) --port $(PORT)
+
+# As a deployment runs it (docs/deploy.md): migrations, then gunicorn (gunicorn.conf.py) and the
+# background worker together; Ctrl-C stops both. No demo data: `make run` is the demo.
+serve: system venv instance/secret_key
+	@$(BIN)/facilitator init
+	@echo "Serving with gunicorn on http://$(HOST):$(PORT)/ and a background worker (Ctrl-C stops both)."
+	@echo "No account yet? facilitator init --program NAME --email EMAIL (or facilitator demo)."
+	@export SECRET_KEY=$$(cat instance/secret_key); $(BIN)/facilitator worker & worker=$$!; \
+	trap 'kill $$worker 2>/dev/null' EXIT; GUNICORN_BIND=$(HOST):$(PORT) $(BIN)/gunicorn -c gunicorn.conf.py
 
 # Two pytest workers (one per core), each with its own databases; a test file stays on one worker.
 PYTEST_PARALLEL ?= -n auto --dist loadfile

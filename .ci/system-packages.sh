@@ -2,7 +2,7 @@
 # Install the Debian packages the app and its tests need, if any are missing (idempotent, quiet).
 set -euo pipefail
 packages=(libpango-1.0-0 libpangoft2-1.0-0 libharfbuzz-subset0 fonts-dejavu-core fonts-dejavu-extra
-          poppler-utils qpdf chromium postgresql redis-server)
+          poppler-utils qpdf chromium postgresql redis-server nginx-light logrotate)  # the last two: docs/deploy.md's samples
 [ "${1:-}" = "--runtime" ] && packages=(libpango-1.0-0 libpangoft2-1.0-0 libharfbuzz-subset0 fonts-dejavu-core)
 missing=()
 for p in "${packages[@]}"; do

@@ -25,7 +25,8 @@ from .serving import BIN, Browser, free_port, gunicorn, instance_env
 def test_health_answers_ok_without_a_login(client):
     response = client.get("/health")
     assert response.status_code == 200
-    assert response.json == {"status": "ok", "database": "ok"}
+    assert response.json["status"] == "ok" and response.json["database"] == "ok"
+    assert all(value == "ok" for name, value in response.json.items() if name != "queue_pending")
 
 
 def test_health_is_503_and_names_the_storage_that_is_down(app, client):
@@ -35,7 +36,8 @@ def test_health_is_503_and_names_the_storage_that_is_down(app, client):
     finally:
         app.config["QUEUE_URL"] = None
     assert response.status_code == 503
-    assert response.json == {"status": "error", "database": "ok", "queue": "unreachable"}
+    assert response.json["status"] == "error" and response.json["queue"] == "unreachable"
+    assert response.json["database"] == "ok"
 
 
 def test_a_registered_check_that_fails_makes_health_503(app, client):

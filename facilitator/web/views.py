@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import importlib
+import importlib.util
 from collections.abc import Callable
 from functools import partial
 
@@ -19,9 +21,18 @@ def health():
     """Readiness for load balancers and monitors: the database and, when configured, the shared
     storage of the queue and of the sign-in limits; 200 when all answer, 503 naming what failed.
     No data, no login."""
-    results = {name: _check(check) for name, check in health_checks(current_app).items()}
+    results: dict[str, object] = {name: _check(check) for name, check in health_checks(current_app).items()}
     ok = all(result == "ok" for result in results.values())
+    if _queue_module() is not None:  # queue depth, for monitoring (docs/deploy.md)
+        results["queue_pending"] = _queue_module().queue_ping(current_app).get("pending")
     return jsonify(status="ok" if ok else "error", **results), 200 if ok else 503
+
+
+def _queue_module():
+    """The task queue package (facilitator.queue) when this version has one."""
+    if importlib.util.find_spec("facilitator.queue") is None:
+        return None
+    return importlib.import_module("facilitator.queue")
 
 
 def _check(check: Callable[[], object]) -> str:
@@ -48,10 +59,14 @@ def register_health_check(app: Flask, name: str, check: Callable[[], object]) ->
 def health_checks(app: Flask) -> dict[str, Callable[[], object]]:
     """The database, redis storage named in the configuration, and whatever subsystems registered."""
     checks: dict[str, Callable[[], object]] = {"database": _database}
-    for name, key in (("queue", "QUEUE_URL"), ("queue", "HUEY_URL"), ("queue", "REDIS_URL")):
-        url = app.config.get(key) or ""
-        if url.startswith(("redis://", "rediss://", "unix://")) and name not in checks:
-            checks[name] = partial(_redis_ping, url)
+    queue = _queue_module()
+    if queue is not None:  # its storage: SQLite in the instance folder, or the Redis of QUEUE_URL/REDIS_URL
+        checks["queue"] = lambda: queue.queue_ping(app)["ok"]
+    else:
+        for key in ("QUEUE_URL", "REDIS_URL"):
+            url = app.config.get(key) or ""
+            if url.startswith(("redis://", "rediss://", "unix://")) and "queue" not in checks:
+                checks["queue"] = partial(_redis_ping, url)
     if not str(app.config.get("RATELIMIT_STORAGE_URI", "memory://")).startswith("memory://"):
         checks["sign_in_limits"] = lambda: limiter.storage.check()
     checks.update(app.extensions.get("facilitator_health_checks", {}))
