@@ -233,7 +233,15 @@ def main() -> None:
         for group in groups:  # past meetings whose attendance can be saved, one per client where there are enough
             html = scout.request("group", group)[1]
             meetings += [m for m in re.findall(r'href="(/groups/\d+/meetings/[^"]+)"', html) if m not in meetings]
-        meetings = [m for m in meetings if 'id="attendance-form"' in scout.request("meeting", m)[1]] or meetings
+        open_ones = []
+        for m in meetings:
+            html = scout.request("meeting", m)[1]
+            if 'id="attendance-form"' in html:
+                open_ones.append(m)
+                sheet = re.search(r'href="(/documents/worksheet/[^"]+)"', html)
+                if sheet:  # the walk asks for worksheets already printed once (the cache holds them)
+                    scout.request("worksheet PDF", sheet.group(1).replace("&amp;", "&"))
+        meetings = open_ones or meetings
         # One client alone first: each page's p50 against /health's on the same server, no queueing.
         walk_signed_in(scout, True, meetings[0], {"stop": time.perf_counter() + 2})  # warm every worker's caches
         results.clear()

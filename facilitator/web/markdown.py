@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from functools import lru_cache
+
 import markdown
 import nh3
 from markupsafe import Markup
@@ -20,6 +22,7 @@ def markdown_html(text: str, drop_heading: str = "") -> str:
     return markdown.markdown(text, extensions=["tables", "sane_lists"])
 
 
+@lru_cache(maxsize=1024)  # curriculum texts repeat on every meeting page; the result is an immutable string
 def render_markdown(text: str, drop_heading: str = "") -> Markup:
     """Markdown to HTML with only plain formatting tags kept: no links, images, scripts or styles.
 
