@@ -7,7 +7,7 @@ import importlib.util
 from collections.abc import Callable
 from functools import partial
 
-from flask import Blueprint, Flask, current_app, jsonify, redirect, url_for
+from flask import Blueprint, Flask, current_app, g, jsonify, redirect, url_for
 from flask_login import current_user, login_required
 from sqlalchemy import text
 
@@ -23,8 +23,8 @@ def health():
     No data, no login."""
     results: dict[str, object] = {name: _check(check) for name, check in health_checks(current_app).items()}
     ok = all(result == "ok" for result in results.values())
-    if _queue_module() is not None:  # queue depth, for monitoring (docs/deploy.md)
-        results["queue_pending"] = _queue_module().queue_ping(current_app).get("pending")
+    if "queue_ping" in g:  # queue depth, for monitoring (docs/deploy.md)
+        results["queue_pending"] = g.queue_ping.get("pending")
     return jsonify(status="ok" if ok else "error", **results), 200 if ok else 503
 
 
@@ -61,7 +61,7 @@ def health_checks(app: Flask) -> dict[str, Callable[[], object]]:
     checks: dict[str, Callable[[], object]] = {"database": _database}
     queue = _queue_module()
     if queue is not None:  # its storage: SQLite in the instance folder, or the Redis of QUEUE_URL/REDIS_URL
-        checks["queue"] = lambda: queue.queue_ping(app)["ok"]
+        checks["queue"] = lambda: g.setdefault("queue_ping", queue.queue_ping(app))["ok"]
     else:
         for key in ("QUEUE_URL", "REDIS_URL"):
             url = app.config.get(key) or ""
