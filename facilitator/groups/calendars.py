@@ -6,6 +6,8 @@ reports, documents, the API); it imports nothing from the rest of this package b
 
 from __future__ import annotations
 
+import itertools
+from collections import OrderedDict
 from collections.abc import Iterable
 from datetime import date
 
@@ -22,6 +24,17 @@ from .models import Cancellation, Group, Meeting
 # Published versions never change, so caching them per process is safe. (Tests that roll back and
 # reuse ids clear it: see tests/conftest.py.)
 _STRUCTURES: dict[int, dom.Curriculum] = {}
+# Built calendars, keyed by every input that goes into one (the group's pattern and settings, the
+# program's holidays, the group's cancellations and stored meetings as read on this request, and the
+# last day): a changed row makes a new key, so an entry is never stale and needs no invalidation;
+# the least recently used go first. Saves the sequencer's work (most of a page's CPU), not the queries.
+_CALENDARS: OrderedDict[tuple, seq.Calendar] = OrderedDict()
+CALENDAR_CACHE_SIZE = 512
+# A new number each time a structure enters _STRUCTURES, so a cleared and reloaded id never meets
+# calendars built from the structure it had before.
+_STRUCTURE_TOKENS: dict[int, int] = {}
+_tokens = itertools.count()
+_CALENDAR_TOKENS: dict[int, int] = {}  # id() of a cached calendar -> a number never given twice
 
 
 def version_structure(version_id: int) -> dom.Curriculum:
@@ -49,6 +62,7 @@ def version_structure(version_id: int) -> dom.Curriculum:
     )
     if version.is_published:
         _STRUCTURES[version_id] = structure
+        _STRUCTURE_TOKENS[version_id] = next(_tokens)
     return structure
 
 
@@ -79,19 +93,31 @@ def program_holidays(program_id: int) -> list[date]:
     return list(db.session.scalars(select(Holiday.date).where(Holiday.program_id == program_id)))
 
 
-def recorded_meetings(group_ids: Iterable[int]) -> dict[int, list[seq.RecordedMeeting]]:
-    """Stored meetings (held, cancelled, or opened ahead) per group, in one query."""
+def _recorded_rows(group_ids: Iterable[int]) -> dict[int, list[tuple]]:
+    """(date, time, track, status, module code, minutes) of each group's stored meetings, in one query."""
     rows = db.session.execute(
         select(Meeting.group_id, Meeting.date, Meeting.start_time, Meeting.track_code, Meeting.status,
                Module.code, Meeting.minutes)
         .outerjoin(Module, Module.id == Meeting.module_id)
         .where(Meeting.group_id.in_(list(group_ids)))
     ).all()
-    out: dict[int, list[seq.RecordedMeeting]] = {}
+    out: dict[int, list[tuple]] = {}
     for group_id, day, start, track, status, module, minutes in rows:
-        out.setdefault(group_id, []).append(seq.RecordedMeeting(
-            date=day, time=start.strftime("%H:%M"), track=track, status=status, module=module, minutes=minutes))
+        out.setdefault(group_id, []).append((day, f"{start.hour:02d}:{start.minute:02d}", track, status, module,
+                                             minutes))
+    for found in out.values():
+        found.sort(key=lambda r: r[:3])  # one order whatever the database returns
     return out
+
+
+def _as_recorded(rows: Iterable[tuple]) -> list[seq.RecordedMeeting]:
+    return [seq.RecordedMeeting(date=day, time=at, track=track, status=status, module=module, minutes=minutes)
+            for day, at, track, status, module, minutes in rows]
+
+
+def recorded_meetings(group_ids: Iterable[int]) -> dict[int, list[seq.RecordedMeeting]]:
+    """Stored meetings (held, cancelled, or opened ahead) per group, in one query."""
+    return {gid: _as_recorded(rows) for gid, rows in _recorded_rows(group_ids).items()}
 
 
 def group_cancellations(group_ids: Iterable[int]) -> dict[int, list[seq.Cancellation]]:
@@ -108,16 +134,42 @@ def group_calendars(groups: list[Group], until: date) -> dict[int, seq.Calendar]
         return {}
     ids = [g.id for g in groups]
     preload_versions(g.version_id for g in groups)
-    holidays = program_holidays(groups[0].program_id)
-    recorded = recorded_meetings(ids)
+    holidays = tuple(sorted(program_holidays(groups[0].program_id)))
+    recorded = _recorded_rows(ids)
     cancellations = group_cancellations(ids)
     calendars = {}
     for group in groups:
-        calendars[group.id] = seq.build_calendar(
-            group_spec(group), until, holidays=holidays, cancellations=cancellations.get(group.id, ()),
-            policy=group.cancellation_policy, recorded=recorded.get(group.id, ()),
-        )
+        mine = tuple(sorted(cancellations.get(group.id, ()), key=lambda c: (c.date, c.track or "")))
+        rows = tuple(recorded.get(group.id, ()))
+        key = _calendar_key(group, until, holidays, mine, rows)
+        found = _CALENDARS.get(key) if key is not None else None
+        if found is None:
+            found = seq.build_calendar(group_spec(group), until, holidays=list(holidays), cancellations=mine,
+                                       policy=group.cancellation_policy, recorded=_as_recorded(rows))
+            if key is not None:
+                _CALENDARS[key] = found
+                _CALENDAR_TOKENS[id(found)] = next(_tokens)
+                if len(_CALENDARS) > CALENDAR_CACHE_SIZE:
+                    _CALENDAR_TOKENS.pop(id(_CALENDARS.popitem(last=False)[1]), None)
+        else:
+            _CALENDARS.move_to_end(key)
+        calendars[group.id] = found
     return calendars
+
+
+def _calendar_key(group: Group, until: date, holidays: tuple, cancellations: tuple, recorded: tuple) -> tuple | None:
+    """Everything a group's calendar is built from; None for a draft version (its modules may still change)."""
+    if group.version_id not in _STRUCTURES:
+        return None
+    slots = tuple((s.weekday, s.start_time, s.track_code, s.minutes) for s in group.slots)
+    return (group.id, group.version_id, _STRUCTURE_TOKENS[group.version_id], group.start_date, group.end_date, group.mode, group.cancellation_policy,
+            tuple(sorted((group.starting_modules or {}).items())), slots, until, holidays, cancellations, recorded)
+
+
+def calendar_token(calendar: seq.Calendar) -> int | None:
+    """A number naming a cached calendar while it stays cached (None if it was not cached): derived
+    results (progress) can be cached under it."""
+    return _CALENDAR_TOKENS.get(id(calendar))
 
 
 def group_calendar(group: Group, until: date) -> seq.Calendar:
