@@ -55,5 +55,9 @@ else:
     accesslog = "-"
     access_log_format = '%(h)s "%(m)s %(U)s" %(s)s %(B)s %(M)sms request_id=%({x-request-id}o)s'
 
+# gunicorn 23+ opens a control socket in the user's home (~/.gunicorn/gunicorn.ctl): several servers
+# of one user would share it, and nothing here uses it (systemd reloads with HUP).
+control_socket_disable = True
+
 # The proxy in front sets X-Forwarded-*; the app trusts them only with PROXY_FIX=1 (werkzeug ProxyFix).
 forwarded_allow_ips = os.environ.get("FORWARDED_ALLOW_IPS", "127.0.0.1")

@@ -21,7 +21,7 @@ def health():
     """Readiness for load balancers and monitors: the database and, when configured, the shared
     storage of the queue and of the sign-in limits; 200 when all answer, 503 naming what failed.
     No data, no login."""
-    results: dict[str, object] = {name: _check(check) for name, check in health_checks(current_app).items()}
+    results: dict[str, object] = {name: _check(name, check) for name, check in health_checks(current_app).items()}
     ok = all(result == "ok" for result in results.values())
     if "queue_ping" in g:  # queue depth, for monitoring (docs/deploy.md)
         results["queue_pending"] = g.queue_ping.get("pending")
@@ -35,11 +35,14 @@ def _queue_module():
     return importlib.import_module("facilitator.queue")
 
 
-def _check(check: Callable[[], object]) -> str:
+def _check(name: str, check: Callable[[], object]) -> str:
     try:
-        return "ok" if check() is not False else "unreachable"
+        if check() is not False:
+            return "ok"
+        current_app.logger.warning("health check failed: %s", name)
+        return "unreachable"
     except Exception:  # noqa: BLE001  (any failure of a dependency means not ready)
-        current_app.logger.warning("health check failed", exc_info=True)
+        current_app.logger.warning("health check failed: %s", name, exc_info=True)
         return "unreachable"
 
 
