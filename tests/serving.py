@@ -21,9 +21,17 @@ from contextlib import contextmanager
 from html.parser import HTMLParser
 from pathlib import Path
 
+import pytest
+
 ROOT = Path(__file__).resolve().parent.parent
 BIN = Path(sys.executable).parent
 DEMO_PASSWORD = "demo-password-2026"
+
+
+# These tests run the app on SQLite as a deployment does (or read files): the PostgreSQL run of the
+# suite would repeat them unchanged.
+SQLITE_RUN_ONLY = pytest.mark.skipif(bool(os.environ.get("TEST_DATABASE_URL")),
+                                     reason="database-independent: run once, in the SQLite run")
 
 
 def free_port() -> int:

@@ -12,9 +12,9 @@ import subprocess
 
 import pytest
 
-from .serving import BIN, ROOT, instance_env
+from .serving import BIN, ROOT, SQLITE_RUN_ONLY, instance_env
 
-pytestmark = pytest.mark.undated  # reads a document and runs --help: no date in it
+pytestmark = [pytest.mark.undated, SQLITE_RUN_ONLY]  # reads a document and runs commands: no date, no database
 
 DOC = ROOT / "docs" / "deploy.md"
 VENV = "/opt/facilitator/.venv/bin/"

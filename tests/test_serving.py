@@ -19,7 +19,7 @@ from facilitator.extensions import db
 from facilitator.web.views import register_health_check
 
 from .conftest import login
-from .serving import BIN, Browser, free_port, gunicorn, instance_env
+from .serving import BIN, SQLITE_RUN_ONLY, Browser, free_port, gunicorn, instance_env
 
 
 def test_health_answers_ok_without_a_login(client):
@@ -116,6 +116,7 @@ def test_behind_the_proxy_the_client_address_and_https_come_from_forwarded_heade
 
 
 @pytest.mark.undated
+@SQLITE_RUN_ONLY
 def test_json_logs_carry_the_request_id_and_no_participant_data(tmp_path):
     folder = tmp_path / "instance"
     env = instance_env(folder, LOG_FORMAT="json", WEB_CONCURRENCY="1", GUNICORN_THREADS="2")

@@ -14,9 +14,9 @@ from collections import defaultdict
 
 import pytest
 
-from .serving import Browser, demo_instance, form, gunicorn, instance_env, links
+from .serving import SQLITE_RUN_ONLY, Browser, demo_instance, form, gunicorn, instance_env, links
 
-pytestmark = pytest.mark.undated  # real clock, its own server: the frozen-date runs add nothing
+pytestmark = [pytest.mark.undated, SQLITE_RUN_ONLY]  # real clock, its own server and database
 
 CLIENTS = 50
 SECONDS = 20
