@@ -13,7 +13,7 @@ from facilitator import clock
 from facilitator.documents import catalog, meeting_docs, participant_docs, service
 
 from ..conftest import login
-from .conftest import complete, finished_handbook, fonts, qpdf_clean, reader
+from .conftest import complete, fonts, qpdf_clean, reader
 from .test_meeting_documents import _context
 
 FILLABLE_BOUND = 100 * 1024  # a one-page fillable sheet embedded a whole 760 KB font before (423 KB)
@@ -57,11 +57,6 @@ def test_worksheets_and_guides_are_tagged_and_titled(session, matrix16, make_pro
                   f"RP 3A {module.worksheets[0].title}")
     assert_tagged(render(tmp_path, "guide.pdf", catalog.guide_order("RP 3", version=matrix16)),
                   f"Facilitator guide: RP 3 {module.title}")
-
-
-def test_the_handbook_is_tagged_and_titled(handbooks, document_cache, matrix16):
-    path, _ = finished_handbook(document_cache, handbooks["letter"])
-    assert_tagged(path, f"Participant handbook: {catalog.domain_of(matrix16).title}")
 
 
 def test_the_sign_in_sheet_and_the_packet_are_tagged_and_the_packet_named_for_its_meeting(
