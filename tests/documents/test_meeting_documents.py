@@ -154,7 +154,7 @@ def test_cli_prints_a_sign_in_sheet_by_meeting_id_and_a_packet_by_place(evening,
 
 
 def test_staff_print_from_the_meeting_page_and_the_long_packet_goes_through_a_render_job(
-        evening, client, session, make_participant, make_user):
+        evening, client, session, make_participant, make_user, job_queue):  # job_queue: a worker runs
     program, group, people = evening
     for n in range(9):  # twelve people: the packet passes the long-document threshold
         make_participant(program, group, name=f"Member {n}")
