@@ -84,8 +84,8 @@ def test_core_pages_cost_the_same_queries_at_40_members_and_a_year_as_at_5(
         assert browser.get("/today").text.count("absences in a row") == (size + 3) // 4  # the absent ones
         counts.append(_counts(browser, count_queries, group, members[-1][0], url))
     assert sizes[1] > 20 * sizes[0], sizes  # a year of 40 people's attendance against two weeks of 5
-    # No query per person or per meeting: 8 times the people and 26 times the meetings cost no more.
-    # (In one full CI run the small group's meeting and participant pages cost one query more than
-    # the large group's, in another the same: a data-dependent branch, not growth; not yet pinned.)
-    assert all(counts[1][page] <= counts[0][page] for page in counts[0]), counts
-    assert all(counts[0][page] - counts[1][page] <= 1 for page in counts[0]), counts
+    # No query per person or per meeting: 8 times the people and 26 times the meetings cost the same
+    # queries, give or take one. (In full runs the meeting and participant pages have measured one
+    # query apart, either way round, from run to run: something cached per process, not pinned yet;
+    # a query per person would add 35, one per meeting hundreds.)
+    assert all(abs(counts[1][page] - counts[0][page]) <= 1 for page in counts[0]), counts
