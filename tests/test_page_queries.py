@@ -38,7 +38,8 @@ def _with_history(program, group, user, members: list, until) -> None:
                  for i, (person, admitted) in enumerate(members) if admitted <= day
                  for code, got in [("absent", 0) if i % 4 == 0 and day >= until - timedelta(days=10)
                                    else ("present", minutes)]]
-    db.session.execute(Attendance.__table__.insert(), rows)
+    if rows:  # SQLAlchemy deprecates an insert of no rows
+        db.session.execute(Attendance.__table__.insert(), rows)
     db.session.flush()
 
 
