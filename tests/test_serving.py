@@ -29,12 +29,12 @@ def test_health_answers_ok_without_a_login(client):
     assert all(value == "ok" for name, value in response.json.items() if name != "queue_pending")
 
 
-def test_health_is_503_and_names_the_storage_that_is_down(app, client):
-    app.config["QUEUE_URL"] = f"redis://127.0.0.1:{free_port()}/0"  # nothing listens there
-    try:
-        response = client.get("/health")
-    finally:
-        app.config["QUEUE_URL"] = None
+def test_health_is_503_and_names_the_storage_that_is_down(app, client, monkeypatch):
+    # monkeypatch puts back the queue the run had (the document tests' worker listens on it): setting
+    # None here sent later tests' jobs to a queue no worker reads, and they waited five minutes.
+    monkeypatch.setitem(app.config, "QUEUE_URL", f"redis://127.0.0.1:{free_port()}/0")  # nothing listens there
+    response = client.get("/health")
+    monkeypatch.undo()
     assert response.status_code == 503
     assert response.json["status"] == "error" and response.json["queue"] == "unreachable"
     assert response.json["database"] == "ok"
