@@ -6,7 +6,6 @@ from __future__ import annotations
 from datetime import date
 
 import pytest
-from flask import g
 from sqlalchemy import select
 
 from facilitator.attendance.models import Attendance
@@ -19,30 +18,6 @@ from .test_bad_input import browser_post
 MONDAY = date(2026, 10, 5)  # a past day whatever date the run is frozen at
 
 
-def _forget() -> None:
-    # Flask-Login and Flask-WTF cache the user and the CSRF token on `g`, which the test's app context
-    # shares between clients: without this, the first browser's user and token would answer for both.
-    g.pop("_login_user", None)
-    g.pop("csrf_token", None)
-
-
-class Browser:
-    """A test client with its own signed-in user and CSRF token, beside another one in the same test."""
-
-    def __init__(self, client) -> None:
-        self.client = client
-
-    def get(self, *args, **kwargs):
-        """GET as this browser's user."""
-        _forget()
-        return self.client.get(*args, **kwargs)
-
-    def post(self, *args, **kwargs):
-        """POST as this browser's user."""
-        _forget()
-        return self.client.post(*args, **kwargs)
-
-
 @pytest.fixture
 def setup(app, client, session, make_program, make_user, make_group, make_participant):
     """A group with three members, and two facilitators of the program signed in on two browsers."""
@@ -50,7 +25,8 @@ def setup(app, client, session, make_program, make_user, make_group, make_partic
     group = make_group(program, start=MONDAY)
     people = [make_participant(program, group, admitted=date(2026, 9, 20), name=n) for n in ("Ana", "Ben", "Cy")]
     first, second = make_user("facilitator", program), make_user("facilitator", program)
-    one, other = Browser(client), Browser(app.test_client())
+    # Two people: each request starts with an empty g (tests/conftest.py `client`), so each client is its own.
+    one, other = client, app.test_client()
     login(one, first.email)
     login(other, second.email)
     return group, people, (one, first), (other, second)
