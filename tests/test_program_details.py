@@ -5,9 +5,6 @@ are audited as program.settings; the program's day follows its zone."""
 
 from __future__ import annotations
 
-import re
-from html import unescape
-
 import pytest
 from sqlalchemy import select
 
@@ -19,6 +16,7 @@ from facilitator.programs import details
 from facilitator.programs.services import program_today
 
 from .conftest import csrf_token, login
+from .test_settings import error_of, post
 
 DETAILS = {"program-name": "Harbour IOP", "program-timezone": "America/Chicago",
            "program-address": "120 Harbor Way, Suite 4, Eugene OR 97401", "program-phone": "(541) 555-0100"}
@@ -29,19 +27,6 @@ RULES = {"idle_minutes_staff": "10", "idle_minutes_participant": "30", "require_
 @pytest.fixture
 def director(session, make_program, make_user):
     return make_user("director", make_program("Old name"))
-
-
-def post(client, url: str, data: dict):
-    """POST a form of the settings page with its CSRF token."""
-    token = csrf_token(client.get("/programs/").text)
-    return client.post(url, data={**data, "csrf_token": token})
-
-
-def error_of(html: str, field_id: str) -> str:
-    """The message shown next to a field."""
-    match = re.search(rf'id="{re.escape(field_id)}-error">([^<]*)<', html)
-    assert match, f"no error next to {field_id}"
-    return unescape(match.group(1))
 
 
 def _settings_events() -> list[AuditEvent]:

@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import re
 from datetime import date, time
+from html import unescape
 
 import pytest
 from sqlalchemy import select
@@ -48,7 +49,7 @@ def error_of(html: str, field_id: str) -> str:
     """The message shown next to a field."""
     match = re.search(rf'id="{re.escape(field_id)}-error">([^<]*)<', html)
     assert match, f"no error next to {field_id}"
-    return match.group(1)
+    return unescape(match.group(1))
 
 
 def statuses(program) -> dict[str, AttendanceStatus]:
