@@ -12,9 +12,15 @@ from . import BackupError
 from .services import KIND_NAMES, backup, head_revision, restore
 
 
-def _unreachable(exc: OperationalError) -> click.ClickException:
-    reason = str(exc.orig).strip().splitlines()[0] if exc.orig else str(exc)
-    return click.ClickException(f"the database cannot be reached ({reason}). Nothing was changed.")
+def _run(operation, file: Path):
+    """Run backup() or restore(), turning its refusals and an unreachable database into the command's error."""
+    try:
+        return operation(file)
+    except BackupError as exc:
+        raise click.ClickException(str(exc)) from exc
+    except OperationalError as exc:
+        reason = str(exc.orig).strip().splitlines()[0] if exc.orig else str(exc)
+        raise click.ClickException(f"the database cannot be reached ({reason}). Nothing was changed.") from exc
 
 
 def _size(size: int) -> str:
@@ -30,12 +36,7 @@ def _size(size: int) -> str:
 @with_appcontext
 def backup_command(file: Path) -> None:
     """Write a consistent backup of the whole database to FILE (SQLite: a database file; PostgreSQL: pg_dump -Fc)."""
-    try:
-        result = backup(file)
-    except BackupError as exc:
-        raise click.ClickException(str(exc)) from exc
-    except OperationalError as exc:
-        raise _unreachable(exc) from exc
+    result = _run(backup, file)
     contents = result.contents
     click.echo(f"Backup written to {result.path} ({KIND_NAMES[result.kind]}, {_size(result.size)}, readable by its "
                f"owner only): schema revision {contents.revision}, {contents.tables} tables, {contents.rows} rows.")
@@ -46,12 +47,7 @@ def backup_command(file: Path) -> None:
 @with_appcontext
 def restore_command(file: Path) -> None:
     """Restore a backup FILE into the empty database of DATABASE_URL, then migrate it to this version's schema."""
-    try:
-        result = restore(file)
-    except BackupError as exc:
-        raise click.ClickException(str(exc)) from exc
-    except OperationalError as exc:
-        raise _unreachable(exc) from exc
+    result = _run(restore, file)
     contents = result.contents
     if result.file_revision != contents.revision:
         click.echo(f"The backup was at schema revision {result.file_revision}; the database was migrated to "
