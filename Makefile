@@ -51,9 +51,9 @@ serve: system venv instance/secret_key
 # Two pytest workers (one per core), each with its own databases; a test file stays on one worker.
 PYTEST_PARALLEL ?= -n auto --dist loadfile
 # The date-sensitive tests run again at these moments (the program's zone, America/Los_Angeles):
-# a Sunday, New Year's Eve in the evening (already January 1 in UTC), the day clocks spring forward,
-# and a leap day.
-TEST_MOMENTS := 2026-12-06T12:00:00-08:00 2026-12-31T18:00:00-08:00 2027-03-14T12:00:00-07:00 2028-02-29T12:00:00-08:00
+# New Year's Eve in the evening (already January 1 in UTC), the Sunday clocks spring forward, and a
+# leap day (a Tuesday). With the default moment (a Wednesday) that is four weekdays and both years' ends.
+TEST_MOMENTS := 2026-12-31T18:00:00-08:00 2027-03-14T12:00:00-07:00 2028-02-29T12:00:00-08:00
 
 test: system venv browser-deps
 	@echo "== tests on SQLite =="

@@ -35,8 +35,8 @@ os.environ["TZ"] = "America/Los_Angeles"
 clock.tzset()
 
 # The whole run sees one fixed moment, moving on from there as time passes (the live test server's
-# thread included). CI runs the date-sensitive tests again under other moments (a Sunday, New Year's
-# Eve, a daylight-saving change, a leap day): `FACILITATOR_TEST_NOW=2028-02-29T12:00:00-08:00`.
+# thread included). CI runs the date-sensitive tests again under other moments (New Year's Eve, the
+# Sunday of a daylight-saving change, a leap day): `FACILITATOR_TEST_NOW=2028-02-29T12:00:00-08:00`.
 DEFAULT_TEST_NOW = "2026-12-02T12:00:00-08:00"  # a Wednesday
 
 
