@@ -36,6 +36,10 @@ class Config:
     # so that they share one count.
     RATELIMIT_STORAGE_URI = "memory://"
     RATELIMIT_SIGN_IN = "30 per 15 minutes"
+    # "Forgot password?": requests per address, and reset emails per account (a stranger who knows
+    # someone's address must not be able to fill their inbox).
+    RATELIMIT_PASSWORD_RESET = "10 per hour"
+    RESET_EMAILS_PER_HOUR = 3
     # The task queue (queue/): a SQLite file in the instance folder, or with QUEUE_URL (or REDIS_URL)
     # redis://host:6379/0 a Redis shared by every machine; REDIS_URL also becomes the limits' storage.
     QUEUE_URL: str | None = None

@@ -8,10 +8,15 @@ import email.policy
 import socket
 from collections.abc import Iterator
 
+from datetime import timedelta
+
 import pytest
+import time_machine
 from aiosmtpd.controller import Controller
 from sqlalchemy import func, select
 
+from facilitator import clock
+from facilitator.audit.models import AuditEvent
 from facilitator.auth import invites
 from facilitator.auth.models import AccountToken
 from facilitator.extensions import db
@@ -130,3 +135,33 @@ def test_a_mail_server_that_is_down_leaves_the_link_on_the_page(client, app, mon
     reply = client.post("/staff/invite", data={"csrf_token": csrf_token(client.get("/staff").text),
                                                "email": "lee@example.org", "name": "Lee", "role": "facilitator"})
     assert reply.status_code == 201 and "could not be sent" in reply.text and LINK.search(reply.text)
+
+
+def _ask_for_reset(client, address: str, remote: str):
+    form = client.get("/forgot-password", environ_base={"REMOTE_ADDR": remote})
+    return client.post("/forgot-password", data={"csrf_token": csrf_token(form.text), "email": address},
+                       environ_base={"REMOTE_ADDR": remote})
+
+
+def test_reset_emails_for_one_account_stop_after_three_an_hour_and_the_page_does_not_say_so(client, inbox, make_user):
+    user = make_user("facilitator")
+    with time_machine.travel(clock.utc_now(), tick=False) as traveller:
+        answers = [_ask_for_reset(client, user.email, f"10.31.0.{n}") for n in range(1, 5)]
+        assert len(inbox.messages) == 3  # the fourth, from yet another address, sends nothing
+        assert {a.status_code for a in answers} == {200} and len({a.text for a in answers}) == 1
+        throttled = db.session.scalars(select(AuditEvent).where(
+            AuditEvent.action == "auth.reset_throttled", AuditEvent.entity_id == user.id)).all()
+        assert len(throttled) == 1
+        traveller.shift(timedelta(minutes=61))
+        _ask_for_reset(client, user.email, "10.31.0.9")
+        assert len(inbox.messages) == 4  # an hour later a link can be asked for again
+
+
+def test_one_network_may_ask_for_ten_resets_an_hour(client, inbox):
+    for n in range(10):
+        assert _ask_for_reset(client, f"nobody{n}@example.org", "10.32.0.1").status_code == 200
+    refused = _ask_for_reset(client, "nobody@example.org", "10.32.0.1")
+    assert refused.status_code == 429
+    assert "Too many requests for a new password from this network. Wait an hour and try again." in refused.text
+    assert _ask_for_reset(client, "nobody@example.org", "10.32.0.2").status_code == 200  # another network
+    assert inbox.messages == []

@@ -9,10 +9,15 @@ password?".
 
 from __future__ import annotations
 
-from flask import Blueprint, flash, make_response, redirect, render_template, request, url_for
+from datetime import timedelta
+
+from flask import Blueprint, current_app, flash, make_response, redirect, render_template, request, url_for
+from sqlalchemy import func, select
 
 from ..audit import services as audit
-from ..extensions import db
+from ..audit.models import AuditEvent
+from ..clock import naive_utc_now
+from ..extensions import db, limiter
 from ..programs.models import Program
 from . import mail
 from .account_forms import ForgotForm, SetPasswordForm
@@ -63,14 +68,28 @@ def set_password(token: str):
     return _private(html, 422 if form.errors or any(f.errors for f in form) else 200)
 
 
+def _resets_in_the_last_hour(user_id: int) -> int:
+    return db.session.scalar(select(func.count()).select_from(AuditEvent).where(
+        AuditEvent.action == "auth.reset_requested", AuditEvent.entity == "user", AuditEvent.entity_id == user_id,
+        AuditEvent.at > naive_utc_now() - timedelta(hours=1))) or 0
+
+
 @bp.route("/forgot-password", methods=["GET", "POST"])
+@limiter.limit(lambda: current_app.config["RATELIMIT_PASSWORD_RESET"], methods=["POST"],
+               error_message="Too many requests for a new password from this network. Wait an hour and try again.")
 def forgot_password():
     """Ask for a reset link by email; the answer is the same whether or not the address has an account."""
     form = ForgotForm()
     mail_on = mail.mail_configured()
     if mail_on and form.validate_on_submit():
         user = find_by_email(form.email.data)
-        if user is not None and user.active:
+        if (user is not None and user.active
+                and _resets_in_the_last_hour(user.id) >= current_app.config["RESET_EMAILS_PER_HOUR"]):
+            # The same answer as a sent link: the page must not tell a stranger anything about the account.
+            audit.record("auth.reset_throttled", "user", user.id, program_id=user.program_id,
+                         remote_addr=request.remote_addr or "")
+            db.session.commit()
+        elif user is not None and user.active:
             program = db.session.get(Program, user.program_id)
             link = make_link(user, "reset")
             audit.record("auth.reset_requested", "user", user.id, program_id=user.program_id,
