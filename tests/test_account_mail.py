@@ -7,7 +7,6 @@ import email
 import email.policy
 import socket
 from collections.abc import Iterator
-
 from datetime import timedelta
 
 import pytest
