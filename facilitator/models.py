@@ -9,10 +9,11 @@ from .groups.models import Cancellation, Group, Meeting, MeetingAddendum, Slot
 from .participants.models import Enrollment, FamilyGuest, Participant
 from .programs.models import AttendanceStatus, Holiday, Program
 from .progress.models import Credit, MakeUp
+from .workbook.models import WorksheetAnswer
 
 __all__ = [
     "AccountToken", "Attendance", "AttendanceStatus", "AuditEvent", "Cancellation", "Credit", "Curriculum",
     "CurriculumVersion", "DrugTest", "Enrollment", "FamilyGuest", "Group", "Holiday", "MakeUp",
     "Meeting", "MeetingAddendum", "Module", "Participant", "Program", "RecoveryCode", "RelapseAnalysis", "SignInAttempt", "Slot",
-    "Track", "User", "Worksheet",
+    "Track", "User", "Worksheet", "WorksheetAnswer",
 ]

@@ -114,10 +114,11 @@ def test_upgrading_a_sqlite_database_that_holds_rows_keeps_them_and_their_refere
             "starting_modules, location, active, created_at) VALUES (:p, 'Evening', :v, 'open', '2027-01-04', "
             "'postpone', '{}', '', 1, '2027-01-01 00:00:00')"), {"p": program_id, "v": find_version("matrix-16").id})
         group_id = db.session.execute(text("SELECT id FROM care_group")).scalar_one()
-        person = Participant(program_id=program_id, preferred_name="Ana", initials="AR", record_number="1")
-        db.session.add(person)
-        db.session.flush()
-        db.session.add(Enrollment(participant_id=person.id, group_id=group_id, admitted_on=date(2027, 1, 4)))
+        db.session.execute(text(
+            "INSERT INTO participant (program_id, preferred_name, initials, record_number, language, created_at) "
+            "VALUES (:p, 'Ana', 'AR', '1', 'en', '2027-01-01 00:00:00')"), {"p": program_id})
+        person_id = db.session.execute(text("SELECT id FROM participant")).scalar_one()
+        db.session.add(Enrollment(participant_id=person_id, group_id=group_id, admitted_on=date(2027, 1, 4)))
         db.session.commit()
         upgrade()
         joined = db.session.execute(text(

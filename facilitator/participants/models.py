@@ -50,6 +50,8 @@ class Participant(db.Model):
     language: Mapped[str] = mapped_column(String(2), default="en")
     sobriety_date: Mapped[date | None]
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
+    # The secret address of the participant's own calendar feed (replaceable; None until asked for).
+    feed_token: Mapped[str | None] = mapped_column(String(43), unique=True)
 
     enrollments: Mapped[list[Enrollment]] = relationship(
         back_populates="participant", order_by="Enrollment.admitted_on"
