@@ -299,7 +299,7 @@ def test_a_shipped_name_is_refused_unless_the_content_is_the_shipped_one(client,
     login(client, director.email)
     same = _upload(client, _zip(files))
     assert same.status_code == 303 and same.headers["Location"].endswith(f"/curricula/versions/{matrix16.id}")
-    files["curriculum.yaml"] = files["curriculum.yaml"].replace("version: '2026.1'", "version: ours")
+    files["curriculum.yaml"] = files["curriculum.yaml"].replace("version: '2027.1'", "version: ours")
     reply = _upload(client, _zip(files))
     assert reply.status_code == 422 and "curriculum.yaml, line 1</strong> (name): matrix-16 is the name" in reply.text
 
