@@ -71,6 +71,11 @@ def create_app(test_config: dict[str, Any] | None = None) -> Flask:
     from .audit import views as audit_views
 
     app.register_blueprint(audit_views.bp)  # /audit: the trail for directors
+    from .contingency import program_views as cm_program_views
+    from .contingency import views as cm_views
+
+    app.register_blueprint(cm_views.bp)  # a participant's incentives: draws, prizes, vouchers
+    app.register_blueprint(cm_program_views.bp)  # the program's incentives: settings, cabinet, budget, reports
     errors.init_app(app)
     from .web import headers
 

@@ -4,6 +4,7 @@ from .attendance.models import Attendance
 from .audit.models import AuditEvent
 from .auth.models import AccountToken, RecoveryCode, SignInAttempt, User
 from .clinical.models import DrugTest, RelapseAnalysis
+from .contingency.models import CmDraw, CmMissedTest, CmPrize, CmProtocol, CmVoucherExchange
 from .curricula.models import Curriculum, CurriculumVersion, Module, Track, Worksheet
 from .groups.models import Cancellation, Group, Meeting, MeetingAddendum, Slot
 from .participants.models import Enrollment, FamilyGuest, Participant
@@ -12,6 +13,7 @@ from .progress.models import Credit, MakeUp
 from .workbook.models import WorksheetAnswer
 
 __all__ = [
+    "CmDraw", "CmMissedTest", "CmPrize", "CmProtocol", "CmVoucherExchange",
     "AccountToken", "Attendance", "AttendanceStatus", "AuditEvent", "Cancellation", "Credit", "Curriculum",
     "CurriculumVersion", "DrugTest", "Enrollment", "FamilyGuest", "Group", "Holiday", "MakeUp",
     "Meeting", "MeetingAddendum", "Module", "Participant", "Program", "RecoveryCode", "RelapseAnalysis", "SignInAttempt", "Slot",

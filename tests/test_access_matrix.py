@@ -89,6 +89,21 @@ clinical.record_test                      302   403   403   422   422   302
 clinical.report                           302   403   403   422   422   302
 clinical.tests                            302   200   404   200   200   302
 
+contingency.draw                          302   403   403   422   422   302
+contingency.exchange                      302   403   403   422   422   302
+contingency.give_prize                    302   403   403   404   404   302
+contingency.missed                        302   403   403   422   422   302
+contingency.participant                   302   200   404   200   200   302
+contingency_program.add_prize             302   403   403   403   422   302
+contingency_program.index                 302   403   403   200   200   302
+contingency_program.prizes                302   403   403   200   200   302
+contingency_program.report_csv            302   403   403   403   200   302
+contingency_program.report_xlsx           302   403   403   403   200   302
+contingency_program.reports_index         302   403   403   403   200   302
+contingency_program.restock               302   403   403   403   404   302
+contingency_program.save_settings         302   403   403   403   422   302
+contingency_program.settings              302   403   403   403   200   302
+
 curricula.add_worksheet                   302   403   403   403   422   302
 curricula.delete_module                   302   403   403   403   303   302
 curricula.delete_worksheet                302   403   403   403   303   302
@@ -266,6 +281,10 @@ URL_ARGS = {
     "curricula.fork": {"version_id": "published"},
     "curricula.new_draft": {"version_id": "published"},
     "curricula.export": {"version_id": "published"},
+    "contingency.give_prize": {"draw_id": 0},  # no such draw: 404 for staff
+    "contingency_program.restock": {"prize_id": 0},
+    "contingency_program.report_csv": {"kind": "earnings"},
+    "contingency_program.report_xlsx": {"kind": "earnings"},
 }
 
 

@@ -366,15 +366,19 @@ def check_protocol(p: Protocol) -> dict[str, str]:
         within(f"bowl_{size}", p.bowl.get(size, 0), 0, 10000, "The number of slips")
     if p.kind == "prize" and "bowl_good_job" not in problems and bowl_total(p.bowl) == 0:
         problems["bowl_good_job"] = "Put at least one slip in the bowl."
+    def within_money(name: str, value: int, low: int, high: int, what: str) -> None:
+        if not low <= value <= high:
+            problems[name] = f"{what} must be from ${low / 100:,.2f} to ${high / 100:,.2f}."
+
     for size in PRIZE_SIZES:
-        within(f"prize_{size}", p.prize_cents.get(size, 0), 0, 100000, "A prize's value in cents")
+        within_money(f"prize_{size}", p.prize_cents.get(size, 0), 0, 100000, "A prize's value")
     if p.kind == "prize" and not problems and largest_cents(p.bowl, p.prize_cents)[1] > p.yearly_cap_cents:
         problems["yearly_cap_cents"] = "The yearly cap must be at least the value of the largest prize in the bowl."
-    within("voucher_start_cents", p.voucher_start_cents, 1, 100000, "The first voucher in cents")
-    within("voucher_step_cents", p.voucher_step_cents, 0, 100000, "The step in cents")
-    within("voucher_bonus_cents", p.voucher_bonus_cents, 0, 100000, "The bonus in cents")
+    within_money("voucher_start_cents", p.voucher_start_cents, 1, 100000, "The first voucher")
+    within_money("voucher_step_cents", p.voucher_step_cents, 0, 100000, "The step")
+    within_money("voucher_bonus_cents", p.voucher_bonus_cents, 0, 100000, "The bonus")
     within("voucher_bonus_every", p.voucher_bonus_every, 0, 20, "The bonus interval")
-    within("yearly_cap_cents", p.yearly_cap_cents, 100, 10_000_000, "The yearly cap in cents")
-    within("budget_cents", p.budget_cents, 0, 1_000_000_000, "The budget in cents")
+    within_money("yearly_cap_cents", p.yearly_cap_cents, 100, 10_000_000, "The yearly cap")
+    within_money("budget_cents", p.budget_cents, 0, 1_000_000_000, "The budget")
     within("year_starts_month", p.year_starts_month, 1, 12, "The month the year starts")
     return problems

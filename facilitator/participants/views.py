@@ -26,6 +26,7 @@ from flask_wtf import FlaskForm
 
 from ..audit import services as audit
 from ..audit import trail
+from ..contingency import ledger as incentives
 from ..extensions import db
 from ..programs.services import program_today
 from ..progress import services as makeups
@@ -127,7 +128,9 @@ def show(participant_id: int):
     page = pages.participant_page(person, _today())
     audit_participant("participant.view", person.id)  # before "who opened this record" reads the trail
     opened = trail.openings(person.id, person.program_id, current_user.program.timezone, _today())
-    html = render_template("participants/show.html", page=page, reason_labels=DISCHARGE_LABELS, opened=opened)
+    cm_panel = incentives.panel_for(person, _today())  # incentives, when the program runs them
+    html = render_template("participants/show.html", page=page, reason_labels=DISCHARGE_LABELS, opened=opened,
+                           cm_panel=cm_panel)
     return _committed(html)
 
 
@@ -311,7 +314,8 @@ def me():
         return redirect(url_for("participants.index"))
     person = own_participant_or_404(current_user.participant_id)
     page = pages.participant_page(person, _today(), for_staff=False)
-    html = render_template("participants/me.html", page=page)
+    cm_panel = incentives.panel_for(person, _today())
+    html = render_template("participants/me.html", page=page, cm_panel=cm_panel)
     audit_participant("participant.view", person.id, page="me")
     return _committed(html)
 

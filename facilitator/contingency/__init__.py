@@ -1,0 +1,1 @@
+"""Contingency management: incentives for negative tests (and attendance), as its own area."""

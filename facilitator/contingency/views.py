@@ -1,0 +1,185 @@
+"""A participant's incentives (contingency management): the streak, what comes next, draws made on
+screen with the participant, prizes handed over, missed tests, voucher exchanges, and the history.
+
+URL table:
+  GET  /participants/<id>/incentives                              the page (staff; the participant themself)
+  POST /participants/<id>/incentives/draws                        draw one slip (staff)
+  POST /participants/<id>/incentives/draws/<draw_id>/prize        hand over a prize for a drawn slip (staff)
+  POST /participants/<id>/incentives/missed                       record a missed test (staff)
+  POST /participants/<id>/incentives/exchanges                    exchange voucher credit (staff)
+"""
+
+from __future__ import annotations
+
+from datetime import date
+
+from flask import Blueprint, abort, flash, redirect, render_template, request, url_for
+from flask_login import current_user, login_required
+from sqlalchemy import select
+from wtforms import SelectChoice
+
+from ..auth.models import User
+from ..clinical.models import DrugTest
+from ..clinical.services import KIND_LABELS, RESULT_LABELS
+from ..domain import contingency as cm
+from ..extensions import db
+from ..participants.models import Participant
+from ..programs.services import program_today
+from ..web.access import audit_participant, own_participant_or_404, staff_required
+from . import ledger as reads
+from . import services
+from .forms import DrawForm, ExchangeForm, MissedForm, PrizeForm, cents
+
+bp = Blueprint("contingency", __name__)
+
+
+@bp.app_template_global("cm_money")
+def cm_money(cents: int) -> str:
+    """Cents as dollars in any template (the incentives panel on shared pages)."""
+    return reads.money(cents)
+
+
+def _today() -> date:
+    return program_today(current_user.program)
+
+
+def _page(person: Participant, status: int = 200, *, problem: str = "", missed_form: MissedForm | None = None,
+          exchange_form: ExchangeForm | None = None, prize_forms: dict[int, PrizeForm] | None = None):
+    """The incentives page, with the form the caller holds (and its errors) in place of a fresh one."""
+    today = _today()
+    protocols = reads.protocols_of(person.program_id)
+    ledger = reads.ledger_of(person, protocols)
+    protocol = cm.protocol_on(protocols, today)
+    panel = reads.panel_of(person.id, protocols, ledger, today)
+    tests = {f"test:{t.id}": t for t in db.session.scalars(
+        select(DrugTest).where(DrugTest.participant_id == person.id))}
+    staff_ids = {t.recorded_by_id for t in tests.values()}
+    rows = db.session.execute(select(services.CmDraw).where(services.CmDraw.participant_id == person.id)
+                              .order_by(services.CmDraw.id)).scalars().all()
+    staff_ids |= {d.drawn_by_id for d in rows} | {d.given_by_id for d in rows if d.given_by_id}
+    names = dict(db.session.execute(select(User.id, User.display_name).where(User.id.in_(staff_ids))).all()) \
+        if staff_ids else {}
+    cabinet = services.prizes_of(person.program_id)
+    prize_names = {p.id: p.name for p in cabinet}
+    waiting = [d for d in rows if d.size != "good_job" and d.given_at is None]
+    forms = prize_forms or {}
+    if current_user.is_staff:
+        for d in waiting:
+            if d.id not in forms:
+                forms[d.id] = PrizeForm(formdata=None, prefix=f"draw-{d.id}")
+            forms[d.id].prize_id.choices = [SelectChoice("", "Choose a prize")] + [
+                SelectChoice(str(p.id), f"{p.name} ({reads.money(p.value_cents)}, {p.in_stock} in stock)")
+                for p in cabinet if p.size == d.size and p.in_stock > 0]
+    drawn = request.args.get("drawn", type=int)
+    html = render_template(
+        "contingency/participant.html", person=person, protocol=protocol, ledger=ledger, panel=panel,
+        history=list(reversed(ledger.outcomes)), tests=tests, draws={d.id: d for d in rows},
+        draws_by_source=_by_source(rows), names=names, prize_names=prize_names, waiting=waiting, prize_forms=forms,
+        just_drawn=next((d for d in rows if d.id == drawn), None), problem=problem, today=today,
+        draw_form=DrawForm(formdata=None) if current_user.is_staff else None,
+        missed_form=missed_form or (MissedForm(formdata=None, missed_on=today) if current_user.is_staff else None),
+        exchange_form=exchange_form or (ExchangeForm(formdata=None) if current_user.is_staff else None),
+        money=reads.money, sizes=reads.SIZE_LABELS, kinds=reads.KIND_LABELS, test_kinds=KIND_LABELS,
+        results=RESULT_LABELS, exchanges=list(reversed(ledger.exchanges)))
+    audit_participant("cm.view", person.id, outcomes=len(ledger.outcomes), draws=len(rows))
+    db.session.commit()  # after rendering: a commit expires the loaded rows
+    return html, status
+
+
+def _by_source(rows) -> dict[str, list]:
+    out: dict[str, list] = {}
+    for d in rows:
+        out.setdefault(f"test:{d.drug_test_id}" if d.drug_test_id else f"attendance:{d.attendance_id}", []).append(d)
+    return out
+
+
+@bp.route("/participants/<int:participant_id>/incentives")
+@login_required
+def participant(participant_id: int):
+    """A participant's incentives: streak, what is next, draws waiting, vouchers, and the history."""
+    return _page(own_participant_or_404(participant_id))
+
+
+@bp.route("/participants/<int:participant_id>/incentives/draws", methods=["POST"])
+@staff_required
+def draw(participant_id: int):
+    """Draw one slip with the participant (a cryptographically sound random number); audited."""
+    person = own_participant_or_404(participant_id)
+    if not DrawForm().validate_on_submit():
+        abort(400)
+    try:
+        drawn = services.make_draw(person, current_user, _today())
+    except services.CmRefused as refused:
+        db.session.rollback()
+        return _page(person, 422, problem=str(refused))
+    row = drawn.draw
+    audit_participant("cm.draw", person.id, "cm_draw", row.id, size=row.size, number=row.number, slips=row.slips,
+                      drug_test_id=row.drug_test_id, attendance_id=row.attendance_id)
+    db.session.commit()
+    return redirect(url_for(".participant", participant_id=person.id, drawn=row.id, _anchor="drawn"), 303)
+
+
+@bp.route("/participants/<int:participant_id>/incentives/draws/<int:draw_id>/prize", methods=["POST"])
+@staff_required
+def give_prize(participant_id: int, draw_id: int):
+    """Hand over a prize from the cabinet for a drawn prize slip; audited."""
+    person = own_participant_or_404(participant_id)
+    found = services.find_draw(person, draw_id)
+    if found is None:
+        abort(404)
+    form = PrizeForm(prefix=f"draw-{found.id}")
+    form.prize_id.choices = []
+    if not form.validate_on_submit():
+        return _page(person, 422, prize_forms={found.id: form})
+    try:
+        prize = services.give_prize(person, found, form.prize_id.data, current_user, _today())
+    except services.CmRefused as refused:
+        db.session.rollback()
+        found = services.find_draw(person, draw_id)
+        form.prize_id.errors = list(refused.problems.values())
+        return _page(person, 422, prize_forms={draw_id: form})
+    audit_participant("cm.prize", person.id, "cm_draw", found.id, prize_id=prize.id, size=found.size)
+    db.session.commit()
+    flash(f"{prize.name} handed over to {person.preferred_name}.", "info")
+    return redirect(url_for(".participant", participant_id=person.id, _anchor="draws-heading"), 303)
+
+
+@bp.route("/participants/<int:participant_id>/incentives/missed", methods=["POST"])
+@staff_required
+def missed(participant_id: int):
+    """Record a test the participant was due for and did not give; it resets the streak. Audited."""
+    person = own_participant_or_404(participant_id)
+    form = MissedForm()
+    if not form.validate_on_submit():
+        return _page(person, 422, missed_form=form)
+    try:
+        row = services.record_missed(person, form.missed_on.data, current_user, _today())
+    except services.CmRefused as refused:
+        db.session.rollback()
+        form.missed_on.errors = list(refused.problems.values())
+        return _page(person, 422, missed_form=form)
+    audit_participant("cm.missed", person.id, "cm_missed_test", row.id)
+    db.session.commit()
+    flash(f"Missed test on {row.missed_on:%b} {row.missed_on.day} recorded. It counts as a positive test.", "info")
+    return redirect(url_for(".participant", participant_id=person.id, _anchor="history-heading"), 303)
+
+
+@bp.route("/participants/<int:participant_id>/incentives/exchanges", methods=["POST"])
+@staff_required
+def exchange(participant_id: int):
+    """Exchange voucher credit for goods or services (never cash); audited."""
+    person = own_participant_or_404(participant_id)
+    form = ExchangeForm()
+    if not form.validate_on_submit():
+        return _page(person, 422, exchange_form=form)
+    try:
+        row = services.exchange_voucher(person, cents(form.amount.data), form.item.data or "", current_user, _today())
+    except services.CmRefused as refused:
+        db.session.rollback()
+        for name, message in refused.problems.items():
+            getattr(form, name, form.amount).errors = [message]
+        return _page(person, 422, exchange_form=form)
+    audit_participant("cm.exchange", person.id, "cm_voucher_exchange", row.id, amount_cents=row.amount_cents)
+    db.session.commit()
+    flash(f"{reads.money(row.amount_cents)} of voucher credit exchanged.", "info")
+    return redirect(url_for(".participant", participant_id=person.id, _anchor="vouchers-heading"), 303)
