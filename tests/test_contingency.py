@@ -246,3 +246,24 @@ def test_reports_carry_the_notice_and_count_earnings_by_month(clinic, client):
     assert client.get("/contingency/reports/nothing.csv").status_code == 404
     page = client.get(f"/contingency/reports?start={start}")
     assert page.status_code == 200 and "Share negative" in page.text
+
+
+def test_the_demo_runs_a_fishbowl_with_history_and_draws_waiting_for_the_demo_participant(runner, session):
+    from facilitator.auth.models import User
+    from facilitator.programs.services import find_program
+
+    assert runner.invoke(args=["demo"]).exit_code == 0
+    program = find_program("demo")
+    today = program_today(program)
+    protocols = reads.protocols_of(program.id)
+    assert cm.protocol_on(protocols, today).kind == "prize"
+    ledgers = reads.ledgers(program.id, protocols)
+    account = db.session.scalar(select(User).where(User.email == "participant@demo.example"))
+    mine = ledgers[account.participant_id]
+    assert mine.draws_owed > 0 and len(mine.draws) > 10
+    assert sum(len(lg.draws) for lg in ledgers.values()) > 100
+    assert any(o.why == "missed" for lg in ledgers.values() for o in lg.outcomes)
+    assert all(lg.committed_in(cm.year_start(today, 1)) < 75000 for lg in ledgers.values())
+    budget = reads.budget_of(cm.protocol_on(protocols, today), ledgers.values(), today)
+    assert 0 < budget.spent < budget.budget
+    assert all(p.in_stock >= 0 for p in services.prizes_of(program.id))

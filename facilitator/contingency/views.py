@@ -11,6 +11,8 @@ URL table:
 
 from __future__ import annotations
 
+from collections import Counter
+from dataclasses import dataclass
 from datetime import date
 
 from flask import Blueprint, abort, flash, redirect, render_template, request, url_for
@@ -74,7 +76,7 @@ def _page(person: Participant, status: int = 200, *, problem: str = "", missed_f
     html = render_template(
         "contingency/participant.html", person=person, protocol=protocol, ledger=ledger, panel=panel,
         history=list(reversed(ledger.outcomes)), tests=tests, draws={d.id: d for d in rows},
-        draws_by_source=_by_source(rows), names=names, prize_names=prize_names, waiting=waiting, prize_forms=forms,
+        draws_by_source=_by_source(rows, prize_names), names=names, prize_names=prize_names, waiting=waiting, prize_forms=forms,
         just_drawn=next((d for d in rows if d.id == drawn), None), problem=problem, today=today,
         draw_form=DrawForm(formdata=None) if current_user.is_staff else None,
         missed_form=missed_form or (MissedForm(formdata=None, missed_on=today) if current_user.is_staff else None),
@@ -86,10 +88,28 @@ def _page(person: Participant, status: int = 200, *, problem: str = "", missed_f
     return html, status
 
 
-def _by_source(rows) -> dict[str, list]:
-    out: dict[str, list] = {}
+@dataclass(frozen=True)
+class Slips:
+    """The slips of one size drawn for one test or meeting: how many, the prizes given, how many wait."""
+
+    size: str
+    count: int
+    prizes: tuple[tuple[str, int], ...]  # (prize name, how many)
+    waiting: int
+
+
+def _by_source(rows, prize_names: dict[int, str]) -> dict[str, list[Slips]]:
+    """The draws made for each test or meeting, grouped by slip size (largest first)."""
+    grouped: dict[str, dict[str, list]] = {}
     for d in rows:
-        out.setdefault(f"test:{d.drug_test_id}" if d.drug_test_id else f"attendance:{d.attendance_id}", []).append(d)
+        key = f"test:{d.drug_test_id}" if d.drug_test_id else f"attendance:{d.attendance_id}"
+        grouped.setdefault(key, {}).setdefault(d.size, []).append(d)
+    out = {}
+    for key, sizes in grouped.items():
+        out[key] = [Slips(size, len(sizes[size]),
+                          tuple(Counter(prize_names.get(d.prize_id, "") for d in sizes[size] if d.prize_id).items()),
+                          sum(1 for d in sizes[size] if size != "good_job" and d.prize_id is None))
+                    for size in reversed(cm.SIZES) if size in sizes]
     return out
 
 
