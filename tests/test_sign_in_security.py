@@ -210,6 +210,28 @@ def test_two_factor_sign_in_with_a_code_and_with_a_recovery_code_that_works_once
     assert mfa.recovery_codes_left(user) == 9
 
 
+def test_a_code_signs_in_once_and_an_older_code_never(client, make_user, address, session):
+    user = make_user("facilitator")
+    key = mfa.new_key()
+    totp = pyotp.TOTP(key)
+    with time_machine.travel(clock.utc_now(), tick=False) as traveller:
+        mfa.enable(user, key, totp.timecode(clock.utc_now()))  # set up with the code of this moment
+        session.flush()
+        attempt(client, user.email, PASSWORD, address)
+        assert second_step(client, totp.now(), address).status_code == 422  # the code that set it up
+        traveller.shift(timedelta(seconds=30))
+        code = totp.now()
+        assert second_step(client, code, address).status_code == 302
+        client.post("/logout", data={"csrf_token": csrf_token(client.get("/account").text)})
+        attempt(client, user.email, PASSWORD, address)
+        reused = second_step(client, code, address)  # seen over a shoulder, typed again in the same minute
+        assert reused.status_code == 422 and not signed_in(client, address)
+        earlier = totp.at(clock.utc_now() - timedelta(seconds=30))  # still inside the drift window
+        assert second_step(client, earlier, address).status_code == 422
+        traveller.shift(timedelta(seconds=30))
+        assert second_step(client, totp.now(), address).status_code == 302
+
+
 def test_wrong_codes_count_toward_the_lockout(client, make_user, address):
     user = make_user("facilitator")
     mfa.enable(user, mfa.new_key())

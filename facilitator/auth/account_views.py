@@ -105,8 +105,9 @@ def mfa_setup():
     form = MfaConfirmForm()
     status = 200
     if form.validate_on_submit():
-        if mfa.code_matches(key, form.code.data.replace(" ", "")):
-            codes = mfa.enable(user, key)
+        step = mfa.matching_step(key, form.code.data.replace(" ", ""))
+        if step is not None:
+            codes = mfa.enable(user, key, step)
             session.pop("mfa_new_key", None)
             db.session.commit()
             response = render_template("auth/mfa_recovery_codes.html", codes=codes)

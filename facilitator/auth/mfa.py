@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import hashlib
+import hmac
 import re
 import secrets
 
@@ -39,9 +40,28 @@ def qr_svg(user: User, key: str) -> str:
                                                  title="QR code for your authenticator app")
 
 
-def code_matches(key: str, code: str) -> bool:
-    """Whether a 6-digit code is the key's current one (or the one just before or after: clocks drift)."""
-    return bool(re.fullmatch(r"\d{6}", code)) and pyotp.TOTP(key).verify(code, for_time=clock.utc_now(), valid_window=1)
+def matching_step(key: str, code: str) -> int | None:
+    """The 30-second step whose code the 6-digit code is: the current one, or the one just before or
+    after (clocks drift); None if it is none of them."""
+    if not re.fullmatch(r"\d{6}", code):
+        return None
+    totp = pyotp.TOTP(key)
+    now = clock.utc_now()
+    current = totp.timecode(now)
+    for step in (current, current - 1, current + 1):
+        if hmac.compare_digest(totp.generate_otp(step), code):
+            return step
+    return None
+
+
+def use_code(user: User, code: str) -> bool:
+    """Accept a code of the person's key once: a step at or before the last accepted one is refused."""
+    step = matching_step(user.totp_secret or "", code) if user.totp_secret else None
+    if step is None or (user.totp_last_step is not None and step <= user.totp_last_step):
+        return False
+    user.totp_last_step = step
+    db.session.flush()
+    return True
 
 
 def _hash(user_id: int, code: str) -> str:
@@ -54,10 +74,12 @@ def _normalized(code: str) -> str:
     return re.sub(r"[\s-]", "", code).lower()
 
 
-def enable(user: User, key: str) -> list[str]:
-    """Turn two-factor sign-in on with a confirmed key; return ten new recovery codes (shown once)."""
+def enable(user: User, key: str, confirmed_step: int | None = None) -> list[str]:
+    """Turn two-factor sign-in on with a confirmed key (the step of the confirming code is used up);
+    return ten new recovery codes (shown once)."""
     user.totp_secret = key
     user.mfa_enabled_at = clock.naive_utc_now()
+    user.totp_last_step = confirmed_step
     codes = [
         "".join(secrets.choice(RECOVERY_ALPHABET) for _ in range(RECOVERY_LENGTH)) for _ in range(RECOVERY_CODES)
     ]
@@ -72,15 +94,17 @@ def disable(user: User, action: str = "auth.mfa_removed", actor: User | None = N
     """Turn two-factor sign-in off and delete the recovery codes (audited as `action`)."""
     user.totp_secret = None
     user.mfa_enabled_at = None
+    user.totp_last_step = None
     db.session.execute(delete(RecoveryCode).where(RecoveryCode.user_id == user.id))
     audit.record(action, "user", user.id, user=actor or user)
     db.session.flush()
 
 
 def second_factor_ok(user: User, typed: str) -> bool:
-    """Whether the typed text is the current code or an unused recovery code (which is then used up)."""
+    """Whether the typed text is a current code not used before or an unused recovery code (either is
+    then used up)."""
     typed = typed.strip()
-    if user.totp_secret and code_matches(user.totp_secret, typed.replace(" ", "")):
+    if user.totp_secret and use_code(user, typed.replace(" ", "")):
         return True
     code = _normalized(typed)
     if len(code) != RECOVERY_LENGTH:

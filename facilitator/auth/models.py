@@ -6,7 +6,7 @@ from datetime import datetime
 
 from flask import current_app
 from flask_login import UserMixin
-from sqlalchemy import CheckConstraint, ForeignKey, String
+from sqlalchemy import BigInteger, CheckConstraint, ForeignKey, String
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from ..extensions import db
@@ -49,6 +49,9 @@ class User(UserMixin, db.Model):
     # Two-factor sign-in: the TOTP key (base32) once confirmed; None while not set up.
     totp_secret: Mapped[str | None] = mapped_column(String(64))
     mfa_enabled_at: Mapped[datetime | None]
+    # The 30-second step of the last code accepted: a code (or an older one) is never accepted twice,
+    # so a code seen over someone's shoulder or in a proxy log cannot sign in again.
+    totp_last_step: Mapped[int | None] = mapped_column(BigInteger)
 
     program: Mapped[Program] = relationship()
 
