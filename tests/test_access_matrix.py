@@ -28,6 +28,7 @@ from facilitator.auth import accounts, invites
 from facilitator.auth.models import User
 from facilitator.auth.services import create_user
 from facilitator.clinical import services as clinical
+from facilitator.clock import naive_utc_now
 from facilitator.curricula import drafts
 from facilitator.curricula.models import Module, Worksheet
 from facilitator.curricula.services import find_version
@@ -40,6 +41,7 @@ from facilitator.programs.models import AttendanceStatus
 from facilitator.programs.services import create_program, program_today
 from facilitator.progress.models import MakeUp
 from facilitator.web.headers import CONTENT_SECURITY_POLICY
+from facilitator.workbook.models import WorksheetAnswer
 
 from .conftest import PASSWORD, csrf_token, login
 
@@ -136,6 +138,7 @@ documents.packet                          302   403   403   200   200   302
 documents.progress                        302   200   404   200   200   302
 documents.signin                          302   403   403   200   200   302
 documents.worksheet                       302   200   200   200   200   302
+documents.workbook_answers                302   200   404   200   200   302
 
 groups.add_cancellation                   302   403   403   422   422   302
 groups.add_holiday                        302   403   403   403   422   302
@@ -175,6 +178,11 @@ passwords.set_password                    200   200   200   200   200   302
 planning.index                            302   403   403   403   200   302
 planning.what_if                          302   403   403   403   200   302
 
+portal.participant_feed                   200   200   200   200   200   302
+portal.records_json                       302   200   200   404   404   302
+portal.records_pdf                        302   200   200   404   404   302
+portal.share_feed                         302   302   302   404   404   302
+
 programs.add_holiday                      302   403   403   403   422   302
 programs.add_status                       302   403   403   403   422   302
 programs.index                            302   403   403   403   200   302
@@ -196,6 +204,11 @@ reports.report_pdf                        302   403   403   403   200   302
 
 web.health                                200   200   200   200   200   200
 web.home                                  302   302   302   302   302   302
+
+workbook.answer                           302   302   404   200   200   302
+workbook.index                            302   200   200   403   403   302
+workbook.review                           302   403   403   303   303   302
+workbook.sheet                            302   200   200   403   403   302
 """
 
 
@@ -216,7 +229,8 @@ def expected_codes() -> dict[str, tuple[int, ...]]:
 def world(session):
     """One program with two participants (each with a portal account), a facilitator, a director, a
     deactivated facilitator, a staff member to act on, a group meeting every day, a draft curriculum,
-    a status, a holiday, a cancellation, a make-up and a relapse analysis; the ids the URLs need."""
+    a status, a holiday, a cancellation, a make-up, a relapse analysis and a sent worksheet; the ids the URLs
+    need."""
     program = create_program("Matrix IOP", slug="matrix-access")
     today = program_today(program)
     director = create_user(program, "dir@matrix.example", PASSWORD, "director", "Dir")
@@ -248,7 +262,13 @@ def world(session):
     holiday = schedule.add_holiday(program.id, today + timedelta(days=30), "Founders' day", director, today)
     cancellation = schedule.add_cancellation(group, today + timedelta(days=20), None, "Staff training", director, today)
     analysis = clinical.record_report(first, occurred_on=today, opened_by="craving", user=director, today=today)
+    sheet = db.session.scalars(db.select(Worksheet).where(Worksheet.version_id == version.id,
+                                                         Worksheet.code == "RP 3A")).one()
+    sent = WorksheetAnswer(participant_id=first.id, worksheet_id=sheet.id, status="submitted",
+                           answers={"chart_partner": "My sponsor"}, submitted_at=naive_utc_now())
+    db.session.add(sent)
     group.feed_token = "f" * 43
+    first.feed_token = "m" * 43  # the first participant's own calendar address
     db.session.flush()
     link = invites.make_link(target, "reset", director)
     status = db.session.scalars(db.select(AttendanceStatus).where(AttendanceStatus.program_id == program.id,
@@ -267,7 +287,7 @@ def world(session):
                  "worksheet_id": draft_sheet.id, "code": "RP", "day": today.isoformat(), "at": "1830", "track": "RP",
                  "status_id": status.id, "direction": "up", "holiday_id": holiday.id,
                  "cancellation_id": cancellation.id, "makeup_id": makeup.id,
-                 "analysis_id": analysis.analysis.id,
+                 "analysis_id": analysis.analysis.id, "answer_id": sent.id,
                  "user_id": target.id, "job_id": "0" * 64, "token": link.token, "kind": "attendance"},
         "version_id": version.id,
     }
@@ -277,7 +297,9 @@ def world(session):
 URL_ARGS = {
     "documents.guide": {"code": "RP 3"},
     "documents.worksheet": {"code": "RP 3A"},
+    "workbook.sheet": {"code": "RP 3A"},
     "reports.group_feed": {"token": "f" * 43},
+    "portal.participant_feed": {"token": "m" * 43},
     "curricula.fork": {"version_id": "published"},
     "curricula.new_draft": {"version_id": "published"},
     "curricula.export": {"version_id": "published"},

@@ -43,6 +43,7 @@ CHROME: dict[str, dict[str, str]] = {
         "handouts": "Handouts used", "pages": "pages", "one_page": "page", "minutes_long": "minutes",
         "weekdays": "Sun Mon Tue Wed Thu Fri Sat", "week": "week", "row": "row",
         "packet_title": "Meeting packet: {module}, {group}, {when}",
+        "my_answer": "My answer", "counselor_comment": "My counselor's comment",
     },
 }
 
@@ -191,15 +192,16 @@ def sheets_of(curriculum: Curriculum, modules: list[Module] | None = None) -> li
 
 
 def worksheets_html(sheets: list[Sheet], *, title: str, lang: str, fillable: bool = False,
-                    identity: dict[str, str] | None = None) -> str:
+                    identity: dict[str, str] | None = None, answers: dict[str, dict[str, Any]] | None = None) -> str:
     """The body of a worksheet document: each sheet from a new page, without page headers and footers.
 
     The headers and footers come from a frame document laid out separately (see frame_html and
     service.render): running elements in the body would make WeasyPrint lay out every page twice.
     A fillable body carries the Name / Group / Date row itself (identity=None leaves it blank).
+    answers (worksheet code -> the workbook's answers keyed by field id) prints each answer in its place.
     """
     return _env.get_template("worksheets.html").render(
-        sheets=sheets, title=title, t=chrome(lang), lang=lang, fillable=fillable, identity=identity)
+        sheets=sheets, title=title, t=chrome(lang), lang=lang, fillable=fillable, identity=identity, answers=answers)
 
 
 def frame_html(pages: list[tuple[str, Sheet | None]], *, heading: str, lang: str,

@@ -8,6 +8,8 @@ URL table:
   GET /documents/meetings/<group>/<day>/<hhmm>/<track>/packet.pdf  guide + sign-in + worksheet copies (staff)
   GET /documents/participants/<id>/progress.pdf                   progress report (staff; a participant: own)
   GET /documents/participants/<id>/certificate.pdf?name=          completion certificate (staff; participant: own)
+  GET /documents/participants/<id>/worksheets/<answer_id>/answers.pdf  a worksheet with the answers in place
+                                                                  (staff; a participant: own)
   GET /documents/groups/<id>/calendar.pdf?month=2027-03&months=1  a month per page, for the wall
   GET /documents/jobs/<id>  (.json, .pdf)                         progress page, status, finished file
 """
@@ -25,7 +27,8 @@ from ..groups.models import Group
 from ..participants.models import Participant
 from ..queue import queue_for
 from ..web.access import own_participant_or_404
-from . import calendar_doc, catalog, jobs, meeting_docs, participant_docs, service
+from ..workbook import services as workbook
+from . import calendar_doc, catalog, jobs, meeting_docs, participant_docs, service, workbook_docs
 
 bp = Blueprint("documents", __name__, url_prefix="/documents")
 
@@ -176,6 +179,21 @@ def certificate(participant_id: int):
                                                    name=request.args.get("name") or None)
     except catalog.NotPrintable as exc:
         abort(409, description=str(exc))
+    except catalog.DocumentNotFound:
+        abort(404)
+    return _deliver(order)
+
+
+@bp.get("/participants/<int:participant_id>/worksheets/<int:answer_id>/answers.pdf")
+@login_required
+def workbook_answers(participant_id: int, answer_id: int):
+    """A worksheet printed with the participant's answers in place (a staff member: only once sent)."""
+    person = own_participant_or_404(participant_id)
+    answer = workbook.find_answer(person, answer_id)
+    if answer is None or (current_user.is_staff and answer.status == "draft"):
+        abort(404)  # a draft is the participant's until they send it
+    try:
+        order = workbook_docs.answers_order(person, answer, program=current_user.program)
     except catalog.DocumentNotFound:
         abort(404)
     return _deliver(order)

@@ -19,6 +19,7 @@ from ..participants.models import Enrollment, Participant
 from ..programs.services import active_statuses, program_today
 from ..progress.services import progress_for
 from ..web.access import own_group_or_404, staff_required
+from ..workbook import services as workbook
 from . import conflicts, services
 from .forms import AddendumForm, AttendanceForm, CancelForm, GuestForm, LockForm, ReopenForm
 
@@ -117,6 +118,9 @@ def _page(group, planned, status=200, page_error="", conflict=None, **forms):
     return html, status
 
 
+        worksheets_sent=workbook.meeting_panel(module.code if module else None, [w.code for w in module.worksheets]
+                                               if module else [], [(e.participant.id, e.participant.preferred_name)
+                                                                   for e in entries]),
 def _attendance_form(entries, row, planned, default) -> AttendanceForm:
     data = {"rows": [], "note": row.note if row else "", "version": row.attendance_version if row else 0, **({k: bool(v) for k, v in (row.fidelity or {}).items()}
                                                              if row else {})}

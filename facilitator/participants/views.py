@@ -34,6 +34,7 @@ from ..progress.forms import CancelMakeUpForm, CompleteMakeUpForm, IndividualSes
 from ..progress.models import MakeUp
 from ..web.access import audit_participant, own_participant_or_404, staff_required
 from . import pages, services
+from ..workbook import services as workbook
 from .forms import AdmitForm, DischargeForm, ListFilterForm, NewParticipantForm, ProfileForm, TransferForm, options
 from .models import DISCHARGE_LABELS
 
@@ -130,7 +131,8 @@ def show(participant_id: int):
     opened = trail.openings(person.id, person.program_id, current_user.program.timezone, _today())
     cm_panel = incentives.panel_for(person, _today())  # incentives, when the program runs them
     html = render_template("participants/show.html", page=page, reason_labels=DISCHARGE_LABELS, opened=opened,
-                           cm_panel=cm_panel)
+                           cm_panel=cm_panel,
+                           workbook=workbook.staff_panel(person.id, current_user.program.timezone))
     return _committed(html)
 
 
