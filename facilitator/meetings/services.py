@@ -23,7 +23,7 @@ from ..models_base import utcnow
 from ..participants.models import Enrollment, FamilyGuest, Participant
 from ..programs.models import AttendanceStatus
 from ..programs.services import active_statuses, program_today
-from ..progress.services import ParticipantProgress, progress_for
+from ..progress.services import HORIZON, ParticipantProgress, progress_for
 
 FIDELITY_ITEMS = (
     ("handout", "Topic presented with the handout"),
@@ -69,9 +69,18 @@ class RosterEntry:
     credited_here: bool  # this meeting's module is already credited (a repeat for them)
 
 
-def find_planned(group: Group, day: date, at: str, track: str) -> seq.Meeting | None:
-    """The calendar's meeting of a group at a date, time and track (None if the pattern has none)."""
-    calendar = group_calendar(group, day)
+def page_calendar(group: Group, day: date) -> seq.Calendar:
+    """The group's calendar as far as a page about a meeting on `day` needs it: through the day and as far
+    ahead as its roster's progress looks (one calendar for finding the meeting and for the progress)."""
+    return group_calendar(group, max(day, program_today(group.program)) + HORIZON)
+
+
+def find_planned(group: Group, day: date, at: str, track: str,
+                 calendar: seq.Calendar | None = None) -> seq.Meeting | None:
+    """The calendar's meeting of a group at a date, time and track (None if the pattern has none).
+    A calendar of the group through `day` or later may be passed (its meetings up to a day do not
+    depend on how far it goes)."""
+    calendar = calendar or group_calendar(group, day)
     for meeting in calendar.meetings:
         if meeting.date == day and meeting.time == at and meeting.track == track:
             return meeting
@@ -107,34 +116,45 @@ def module_id(group: Group, code: str | None) -> int | None:
     return db.session.scalar(select(Module.id).where(Module.version_id == group.version_id, Module.code == code))
 
 
-def roster(group: Group, planned: seq.Meeting, row: Meeting | None) -> list[RosterEntry]:
-    """Who is expected at the meeting, per the sequencer, plus anyone already recorded there."""
-    stays = db.session.scalars(select(Enrollment).where(
-        Enrollment.group_id == group.id, Enrollment.admitted_on <= planned.date,
-        (Enrollment.discharged_on.is_(None)) | (Enrollment.discharged_on >= planned.date))).all()
+def roster(group: Group, planned: seq.Meeting, row: Meeting | None,
+           calendar: seq.Calendar | None = None) -> list[RosterEntry]:
+    """Who is expected at the meeting, per the sequencer, plus anyone already recorded there; in a fixed
+    number of queries. `calendar`: the group's page_calendar, if the caller holds it."""
     recorded = {}
     if row is not None:
         recorded = {a.participant_id: a for a in db.session.scalars(
             select(Attendance).where(Attendance.meeting_id == row.id, Attendance.participant_id.is_not(None))
             .options(joinedload(Attendance.status)))}
-    ids = {e.participant_id for e in stays} | set(recorded)
-    people = db.session.scalars(select(Participant).where(Participant.id.in_(ids))).all() if ids else []
-    plans = progress_for(list(people), max(planned.date, program_today(group.program)))
-    by_person = {e.participant_id: e for e in stays}
+    staying = select(Enrollment.participant_id).where(
+        Enrollment.group_id == group.id, Enrollment.admitted_on <= planned.date,
+        (Enrollment.discharged_on.is_(None)) | (Enrollment.discharged_on >= planned.date))
+    people = db.session.scalars(select(Participant).where(
+        Participant.id.in_(staying) | Participant.id.in_(list(recorded)))).all()
+    as_of = max(planned.date, program_today(group.program))
+    plans = progress_for(list(people), as_of, groups=[group],
+                         calendars={group.id: calendar} if calendar is not None else None)
+    first_week = _first_week(group, planned.track)
     entries = []
     for person in people:
         plan = plans.get(person.id)
         stay = plan.progress.stay if plan and plan.progress else None
         week = seq.program_week(stay, planned.date) if stay else None
         track = plan.progress.track(planned.track) if plan and plan.progress else None
-        if not is_expected(plan, planned, _first_week(group, planned.track)) and person.id not in recorded:
+        if not is_expected(plan, planned, first_week) and person.id not in recorded:
             continue
         credited_here = bool(track and planned.module and any(
             c.module == planned.module and c.date < planned.date for c in track.credits))
-        entries.append(RosterEntry(person, by_person.get(person.id), week, week == 1, recorded.get(person.id),
-                                   plan, credited_here))
+        entries.append(RosterEntry(person, _stay_here(plan, group, planned.date), week, week == 1,
+                                   recorded.get(person.id), plan, credited_here))
     entries.sort(key=lambda e: (not e.newest, e.participant.preferred_name.lower()))
     return entries
+
+
+def _stay_here(plan: ParticipantProgress | None, group: Group, day: date) -> Enrollment | None:
+    """The enrollment that has the person in this group on the day (the latest, if several)."""
+    rows = plan.enrollments if plan else ()
+    return next((e for e in reversed(rows) if e.group_id == group.id and e.admitted_on <= day
+                 and (e.discharged_on is None or e.discharged_on >= day)), None)
 
 
 def is_expected(plan: ParticipantProgress | None, planned: seq.Meeting, first_week: int) -> bool:

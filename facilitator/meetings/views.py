@@ -69,7 +69,7 @@ def today():
     return html
 
 
-def _planned_or_404(group_id: int, day: str, at: str, track: str):
+def _planned_or_404(group_id: int, day: str, at: str, track: str, with_calendar: bool = False):
     group = own_group_or_404(group_id)
     try:
         when = date.fromisoformat(day)
@@ -77,70 +77,84 @@ def _planned_or_404(group_id: int, day: str, at: str, track: str):
         abort(404)
     if len(at) != 4 or not at.isdigit():
         abort(404)
-    planned = services.find_planned(group, when, f"{at[:2]}:{at[2:]}", track.upper())
+    calendar = services.page_calendar(group, when) if with_calendar else None
+    planned = services.find_planned(group, when, f"{at[:2]}:{at[2:]}", track.upper(), calendar)
     if planned is None:
         abort(404)  # no meeting of this group at that date, time and track
-    return group, planned
+    return (group, planned, calendar) if with_calendar else (group, planned)
 
 
-def _page(group, planned, status=200, page_error="", conflict=None, **forms):
+def _page(group, planned, status=200, page_error="", conflict=None, calendar=None, **forms):
     """Render the meeting page with whatever forms the caller already holds (with their errors), and
-    what a refused stale save would have changed."""
+    what a refused stale save would have changed. `calendar`: the group's page_calendar, if held."""
     row = services.stored_meeting(group, planned.date, planned.time, planned.track)
-    entries = services.roster(group, planned, row)
+    entries = services.roster(group, planned, row, calendar)
     statuses = active_statuses(group.program_id)  # retired statuses stay in history, not on the form
     default = next((s.code for s in statuses if s.is_default), statuses[0].code)
-    code = row.module.code if row is not None and row.module is not None else planned.module
-    module = db.session.scalar(select(Module).where(Module.version_id == group.version_id, Module.code == code)
-                               .options(selectinload(Module.worksheets)))
-    curriculum, number = db.session.execute(
-        select(Curriculum.name, CurriculumVersion.number).join(Curriculum, Curriculum.id == CurriculumVersion.curriculum_id)
-        .where(CurriculumVersion.id == group.version_id)).one()
+    # The delivered module (or the planned one), the curriculum's name and number, in one query.
+    which = Module.id == row.module_id if row is not None and row.module_id is not None else Module.code == planned.module
+    curriculum, number, module = db.session.execute(
+        select(Curriculum.name, CurriculumVersion.number, Module)
+        .join(Curriculum, Curriculum.id == CurriculumVersion.curriculum_id)
+        .outerjoin(Module, (Module.version_id == CurriculumVersion.id) & which)
+        .where(CurriculumVersion.id == group.version_id).options(selectinload(Module.worksheets))).one()
     addenda = list(row.addenda) if row is not None and row.locked_at else []
-    form = forms.get("attendance") or _attendance_form(entries, row, planned, default)
-    for sub in form.rows:
-        sub.status.choices = [(s.code, s.label) for s in statuses]
+    form = forms.get("attendance")
+    lines = _submitted_lines(form) if form is not None else _stored_lines(entries, planned, default)
+    form = form or _attendance_form(row)
+    choices = [(s.code, s.label) for s in statuses]
     guest_form = forms.get("guest") or GuestForm(minutes=planned.minutes)
     guest_form.participant_id.choices = [(e.participant.id, e.participant.preferred_name) for e in entries]
-    guests = services.guests_at(row) if row is not None else []
+    guests = services.guests_at(row) if row is not None and planned.track == "FE" else []  # shown at FE only
     audit.record_many("meeting.roster_view", "meeting", row.id if row else None,
                       [e.participant.id for e in entries], user=current_user, remote_addr=request.remote_addr or "")
     html = render_template(
         "meetings/meeting.html", group=group, planned=planned, row=row, entries=entries, module=module,
         form=form, cancel_form=forms.get("cancel") or CancelForm(), reopen_form=ReopenForm(),
         lock_form=LockForm(), addendum_form=forms.get("addendum") or AddendumForm(), guest_form=guest_form,
-        guests=guests, fidelity_items=services.FIDELITY_ITEMS, addenda=addenda,
+        guests=guests, fidelity_items=services.FIDELITY_ITEMS, addenda=addenda, status_choices=choices, lines=lines,
         version_args={"curriculum": curriculum, "version": number},
         at=planned.time.replace(":", ""), locked_label=services.locked_label(row) if row else "",
         page_error=page_error, conflict=conflict, opens_on=services.attendance_opens_on(group, planned.date),
+        worksheets_sent=workbook.meeting_panel(module.code if module else None, [w.code for w in module.worksheets]
+                                               if module else [], [(e.participant.id, e.participant.preferred_name)
+                                                                   for e in entries]),
     )
     db.session.commit()  # after rendering: committing first would expire every row the page shows
     return html, status
 
 
-        worksheets_sent=workbook.meeting_panel(module.code if module else None, [w.code for w in module.worksheets]
-                                               if module else [], [(e.participant.id, e.participant.preferred_name)
-                                                                   for e in entries]),
-def _attendance_form(entries, row, planned, default) -> AttendanceForm:
-    data = {"rows": [], "note": row.note if row else "", "version": row.attendance_version if row else 0, **({k: bool(v) for k, v in (row.fidelity or {}).items()}
-                                                             if row else {})}
-    for entry in entries:
+def _attendance_form(row) -> AttendanceForm:
+    """The form's shared part (note, checklist, version); the rows are written from _stored_lines."""
+    return AttendanceForm(data={"note": row.note if row else "", "version": row.attendance_version if row else 0,
+                                **({k: bool(v) for k, v in (row.fidelity or {}).items()} if row else {})})
+
+
+# The attendance rows as the template writes them (plain data: building a WTForms row per person cost
+# more than the rest of a 40-person page): field name prefix, values as the inputs show them, errors.
+def _stored_lines(entries, planned, default) -> list[dict]:
+    lines = []
+    for index, entry in enumerate(entries):
         existing = entry.attendance
-        data["rows"].append({
-            "participant_id": str(entry.participant.id),
-            "status": existing.status.code if existing else default,
-            "minutes": existing.minutes if existing else planned.minutes,
-            "note": existing.note if existing else "",
-        })
-    return AttendanceForm(data=data)
+        lines.append({"name": f"rows-{index}", "participant_id": str(entry.participant.id),
+                      "status": existing.status.code if existing else default,
+                      "minutes": str(existing.minutes if existing else planned.minutes),
+                      "note": (existing.note or "") if existing else "", "errors": {}})
+    return lines
+
+
+def _submitted_lines(form: AttendanceForm) -> list[dict]:
+    return [{"name": sub.name, "participant_id": sub.participant_id._value(), "status": sub.status.data,
+             "minutes": sub.minutes._value(), "note": sub.note._value(),
+             "errors": {key: sub[key].errors for key in ("status", "minutes", "note")}} for sub in form.rows]
 
 
 @bp.route("/groups/<int:group_id>/meetings/<day>/<at>/<track>")
 @staff_required
 def meeting(group_id: int, day: str, at: str, track: str):
     """The meeting page."""
-    group, planned = _planned_or_404(group_id, day, at, track)
-    return _page(group, planned)
+    group, planned, calendar = _planned_or_404(group_id, day, at, track, with_calendar=True)
+    return _page(group, planned, calendar=calendar)
 
 
 def _back(group, planned):

@@ -10,7 +10,7 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import date, timedelta
 
-from sqlalchemy import select, update
+from sqlalchemy import BigInteger, cast, func, select, update
 from sqlalchemy.orm import selectinload
 
 from ..attendance.models import Attendance
@@ -103,25 +103,48 @@ def _as_attendance(rows: Iterable[tuple]) -> list[seq.Attendance]:
 
 
 # Progress is derived from its inputs only, so it is cached under all of them (the cached calendar's
-# token, the stay, every attendance row and credit, the day and the rules): a new row makes a new key.
+# token, the stay, the attendance, every credit, the day and the rules): a new row makes a new key.
+# The attendance enters the key as its stamp (_attendance_stamps), read in one aggregate query, so a
+# hit loads none of a year's rows; each process checks the database on every request, so a cache
+# shared by no one stays right with many workers and machines.
 _PROGRESS: OrderedDict[tuple, seq.Progress] = OrderedDict()
 PROGRESS_CACHE_SIZE = 4096
 
 
-def _progress(stay: seq.Stay, calendar: seq.Calendar, rows: tuple, counted: list[seq.ExplicitCredit], as_of: date,
-              rules: seq.Rules) -> seq.Progress:
-    token = calendar_token(calendar)
-    key = (token, stay, rows, tuple(counted), as_of, rules) if token is not None else None
+def _cached(key: tuple | None) -> seq.Progress | None:
     found = _PROGRESS.get(key) if key is not None else None
     if found is not None:
         _PROGRESS.move_to_end(key)
-        return found
-    found = seq.participant_progress(stay, calendar, _as_attendance(rows), counted, as_of=as_of, rules=rules)
+    return found
+
+
+def _remember(key: tuple | None, progress: seq.Progress) -> None:
     if key is not None:
-        _PROGRESS[key] = found
+        _PROGRESS[key] = progress
         if len(_PROGRESS) > PROGRESS_CACHE_SIZE:
             _PROGRESS.popitem(last=False)
-    return found
+
+
+def _attendance_stamps(participant_ids: list[int]) -> dict[int, tuple]:
+    """A stamp of each participant's attendance rows, in one aggregate query: how many, sums weighted
+    by the meeting (a changed status or minutes on any row changes them; a person has one row per
+    meeting) and the latest change (recorded_at moves on every update)."""
+    def weighted(column):
+        return func.sum(cast(Attendance.meeting_id, BigInteger) * column)
+
+    rows = db.session.execute(
+        select(Attendance.participant_id, func.count(), func.sum(Attendance.meeting_id),
+               weighted(Attendance.status_id), weighted(Attendance.minutes + 1), func.max(Attendance.recorded_at))
+        .where(Attendance.participant_id.in_(participant_ids)).group_by(Attendance.participant_id)
+    ).all()
+    return {pid: tuple(rest) for pid, *rest in rows}
+
+
+def _status_flags(program_id: int) -> tuple:
+    """What each of the program's attendance statuses counts for (part of every progress key)."""
+    return tuple(db.session.execute(
+        select(AttendanceStatus.id, AttendanceStatus.counts_attended, AttendanceStatus.counts_hours)
+        .where(AttendanceStatus.program_id == program_id).order_by(AttendanceStatus.id)).all())
 
 
 def _explicit_credits(participant_ids: list[int]) -> dict[int, list[seq.ExplicitCredit]]:
@@ -140,8 +163,12 @@ def _explicit_credits(participant_ids: list[int]) -> dict[int, list[seq.Explicit
     return out
 
 
-def progress_for(participants: list[Participant], as_of: date) -> dict[int, ParticipantProgress]:
-    """Progress of several participants of one program as of a date, in a fixed number of queries."""
+def progress_for(participants: list[Participant], as_of: date, groups: Iterable[Group] = (),
+                 calendars: dict[int, seq.Calendar] | None = None) -> dict[int, ParticipantProgress]:
+    """Progress of several participants of one program as of a date, in a fixed number of queries.
+
+    A caller that already holds some of their groups (with slots) or those groups' calendars through
+    as_of + HORIZON passes them, and they are not read again."""
     if not participants:
         return {}
     ids = [p.id for p in participants]
@@ -150,32 +177,61 @@ def progress_for(participants: list[Participant], as_of: date) -> dict[int, Part
                                   .order_by(Enrollment.admitted_on, Enrollment.id)):
         enrollments.setdefault(row.participant_id, []).append(row)
     group_ids = {rows[-1].group_id for rows in enrollments.values()}
-    groups = {g.id: g for g in db.session.scalars(
-        select(Group).where(Group.id.in_(group_ids)).options(selectinload(Group.slots)))}
-    calendars = group_calendars(list(groups.values()), as_of + HORIZON)
+    held = {g.id: g for g in groups if g.id in group_ids}
+    if group_ids - held.keys():
+        held |= {g.id: g for g in db.session.scalars(
+            select(Group).where(Group.id.in_(group_ids - held.keys())).options(selectinload(Group.slots)))}
+    calendars = {gid: c for gid, c in (calendars or {}).items() if gid in held}
+    calendars |= group_calendars([g for g in held.values() if g.id not in calendars], as_of + HORIZON)
     structures = {}
-    for group in groups.values():
+    for group in held.values():
         structure = version_structure(group.version_id)
         structures[group.id] = (structure, {m.code for t in structure.tracks for m in t.modules if not m.retired})
     program = db.session.get(Program, participants[0].program_id)
-    attendance = _attendance_rows(ids)
+    stamps = _attendance_stamps(ids)
+    flags = _status_flags(program.id)
     credits = _explicit_credits(ids)
-    out = {}
+    inputs, found = {}, {}
     for person in participants:
         rows = tuple(enrollments.get(person.id, ()))
         stay = stay_of(rows)
-        group = groups[rows[-1].group_id] if rows else None
+        group = held[rows[-1].group_id] if rows else None
         calendar = calendars.get(group.id) if group else None
-        progress = None
-        if stay is not None and calendar is not None:
-            structure, known = structures[group.id]
-            # A credit for a module the group's version no longer has (after a move to a new
-            # version) stays in the record but cannot count toward this version's tracks.
-            counted = [c for c in credits.get(person.id, ()) if c.module in known]
-            progress = _progress(stay, calendar, attendance.get(person.id, ()), counted, as_of,
-                                 rules_for(program, structure.credit_share, as_of))
+        if stay is None or calendar is None:
+            continue
+        structure, known = structures[group.id]
+        # A credit for a module the group's version no longer has (after a move to a new
+        # version) stays in the record but cannot count toward this version's tracks.
+        counted = [c for c in credits.get(person.id, ()) if c.module in known]
+        rules = rules_for(program, structure.credit_share, as_of)
+        token = calendar_token(calendar)
+        # Someone whose stays were all in this group has all their attendance at its meetings
+        # (attendance is recorded only for a meeting's roster), which the calendar's token covers:
+        # their stamp stands for the rows. After a transfer, the rows themselves are the key.
+        key = None
+        if token is not None and all(e.group_id == group.id for e in rows):
+            key = (token, stay, stamps.get(person.id), flags, tuple(counted), as_of, rules)
+        inputs[person.id] = (key, stay, calendar, counted, rules, token)
+        found[person.id] = _cached(key)
+    missing = [pid for pid, progress in found.items() if progress is None]
+    attendance = _attendance_rows(missing) if missing else {}
+    for pid in missing:
+        key, stay, calendar, counted, rules, token = inputs[pid]
+        rows = attendance.get(pid, ())
+        if key is None and token is not None:
+            key = ("rows", token, stay, rows, tuple(counted), as_of, rules)
+            found[pid] = _cached(key)
+        if found[pid] is None:
+            found[pid] = seq.participant_progress(stay, calendar, _as_attendance(rows), counted, as_of=as_of,
+                                                  rules=rules)
+            _remember(key, found[pid])
+    out = {}
+    for person in participants:
+        rows = tuple(enrollments.get(person.id, ()))
+        group = held[rows[-1].group_id] if rows else None
         current = next((e for e in rows if e.discharged_on is None), None)
-        out[person.id] = ParticipantProgress(person, rows, current, group, progress, calendar)
+        out[person.id] = ParticipantProgress(person, rows, current, group, found.get(person.id),
+                                             calendars.get(group.id) if group else None)
     return out
 
 
