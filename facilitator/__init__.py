@@ -76,6 +76,9 @@ def create_app(test_config: dict[str, Any] | None = None) -> Flask:
 
     app.register_blueprint(cm_views.bp)  # a participant's incentives: draws, prizes, vouchers
     app.register_blueprint(cm_program_views.bp)  # the program's incentives: settings, cabinet, budget, reports
+    from .portal import views as portal_views
+
+    app.register_blueprint(portal_views.bp)  # a participant's calendar feed and records download
     from .workbook import views as workbook_views
 
     app.register_blueprint(workbook_views.bp)  # a participant's worksheets on screen and their review

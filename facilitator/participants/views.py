@@ -28,6 +28,7 @@ from ..audit import services as audit
 from ..audit import trail
 from ..contingency import ledger as incentives
 from ..extensions import db
+from ..portal import schedule as portal_schedule
 from ..programs.services import program_today
 from ..progress import services as makeups
 from ..progress.forms import CancelMakeUpForm, CompleteMakeUpForm, IndividualSessionForm, MakeUpForm
@@ -317,7 +318,8 @@ def me():
     person = own_participant_or_404(current_user.participant_id)
     page = pages.participant_page(person, _today(), for_staff=False)
     cm_panel = incentives.panel_for(person, _today())
-    html = render_template("participants/me.html", page=page, cm_panel=cm_panel)
+    html = render_template("participants/me.html", page=page, sessions=portal_schedule.my_sessions(page),
+                           cm_panel=cm_panel)
     audit_participant("participant.view", person.id, page="me")
     return _committed(html)
 
