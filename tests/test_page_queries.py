@@ -90,3 +90,30 @@ def test_core_pages_cost_the_same_queries_at_40_members_and_a_year_as_at_5(
     # query apart, either way round, from run to run: something cached per process, not pinned yet;
     # a query per person would add 35, one per meeting hundreds.)
     assert all(abs(counts[1][page] - counts[0][page]) <= 1 for page in counts[0]), counts
+
+
+def test_today_costs_the_same_queries_with_more_groups_and_some_without_members(
+        app, client, make_program, make_user, make_group, make_participant, count_queries):
+    """Groups without members get their calendars built too, in the same queries for one or three."""
+    today = clock.today()
+    counts = []
+    for empty in (1, 3):
+        program = make_program()
+        user = make_user("facilitator", program)
+        start = today - timedelta(weeks=3, days=today.weekday())
+        for i in range(empty + 1):
+            group = make_group(program, name=f"Group {i}", start=start)
+            group.facilitator_id = user.id
+            if i == 0:
+                make_participant(program, group, admitted=start)
+        db.session.flush()
+        browser = app.test_client()  # `client` (a fixture) empties g before each request of any client
+        login(browser, user.email)
+        page = browser.get("/today")
+        assert page.status_code == 200
+        assert all(f"Group {i}" in page.text for i in range(empty + 1))  # every group's meetings are listed
+        db.session.expire_all()
+        with count_queries() as counter:
+            assert browser.get("/today").status_code == 200
+        counts.append(counter.count)
+    assert counts[0] == counts[1], counts

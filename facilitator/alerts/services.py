@@ -5,7 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import date, timedelta
 
-from sqlalchemy import select
+from sqlalchemy import and_, bindparam, case, func, or_, select
 
 from ..attendance.models import Attendance
 from ..clinical.models import DrugTest, RelapseAnalysis
@@ -14,7 +14,7 @@ from ..extensions import db
 from ..groups.models import Meeting
 from ..programs.models import AttendanceStatus, Program
 from ..progress.models import MakeUp
-from ..progress.services import ParticipantProgress, planned_makeups
+from ..progress.services import ParticipantProgress
 
 
 @dataclass(frozen=True)
@@ -27,30 +27,48 @@ class Alert:
     severity: str = "warning"  # warning | urgent
 
 
-def _recent_rows(participant_ids: list[int], since: date) -> dict[int, list[tuple[date, bool, bool]]]:
-    """(date, attended, excused) of each participant's recorded rows since a date, oldest first."""
-    rows = db.session.execute(
-        select(Attendance.participant_id, Meeting.date, AttendanceStatus.counts_attended, AttendanceStatus.excused)
-        .join(Meeting, Meeting.id == Attendance.meeting_id)
-        .join(AttendanceStatus, AttendanceStatus.id == Attendance.status_id)
-        .where(Attendance.participant_id.in_(participant_ids), Meeting.date >= since, Meeting.status == "held")
-        .order_by(Meeting.date, Meeting.start_time)
-    ).all()
-    out: dict[int, list[tuple[date, bool, bool]]] = {}
-    for pid, day, attended, excused in rows:
-        out.setdefault(pid, []).append((day, attended, excused))
+# The statements are built once: building one costs more than running it on a page's roster.
+_IDS = bindparam("ids", expanding=True)
+# Each participant's held meetings since a day, latest first: rank 1 is the most recent.
+_RANKED = (
+    select(Attendance.participant_id.label("pid"), Meeting.date.label("day"),
+           AttendanceStatus.counts_attended.label("attended"),
+           or_(AttendanceStatus.counts_attended, AttendanceStatus.excused).label("accounted"),
+           func.row_number().over(partition_by=Attendance.participant_id,
+                                  order_by=(Meeting.date.desc(), Meeting.start_time.desc())).label("rank"))
+    .join(Meeting, Meeting.id == Attendance.meeting_id)
+    .join(AttendanceStatus, AttendanceStatus.id == Attendance.status_id)
+    .where(Attendance.participant_id.in_(_IDS), Meeting.date >= bindparam("since"), Meeting.status == "held")
+    .subquery())
+_WINDOW = _RANKED.c.day >= bindparam("window")
+# Per participant: rows, the rank of the latest row attended or excused (the absences in a row are the
+# ranks before it), and rows and attended rows in the recent window. One row per person, not per meeting.
+_RECENT = (
+    select(_RANKED.c.pid, func.count(), func.min(case((_RANKED.c.accounted, _RANKED.c.rank))),
+           func.sum(case((_WINDOW, 1), else_=0)), func.sum(case((and_(_WINDOW, _RANKED.c.attended), 1), else_=0)))
+    .group_by(_RANKED.c.pid))
+_UNTESTED_POSITIVES = (
+    select(DrugTest.participant_id, DrugTest.collected_on)
+    .outerjoin(RelapseAnalysis, RelapseAnalysis.drug_test_id == DrugTest.id)
+    .where(DrugTest.participant_id.in_(_IDS), DrugTest.result == "positive", RelapseAnalysis.id.is_(None)))
+_COVERED = (
+    select(MakeUp.participant_id, Module.code).join(Module, Module.id == MakeUp.module_id)
+    .where(MakeUp.participant_id.in_(_IDS), MakeUp.status.in_(("planned", "completed"))))
+
+
+def _recent_attendance(participant_ids: list[int], since: date, window: date) -> dict[int, tuple[int, int, int]]:
+    """(absences in a row, meetings and meetings attended since `window`) of each participant's held
+    meetings since `since`; an excused absence breaks a run of absences."""
+    out: dict[int, tuple[int, int, int]] = {}
+    for pid, rows, accounted, in_window, attended in db.session.execute(
+            _RECENT, {"ids": participant_ids, "since": since, "window": window}):
+        out[pid] = (rows if accounted is None else accounted - 1, in_window, attended)
     return out
 
 
 def _untested_positives(participant_ids: list[int]) -> dict[int, list[date]]:
-    rows = db.session.execute(
-        select(DrugTest.participant_id, DrugTest.collected_on)
-        .outerjoin(RelapseAnalysis, RelapseAnalysis.drug_test_id == DrugTest.id)
-        .where(DrugTest.participant_id.in_(participant_ids), DrugTest.result == "positive",
-               RelapseAnalysis.id.is_(None))
-    ).all()
     out: dict[int, list[date]] = {}
-    for pid, day in rows:
+    for pid, day in db.session.execute(_UNTESTED_POSITIVES, {"ids": participant_ids}):
         out.setdefault(pid, []).append(day)
     return out
 
@@ -60,25 +78,18 @@ def alerts_for(program: Program, plans: dict[int, ParticipantProgress], today: d
     active = [pid for pid, plan in plans.items() if plan.current is not None]
     if not active:
         return {}
-    recent = _recent_rows(active, today - timedelta(days=60))
+    recent = _recent_attendance(active, today - timedelta(days=60), today - timedelta(days=14))
     positives = _untested_positives(active)
-    makeups = planned_makeups(active)
-    done_makeups = _completed_makeup_modules(active)
+    covered = _covered_modules(active)
     out: dict[int, list[Alert]] = {}
     floor = program.hours_floor_minutes
     for pid in active:
         plan, found = plans[pid], []
-        rows = recent.get(pid, [])
-        streak = 0
-        for _, attended, excused in reversed(rows):
-            if attended or excused:
-                break
-            streak += 1
+        streak, in_window, attended = recent.get(pid, (0, 0, 0))
         if streak >= program.absence_alert_consecutive:
             found.append(Alert(pid, "absences", f"{streak} absences in a row", "urgent"))
-        window = [r for r in rows if r[0] >= today - timedelta(days=14)]
-        if window:
-            rate = sum(1 for r in window if r[1]) / len(window)
+        if in_window:
+            rate = attended / in_window
             if rate < program.attendance_alert_rate:
                 found.append(Alert(pid, "attendance_rate", f"attended {rate:.0%} of meetings in the last 2 weeks"))
         if plan.progress is not None:
@@ -90,7 +101,7 @@ def alerts_for(program: Program, plans: dict[int, ParticipantProgress], today: d
                 if last.attended < min(floor, last.expected):
                     found.append(Alert(pid, "hours", f"{last.attended / 60:.1f} h attended in {last.week}, "
                                                      f"under the {floor / 60:.0f} h floor"))
-            planned = {m.module.code for m in makeups.get(pid, [])} | done_makeups.get(pid, set())
+            planned = covered.get(pid, ())
             unplanned = [code for t in plan.progress.tracks for code in t.missed if code not in planned]
             if unplanned:
                 found.append(Alert(pid, "missed_module", "missed with no make-up planned: " + ", ".join(unplanned)))
@@ -101,13 +112,10 @@ def alerts_for(program: Program, plans: dict[int, ParticipantProgress], today: d
     return out
 
 
-def _completed_makeup_modules(participant_ids: list[int]) -> dict[int, set[str]]:
-    rows = db.session.execute(
-        select(MakeUp.participant_id, Module.code).join(Module, Module.id == MakeUp.module_id)
-        .where(MakeUp.participant_id.in_(participant_ids), MakeUp.status == "completed")
-    ).all()
+def _covered_modules(participant_ids: list[int]) -> dict[int, set[str]]:
+    """Module codes with a make-up planned or completed, per participant, in one query."""
     out: dict[int, set[str]] = {}
-    for pid, code in rows:
+    for pid, code in db.session.execute(_COVERED, {"ids": participant_ids}):
         out.setdefault(pid, set()).add(code)
     return out
 

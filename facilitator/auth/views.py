@@ -6,6 +6,7 @@ from urllib.parse import urlsplit
 
 from flask import Blueprint, current_app, flash, jsonify, redirect, render_template, request, session, url_for
 from flask_login import current_user, login_required
+from sqlalchemy.orm import joinedload
 
 from .. import clock, db_setup
 from ..audit import services as audit
@@ -31,8 +32,11 @@ def _session_timer():
 
 @login_manager.user_loader
 def load_user(user_id: str) -> User | None:
-    """Load the signed-in user for Flask-Login."""
-    return db.session.get(User, int(user_id)) if user_id.isdigit() else None
+    """Load the signed-in user for Flask-Login, with their program (every page reads its settings) in
+    the same query."""
+    if not user_id.isdigit():
+        return None
+    return db.session.get(User, int(user_id), options=[joinedload(User.program)])
 
 
 def _safe_next(target: str | None) -> str:

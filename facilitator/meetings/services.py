@@ -10,7 +10,7 @@ from datetime import date, time, timedelta
 
 from sqlalchemy import select, update
 from sqlalchemy.exc import IntegrityError
-from sqlalchemy.orm import joinedload
+from sqlalchemy.orm import joinedload, selectinload
 
 from ..attendance.models import Attendance
 from ..auth.models import User
@@ -337,9 +337,19 @@ def guests_at(row: Meeting) -> list[tuple[str, str, str, int]]:
         .where(Attendance.meeting_id == row.id))]
 
 
-def upcoming(groups: list[Group], start: date, days: int) -> list[tuple[Group, seq.Meeting]]:
-    """The meetings of these groups from a date for a number of days, in date and time order."""
-    calendars = group_calendars(groups, start + timedelta(days=days))
+def upcoming(groups: list[Group], start: date, days: int,
+             calendars: dict[int, seq.Calendar] | None = None) -> list[tuple[Group, seq.Meeting]]:
+    """The meetings of these groups from a date for a number of days, in date and time order; from the
+    calendars given (any that reach at least that far: the meetings up to a day do not depend on how
+    far a calendar goes), built for the groups that have none."""
+    calendars = dict(calendars or {})
+    missing = [g for g in groups if g.id not in calendars]
+    if missing:
+        # Their weekly patterns in one query, not a lazy load per group.
+        db.session.scalars(select(Group).where(Group.id.in_([g.id for g in missing]))
+                           .options(selectinload(Group.slots))).all()
+        calendars.update(group_calendars(missing, start + timedelta(days=days)))
+    calendars = {g.id: calendars[g.id] for g in groups}
     by_id = {g.id: g for g in groups}
     out = [(by_id[int(m.group)], m) for c in calendars.values() for m in c.meetings
            if start <= m.date <= start + timedelta(days=days)]

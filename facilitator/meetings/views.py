@@ -41,11 +41,13 @@ def today():
     mine_only = current_user.role == "facilitator" and request.args.get("all") != "1"
     groups = _program_groups(mine_only)
     day = program_today(current_user.program)
-    meetings = services.upcoming(groups, day, DAYS_AHEAD) if groups else []
     people = list(db.session.scalars(
         select(Participant).join(Enrollment, Enrollment.participant_id == Participant.id)
         .where(Enrollment.group_id.in_([g.id for g in groups]), Enrollment.discharged_on.is_(None)).distinct()))
     plans = progress_for(people, day)
+    # The members' progress came with their groups' calendars (20 weeks ahead): the next 7 days are in them.
+    calendars = {p.group.id: p.calendar for p in plans.values() if p.group is not None and p.calendar is not None}
+    meetings = services.upcoming(groups, day, DAYS_AHEAD, calendars) if groups else []
     alerts = alerts_for(groups[0].program, plans, day) if groups else {}
     first_weeks = {g.id: {t.code: t.first_week for t in version_structure(g.version_id).tracks} for g in groups}
     titles = dict(db.session.execute(select(Module.code, Module.title).where(
