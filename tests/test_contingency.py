@@ -267,3 +267,38 @@ def test_the_demo_runs_a_fishbowl_with_history_and_draws_waiting_for_the_demo_pa
     budget = reads.budget_of(cm.protocol_on(protocols, today), ledgers.values(), today)
     assert 0 < budget.spent < budget.budget
     assert all(p.in_stock >= 0 for p in services.prizes_of(program.id))
+
+
+def test_recording_a_test_says_at_once_what_it_earned(clinic, client):
+    program, today, director, staff, person = clinic
+    run_protocol(program, director, FISHBOWL, today - timedelta(weeks=12))
+    script(person, staff, today - timedelta(days=7), "N N")
+    login(client, staff.email)
+    page = client.get(f"/participants/{person.id}/tests")
+    done = client.post(f"/participants/{person.id}/tests", data={
+        "csrf_token": csrf_token(page.text), "collected_on": today.isoformat(), "kind": "urine", "result": "negative",
+        "observed": "y"}, follow_redirects=True)
+    assert "Negative urine test" in done.text
+    assert "Incentives: this negative test earns Jordan 3 draws; 6 waiting." in done.text
+    page = client.get(f"/participants/{person.id}/tests")
+    done = client.post(f"/participants/{person.id}/tests", data={
+        "csrf_token": csrf_token(page.text), "collected_on": today.isoformat(), "kind": "breath",
+        "result": "negative"}, follow_redirects=True)
+    assert "Incentives: this test does not count under the program&#39;s settings." in done.text
+
+
+def test_the_panel_costs_three_queries_however_long_the_history(clinic, make_participant, count_queries):
+    program, today, director, staff, person = clinic
+    run_protocol(program, director, replace(FISHBOWL, attendance_draws=1), today - timedelta(weeks=12))
+    newcomer = make_participant(program, None, name="Sky")
+    script(person, staff, today, SCRIPT)
+    for _ in range(5):
+        services.make_draw(person, staff, today, randbelow=lambda n: 0)
+    counts = []
+    for who in (newcomer, person):
+        db.session.expire_all()
+        assert who.program_id == program.id  # loaded, as the page has it
+        with count_queries() as counter:
+            reads.panel_for(who, today)
+        counts.append(counter.count)
+    assert counts == [3, 3]

@@ -15,9 +15,9 @@ from collections import Counter
 from dataclasses import dataclass
 from datetime import date
 
-from flask import Blueprint, abort, flash, redirect, render_template, request, url_for
+from flask import Blueprint, Response, abort, flash, redirect, render_template, request, url_for
 from flask_login import current_user, login_required
-from sqlalchemy import select
+from sqlalchemy import func, select
 from wtforms import SelectChoice
 
 from ..auth.models import User
@@ -33,6 +33,42 @@ from . import services
 from .forms import DrawForm, ExchangeForm, MissedForm, PrizeForm, cents
 
 bp = Blueprint("contingency", __name__)
+
+
+@bp.after_app_request
+def tell_what_a_test_earned(response: Response) -> Response:
+    """When a test was just recorded (the clinical log answered 303), say at once what it earned. The
+    incentives area watches the log; the clinical area knows nothing of incentives."""
+    if request.endpoint != "clinical.record_test" or response.status_code != 303 or not current_user.is_authenticated:
+        return response
+    person = db.session.get(Participant, (request.view_args or {}).get("participant_id"))
+    if person is None or person.program_id != current_user.program_id:
+        return response
+    protocols = reads.protocols_of(person.program_id)
+    if not cm.protocol_on(protocols, _today()).on:
+        return response
+    newest = db.session.scalar(select(func.max(DrugTest.id)).where(DrugTest.participant_id == person.id))
+    ledger = reads.ledger_of(person, protocols)
+    outcome = next((o for o in ledger.outcomes if o.key == f"test:{newest}"), None)
+    if outcome is not None:
+        flash(_earned_message(person, outcome, ledger), "info")
+    return response
+
+
+def _earned_message(person: Participant, o: cm.Outcome, ledger: reads.Ledger) -> str:
+    """What one test earned, in a sentence for the page that recorded it."""
+    name = person.preferred_name
+    if o.verdict == "success" and o.protocol == "prize":
+        return (f"Incentives: this negative test earns {name} {o.draws} draw{'s' if o.draws != 1 else ''}; "
+                f"{ledger.draws_owed} waiting. Make them now on the Incentives page.")
+    if o.verdict == "success" and o.why == "cap":
+        return (f"Incentives: no voucher for this test: {reads.money(o.refused_cents)} would pass {name}'s "
+                f"yearly cap.")
+    if o.verdict == "success":
+        return f"Incentives: this negative test earns {name} a {reads.money(o.voucher_cents)} voucher."
+    if o.verdict == "failure":
+        return "Incentives: this test counts as positive, so the count of negative tests starts again."
+    return "Incentives: this test does not count under the program's settings."
 
 
 @bp.app_template_global("cm_money")
