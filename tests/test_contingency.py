@@ -302,3 +302,47 @@ def test_the_panel_costs_three_queries_however_long_the_history(clinic, make_par
             reads.panel_for(who, today)
         counts.append(counter.count)
     assert counts == [3, 3]
+
+
+def test_bad_input_is_refused_with_a_message_and_changes_nothing(clinic, client):
+    program, today, director, staff, person = clinic
+    run_protocol(program, director, VOUCHERS, today - timedelta(weeks=12))
+    script(person, staff, today - timedelta(days=1), "N N")
+    login(client, staff.email)
+    page = client.get(f"/participants/{person.id}/incentives")
+    token = csrf_token(page.text)
+    future = client.post(f"/participants/{person.id}/incentives/missed",
+                         data={"csrf_token": token, "missed_on": (today + timedelta(days=1)).isoformat()})
+    assert future.status_code == 422 and "cannot be in the future" in future.text
+    tested = client.post(f"/participants/{person.id}/incentives/missed",
+                         data={"csrf_token": token, "missed_on": (today - timedelta(days=1)).isoformat()})
+    assert tested.status_code == 422 and "A missed test is for a day with no test." in tested.text
+    assert client.post(f"/participants/{person.id}/incentives/missed",
+                       data={"csrf_token": token, "missed_on": today.isoformat()}).status_code == 303
+    again = client.post(f"/participants/{person.id}/incentives/missed",
+                        data={"csrf_token": token, "missed_on": today.isoformat()})
+    assert again.status_code == 422 and "is already recorded" in again.text
+    cash = client.post(f"/participants/{person.id}/incentives/exchanges",
+                       data={"csrf_token": token, "amount": "99.00", "item": "Groceries"})
+    assert cash.status_code == 422 and "has $6.25 of voucher credit" in cash.text
+    nothing = client.post(f"/participants/{person.id}/incentives/exchanges",
+                          data={"csrf_token": token, "amount": "abc", "item": ""})
+    assert nothing.status_code == 422 and "Enter an amount in dollars" in nothing.text
+    done = client.post(f"/participants/{person.id}/incentives/exchanges",
+                       data={"csrf_token": token, "amount": "5", "item": "Bus pass"}, follow_redirects=True)
+    assert "$5.00 of voucher credit exchanged." in done.text and "Bus pass" in done.text
+    client.post("/logout", data={"csrf_token": token})
+    login(client, director.email)
+    token = csrf_token(client.get("/contingency/prizes").text)
+    assert client.post("/contingency/prizes", data={"csrf_token": token, "size": "small", "name": "Bus token",
+                                                    "value": "1", "count": "3"}).status_code == 303
+    twice = client.post("/contingency/prizes", data={"csrf_token": token, "size": "small", "name": "bus token",
+                                                     "value": "1", "count": "3"})
+    assert twice.status_code == 422 and "already has a prize named bus token" in twice.text
+    prize = services.prizes_of(program.id)[0]
+    too_many = client.post(f"/contingency/prizes/{prize.id}/stock",
+                           data={"csrf_token": token, f"stock-{prize.id}-change": "-4"})
+    assert too_many.status_code == 422 and "Only 3 Bus token are in stock" in too_many.text
+    assert prize.in_stock == 3
+    actions = set(db.session.scalars(select(AuditEvent.action).where(AuditEvent.action.like("cm.%"))))
+    assert {"cm.missed", "cm.exchange", "cm.prize_add", "cm.view"} <= actions

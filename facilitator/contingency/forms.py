@@ -52,12 +52,34 @@ def dollars(amount: int) -> Decimal:
     return (Decimal(amount) / 100).quantize(Decimal("0.01"))
 
 
-def _whole(label: str) -> IntegerField:
-    return IntegerField(label, validators=[InputRequired(WHOLE)])
+class Dollars(DecimalField):
+    """An amount in dollars; anything that is not one gets this app's message."""
+
+    def process_formdata(self, valuelist: list) -> None:
+        """Read the amount, or say how to write one."""
+        try:
+            super().process_formdata(valuelist)
+        except ValueError:
+            raise ValueError(DOLLARS) from None
 
 
-def _money(label: str) -> DecimalField:
-    return DecimalField(label, places=2, validators=[InputRequired(DOLLARS)])
+class Whole(IntegerField):
+    """A whole number; anything else gets this app's message."""
+
+    def process_formdata(self, valuelist: list) -> None:
+        """Read the number, or say what is wanted."""
+        try:
+            super().process_formdata(valuelist)
+        except ValueError:
+            raise ValueError(WHOLE) from None
+
+
+def _whole(label: str) -> Whole:
+    return Whole(label, validators=[InputRequired(WHOLE)])
+
+
+def _money(label: str) -> Dollars:
+    return Dollars(label, places=2, validators=[InputRequired(DOLLARS)])
 
 
 class SettingsForm(AppForm):
@@ -161,7 +183,7 @@ class PrizeForm(AppForm):
 class ExchangeForm(AppForm):
     """Voucher credit exchanged for goods or services."""
 
-    amount = DecimalField("Amount ($)", places=2, validators=[InputRequired(DOLLARS)])
+    amount = _money("Amount ($)")
     item = StringField("What it buys (goods or services, never cash)", validators=[InputRequired(
         "Say what the voucher buys (for example: bus pass, grocery card).")])
     submit = SubmitField("Record the exchange")
@@ -172,15 +194,15 @@ class NewPrizeForm(AppForm):
 
     size = SelectField("Size", choices={s: SIZE_LABELS[s] for s in cm.PRIZE_SIZES}, validate_choice=False)
     name = StringField("Prize", validators=[InputRequired("Name the prize.")])
-    value = DecimalField("Worth ($)", places=2, validators=[InputRequired(DOLLARS)])
-    count = IntegerField("In stock", validators=[InputRequired(WHOLE)])
+    value = _money("Worth ($)")
+    count = _whole("In stock")
     submit = SubmitField("Add to the cabinet")
 
 
 class StockForm(AppForm):
     """Prizes added to (or taken from) the stock of one prize."""
 
-    change = IntegerField("Add to stock (a minus sign takes away)", validators=[InputRequired(WHOLE)])
+    change = _whole("Add to stock (a minus sign takes away)")
     submit = SubmitField("Update stock")
 
 

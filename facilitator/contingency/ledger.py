@@ -9,7 +9,7 @@ from __future__ import annotations
 import json
 from collections.abc import Iterable
 from dataclasses import dataclass, field
-from datetime import date, datetime
+from datetime import date
 
 from sqlalchemy import Integer, String, cast, literal, null, select, union_all
 
@@ -315,7 +315,3 @@ def panel_of(participant_id: int, protocols: list[cm.Protocol], ledger: Ledger, 
                  ledger.voucher_balance, protocol.yearly_cap_cents - earned, tuple(reversed(counted[-5:])), earned,
                  start)
 
-
-def when(moment: datetime | None) -> str:
-    """A timestamp as the pages show it (UTC is stored; the day is enough here)."""
-    return f"{moment:%b} {moment.day}, {moment.year}" if moment else ""
