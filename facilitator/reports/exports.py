@@ -31,6 +31,7 @@ from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from datetime import date, time
 from decimal import Decimal
+from itertools import repeat
 
 from sqlalchemy import func, select
 
@@ -105,12 +106,34 @@ def safe_cell(value: object) -> str:
 
 def to_csv(export: Export) -> str:
     """The export as CSV text: the header first, then the rows, each ending with the notice."""
-    header, rows = export.with_notice()
     out = io.StringIO()
     writer = csv.writer(out)
-    writer.writerow(header)
-    writer.writerows([safe_cell(v) for v in row] for row in rows)
+    writer.writerow((*export.header, NOTICE_COLUMN))
+    if export.rows:
+        # Column by column (a year's export has a million cells): most columns hold one kind of value
+        # that the csv module already writes as safe_cell would, and are passed through untouched.
+        columns = [_safe_column([row[i] for row in export.rows]) for i in range(len(export.header))]
+        writer.writerows(zip(*columns, repeat(safe_cell(SHORT_NOTICE), len(export.rows)), strict=True))
     return out.getvalue()
+
+
+_AS_WRITTEN = {date, int, type(None)}  # csv writes these as safe_cell does (None empty, ISO dates) when not negative
+_BY_VALUE = {str, bool, time, date, type(None)}  # equal values of these types always make the same cell
+
+
+def _safe_column(values: list) -> list:
+    """One column's cells as safe_cell writes them. A column holds few distinct values of one type:
+    each distinct value is converted once, and a column the csv module already writes as safe_cell
+    would (numbers that are not negative, dates, text that cannot start a formula) is passed as it is."""
+    kinds = set(map(type, values))
+    if kinds <= _AS_WRITTEN and (int not in kinds or min(v for v in values if type(v) is int) >= 0):
+        return values
+    if not kinds <= _BY_VALUE:
+        return [safe_cell(v) for v in values]
+    cells = {v: safe_cell(v) for v in set(values)}
+    if kinds <= {str, type(None)} and all(v is None or cell is v for v, cell in cells.items()):
+        return values  # no text that a spreadsheet would run as a formula
+    return [cells[v] for v in values]
 
 
 def _ids(rows: Iterable[tuple], column: int) -> tuple[int, ...]:
@@ -225,20 +248,22 @@ def credits_export(program: Program, period: Period) -> Export:
     groups = {str(g.id): g.name for g in program_groups(program.id)}
     titles: dict[int, dict[str, str]] = {}
     rows = []
+    start, end = period.start, period.end
     for plan in plans.values():
         if plan.progress is None or plan.group is None:
             continue
         version = plan.group.version_id
         if version not in titles:
             titles[version] = titles_of(version_structure(version))
-        person = plan.participant
+        person = plan.participant  # its columns read once, not once per credit (ORM attribute access)
+        who, title_of = (person.id, person.record_number, person.initials), titles[version].get
         for track in plan.progress.tracks:
             for credit in track.credits:
-                if not period.contains(credit.date):
+                day = credit.date
+                if day is None or not start <= day <= end:
                     continue
                 meeting = credit.meeting
-                rows.append((person.id, person.record_number, person.initials, track.track, credit.module,
-                             titles[version].get(credit.module, ""), credit.date, credit.source,
+                rows.append((*who, track.track, credit.module, title_of(credit.module, ""), day, credit.source,
                              groups.get(meeting.group, "") if meeting else "", meeting.date if meeting else None,
                              credit.reason))
     rows.sort(key=lambda r: (r[1], r[6], r[4]))
