@@ -38,6 +38,7 @@ from ..programs.services import create_program, find_program, program_today
 from ..progress.models import Credit, MakeUp
 from ..progress.services import progress_for
 from .incentives import build_incentives
+from .workbook import build_workbook
 
 DEMO_SLUG = "demo"
 LOCAL_TITLE = "Riverside IOP, 9 hours a week"
@@ -122,6 +123,7 @@ def build_demo(today: date | None = None) -> bool:
     _discharge_on_completion(completer[1], today)
     build_incentives(program, [p for p, _, _ in people + [completer]], people[0][0], director, marcus, today,
                      random.Random(17))
+    build_workbook(people[0][0], version, marcus, today)
     create_user(program, "participant@demo.example", DEMO_PASSWORD, "participant", people[0][0].preferred_name,
                 participant_id=people[0][0].id)
     db.session.flush()
