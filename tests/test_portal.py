@@ -230,6 +230,11 @@ def records_world(world, pair):
                          substances=[], observed=True, user=world.facilitator, today=TODAY)
     clinical.record_test(casey, collected_on=TODAY - timedelta(days=2), kind="breath", result="dilute",
                          substances=[], observed=False, user=world.facilitator, today=TODAY)
+    recorded = clinical.record_report(jordan, occurred_on=TODAY - timedelta(days=4), opened_by="craving",
+                                      user=world.facilitator, today=TODAY)
+    sheet_ra = clinical.analysis_worksheet(world.evening.version_id)
+    first_field = next(f for f in sheet_ra.fields if f.type in ("text", "lines"))
+    recorded.analysis.answers = {first_field.id: "Payday and old friends"}
     if missed is not None and missed.module:
         progress.assign_makeup(jordan, missed.module, "homework", None, None, "Private staff note",
                                world.facilitator, TODAY)
@@ -263,6 +268,9 @@ def test_my_records_as_json(client, session, world, records_world):
     assert re.fullmatch(r"\d{1,2}:\d\d [AP]M", data["attendance"][0]["time"])
     assert [(t["kind"], t["result"], t["observed"]) for t in data["drug_tests"]] == [("Urine", "Negative", True)]
     assert all("note" not in m for m in data["makeups"])
+    analysis = data["relapse_analyses"][0]
+    assert analysis["opened_by"] == "Strong craving" and analysis["status"] == "Open"
+    assert "Payday and old friends" in [a["answer"] for a in analysis["answers"]]
     answered = data["worksheets"][0]
     assert answered["code"] == sheet.code and answered["status"] == "Reviewed"
     assert answered["counselor_comment"] == "Good plan, keep it up"
@@ -290,6 +298,7 @@ def test_my_records_as_a_pdf(client, session, tmp_path, world, records_world):
     assert flat.count("Confidential (42 CFR 2.32)") >= len(pypdf.PdfReader(io.BytesIO(response.data)).pages)
     assert "Evening group" in flat and "Negative" in flat and "Absent" in flat
     assert "I call my sponsor at six" in flat and "Good plan, keep it up" in flat and sheet.code in flat
+    assert "My relapse analyses" in flat and "Payday and old friends" in flat
     assert "Casey" not in flat and "Private staff note" not in flat
     reader = pypdf.PdfReader(io.BytesIO(response.data))
     assert "/StructTreeRoot" in reader.trailer["/Root"], "tagged for screen readers"
@@ -310,3 +319,19 @@ def test_records_are_only_ever_my_own(client, session, world, records_world):
     assert client.get("/me/records.pdf").status_code == 404
     assert not session.scalars(select(AuditEvent).where(AuditEvent.action == "participant.records_download",
                                                         AuditEvent.participant_id == jordan.id)).all()
+
+
+def test_answers_read_back_in_words():
+    from facilitator.domain.curriculum import Field
+    from facilitator.portal.answers import answered_fields
+
+    fields = (Field(id="intro", type="note", text="Read this first."),
+              Field(id="when", type="checklist", label="When I feel bored", items=("Evenings", "Weekends"), other=True),
+              Field(id="rate", type="scale", label="How bored", min=0, max=10),
+              Field(id="plan", type="table", label="New things", columns=("Activity", "Cost"), rows=2),
+              Field(id="steps", type="sequence", label="What happened", steps=("Trigger", "Thought")))
+    answers = {"when": {"checked": ["Evenings"], "other": "Sundays"}, "rate": 7,
+               "plan": {"r2_c1": "Basketball", "r2_c2": "Free"}, "steps": {"s2": "Just one"}}
+    got = {a["field"]: a["answer"] for a in answered_fields(fields, answers)}
+    assert got == {"when": "Evenings; Other: Sundays", "rate": "7 (on a scale from 0 to 10)",
+                   "plan": "Row 2: Activity: Basketball, Cost: Free", "steps": "Thought: Just one"}

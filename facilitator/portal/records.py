@@ -1,7 +1,7 @@
 """A participant's own records, for their right of access (HIPAA, 45 CFR 164.524): their stays, progress
-(credits by track), attendance, drug and alcohol test results, make-ups and worksheet answers, as one
-plain-data dictionary that becomes JSON or, through the document service, a tagged PDF. Both carry the
-42 CFR 2.32 notice.
+(credits by track), attendance, drug and alcohol test results and relapse analyses, make-ups and worksheet
+answers, as one plain-data dictionary that becomes JSON or, through the document service, a tagged PDF.
+Both carry the 42 CFR 2.32 notice.
 
 Staff notes (a make-up's planning note, the per-person line of a group note) are not part of it: they
 are the counselors' working notes, which /me never shows either.
@@ -17,7 +17,8 @@ from typing import Any
 from sqlalchemy import select
 
 from ..attendance.models import Attendance
-from ..clinical.models import DrugTest
+from ..clinical.models import DrugTest, RelapseAnalysis
+from ..clinical.services import TRIGGER_LABELS, analysis_worksheet
 from ..curricula.models import CurriculumVersion, Module, Worksheet
 from ..documents.builders import REDISCLOSURE_NOTICE, _env
 from ..documents.catalog import DocumentNotFound, Order, page_size_for
@@ -31,6 +32,7 @@ from ..participants.pages import STATE_LABELS, participant_page
 from ..programs.models import AttendanceStatus, Program
 from ..reports.exports import NOTICE
 from ..workbook.models import WorksheetAnswer
+from .answers import answered_fields
 
 ANSWER_LABELS = {"draft": "Draft", "submitted": "Submitted", "reviewed": "Reviewed"}
 
@@ -72,20 +74,6 @@ def _tests(participant_id: int) -> list[dict[str, Any]]:
              "observed": t.observed} for t in tests]
 
 
-def answer_text(value: Any) -> str:
-    """One answer as plain text, whatever its shape: a line, checked items, a table's rows, a rating."""
-    if value is None or value == "" or value == [] or value == {}:
-        return ""
-    if isinstance(value, bool):
-        return "Yes" if value else "No"
-    if isinstance(value, dict):
-        parts = [f"{key}: {text}" for key, item in value.items() if (text := answer_text(item))]
-        return "; ".join(parts)
-    if isinstance(value, list | tuple):
-        return "; ".join(text for item in value if (text := answer_text(item)))
-    return str(value).strip()
-
-
 def _worksheets(participant_id: int) -> list[dict[str, Any]]:
     """Every worksheet the participant has answered, with each question and answer (one query)."""
     rows = db.session.execute(
@@ -98,15 +86,23 @@ def _worksheets(participant_id: int) -> list[dict[str, Any]]:
     ).all()
     out = []
     for answer, code, title, fields, version_title, version_label in rows:
-        given = answer.answers or {}
-        items = [{"field": f["id"], "question": f.get("label") or f.get("text", "")[:120],
-                  "answer": answer_text(given.get(f["id"]))}
-                 for f in fields or () if f.get("type") != "note"]
+        items = answered_fields(fields, answer.answers)
         out.append({"code": code, "title": title, "curriculum": f"{version_title} ({version_label})",
                     "status": ANSWER_LABELS.get(answer.status, answer.status), "updated_at": _iso(answer.updated_at),
                     "submitted_at": _iso(answer.submitted_at), "reviewed_at": _iso(answer.reviewed_at),
                     "counselor_comment": answer.comment or "", "answers": items})
     return out
+
+
+def _analyses(participant_id: int, version_id: int | None) -> list[dict[str, Any]]:
+    """Every relapse analysis, oldest first, with each question of the group's analysis worksheet and the
+    answer given (one query, and one for the worksheet unless it is cached)."""
+    rows = list(db.session.scalars(select(RelapseAnalysis).where(RelapseAnalysis.participant_id == participant_id)
+                                   .order_by(RelapseAnalysis.occurred_on, RelapseAnalysis.id)))
+    sheet = analysis_worksheet(version_id) if rows else None
+    return [{"occurred_on": a.occurred_on.isoformat(), "opened_by": TRIGGER_LABELS.get(a.opened_by, a.opened_by),
+             "status": "Reviewed" if a.status == "reviewed" else "Open",
+             "answers": answered_fields(sheet.fields, a.answers) if sheet else []} for a in rows]
 
 
 def gather(person: Participant, today: date) -> dict[str, Any]:
@@ -139,6 +135,7 @@ def gather(person: Participant, today: date) -> dict[str, Any]:
                      "tracks": tracks},
         "attendance": _attendance(person.id, page.groups),
         "drug_tests": _tests(person.id),
+        "relapse_analyses": _analyses(person.id, plan.group.version_id if plan.group else None),
         "makeups": makeups,
         "worksheets": _worksheets(person.id),
     }
