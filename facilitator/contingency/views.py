@@ -31,6 +31,7 @@ from ..web.access import audit_participant, own_participant_or_404, staff_requir
 from . import ledger as reads
 from . import services
 from .forms import DrawForm, ExchangeForm, MissedForm, PrizeForm, cents
+from .models import CmDraw
 
 bp = Blueprint("contingency", __name__)
 
@@ -92,8 +93,7 @@ def _page(person: Participant, status: int = 200, *, problem: str = "", missed_f
     tests = {f"test:{t.id}": t for t in db.session.scalars(
         select(DrugTest).where(DrugTest.participant_id == person.id))}
     staff_ids = {t.recorded_by_id for t in tests.values()}
-    rows = db.session.execute(select(services.CmDraw).where(services.CmDraw.participant_id == person.id)
-                              .order_by(services.CmDraw.id)).scalars().all()
+    rows = list(db.session.scalars(select(CmDraw).where(CmDraw.participant_id == person.id).order_by(CmDraw.id)))
     staff_ids |= {d.drawn_by_id for d in rows} | {d.given_by_id for d in rows if d.given_by_id}
     names = dict(db.session.execute(select(User.id, User.display_name).where(User.id.in_(staff_ids))).all()) \
         if staff_ids else {}
@@ -191,7 +191,6 @@ def give_prize(participant_id: int, draw_id: int):
         prize = services.give_prize(person, found, form.prize_id.data, current_user, _today())
     except services.CmRefused as refused:
         db.session.rollback()
-        found = services.find_draw(person, draw_id)
         form.prize_id.errors = list(refused.problems.values())
         return _page(person, 422, prize_forms={draw_id: form})
     audit_participant("cm.prize", person.id, "cm_draw", found.id, prize_id=prize.id, size=found.size)
