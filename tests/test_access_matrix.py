@@ -181,6 +181,7 @@ planning.what_if                          302   403   403   403   200   302
 portal.participant_feed                   200   200   200   200   200   302
 portal.records_json                       302   200   200   404   404   302
 portal.records_pdf                        302   200   200   404   404   302
+portal.remove_feed                        302   403   403   303   303   302
 portal.share_feed                         302   302   302   404   404   302
 
 programs.add_holiday                      302   403   403   403   422   302

@@ -212,6 +212,30 @@ def test_replacing_my_address_stops_the_old_one_and_bad_addresses_are_404(app, c
     assert anonymous.get(f"/calendars/mine/{new}.ics").status_code == 404
 
 
+def test_staff_stop_a_participant_s_address(app, client, session, world, pair, make_program, make_user):
+    jordan, _, (account, _), _ = pair
+    login(client, account.email)
+    _make_feed(client)
+    token = session.get(Participant, jordan.id).feed_token
+    client.post("/logout", data={"csrf_token": csrf_token(client.get("/me").text)})
+    stranger = make_user("director", make_program())
+    login(client, stranger.email)
+    page = client.get("/today")
+    assert client.post(f"/participants/{jordan.id}/calendar/remove",
+                       data={"csrf_token": csrf_token(page.text)}).status_code == 404
+    client.post("/logout", data={"csrf_token": csrf_token(page.text)})
+    login(client, world.facilitator.email)
+    page = client.get(f"/participants/{jordan.id}")
+    assert "Stop the calendar address" in page.text
+    done = client.post(f"/participants/{jordan.id}/calendar/remove", data={"csrf_token": csrf_token(page.text)})
+    assert done.status_code == 303
+    assert session.get(Participant, jordan.id).feed_token is None
+    assert app.test_client().get(f"/calendars/mine/{token}.ics").status_code == 404
+    event = session.scalars(select(AuditEvent).where(AuditEvent.action == "participant.feed_remove")).one()
+    assert event.participant_id == jordan.id and event.user_id == world.facilitator.id
+    assert "Stop the calendar address" not in client.get(f"/participants/{jordan.id}").text
+
+
 def test_only_the_participant_makes_their_address(client, session, world, pair):
     jordan, _, _, _ = pair
     login(client, world.facilitator.email)

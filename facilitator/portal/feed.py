@@ -43,6 +43,16 @@ def share_feed(person: Participant, user: User, *, replace: bool = False) -> str
     return person.feed_token
 
 
+def remove_feed(person: Participant, user: User) -> bool:
+    """Staff of the participant's program stop their calendar address (a lost phone); True if there was one."""
+    if not user.is_staff or user.program_id != person.program_id:
+        raise FeedRefused("only the program's staff stop a participant's calendar address")
+    had = person.feed_token is not None
+    person.feed_token = None
+    db.session.flush()
+    return had
+
+
 def participant_by_feed(token: str) -> Participant | None:
     """The participant whose calendar address carries this token, while their portal sign-in is active
     (removing portal access stops the feed too); None for anything else."""

@@ -3,6 +3,7 @@
 | method | URL                                   | who                                          |
 |--------|---------------------------------------|----------------------------------------------|
 | POST   | /me/calendar                          | participant: make or replace their address   |
+| POST   | /participants/<id>/calendar/remove    | staff: stop a participant's address          |
 | GET    | /calendars/mine/<token>.ics           | anyone with the secret address (no sign-in)  |
 | GET    | /me/records.pdf                       | participant: their records as a PDF          |
 | GET    | /me/records.json                      | participant: the same as JSON                |
@@ -24,7 +25,7 @@ from ..participants.models import Participant
 from ..programs.models import Program
 from ..programs.services import program_today
 from ..queue import queue_for
-from ..web.access import audit_participant, own_participant_or_404
+from ..web.access import audit_participant, own_participant_or_404, staff_required
 from ..web.forms import AppForm
 from . import feed, records
 
@@ -57,6 +58,21 @@ def share_feed():
           if replace else "Your calendar address is ready. Keep it to yourself: anyone with it sees your meetings.",
           "info")
     return redirect(url_for("participants.me", _anchor="my-calendar"))
+
+
+@bp.route("/participants/<int:participant_id>/calendar/remove", methods=["POST"])
+@staff_required
+def remove_feed(participant_id: int):
+    """Stop a participant's private calendar address (a lost or shared phone); they can make a new one."""
+    person = own_participant_or_404(participant_id)
+    if not FeedForm().validate_on_submit():
+        abort(400)
+    if feed.remove_feed(person, current_user):
+        audit_participant("participant.feed_remove", person.id)
+        db.session.commit()
+        flash(f"{person.preferred_name}'s calendar address no longer works. They can make a new one on their page.",
+              "info")
+    return redirect(url_for("participants.show", participant_id=person.id, _anchor="portal-heading"), 303)
 
 
 @bp.route("/calendars/mine/<token>.ics")
