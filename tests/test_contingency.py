@@ -346,3 +346,33 @@ def test_bad_input_is_refused_with_a_message_and_changes_nothing(clinic, client)
     assert prize.in_stock == 3
     actions = set(db.session.scalars(select(AuditEvent.action).where(AuditEvent.action.like("cm.%"))))
     assert {"cm.missed", "cm.exchange", "cm.prize_add", "cm.view"} <= actions
+
+
+def test_meetings_attended_earn_draws_when_the_program_says_so(clinic):
+    from datetime import time
+
+    from facilitator.attendance.models import Attendance
+    from facilitator.curricula.models import Module
+    from facilitator.groups.models import Group, Meeting
+    from facilitator.participants.models import Enrollment
+    from facilitator.programs.models import AttendanceStatus
+
+    program, today, director, staff, person = clinic
+    run_protocol(program, director, replace(FISHBOWL, attendance_draws=2), today - timedelta(weeks=12))
+    group_id = db.session.scalar(select(Enrollment.group_id).where(Enrollment.participant_id == person.id))
+    status = {s.code: s.id for s in db.session.scalars(select(AttendanceStatus).where(
+        AttendanceStatus.program_id == program.id))}
+    version_id = db.session.get(Group, group_id).version_id
+    module_id = db.session.scalar(select(Module.id).where(Module.version_id == version_id, Module.code == "RP 1"))
+    for n, code in enumerate(("present", "absent", "late")):
+        meeting = Meeting(group_id=group_id, date=today - timedelta(days=n + 1), start_time=time(18), track_code="RP",
+                          minutes=90, status="held", module_id=module_id)
+        db.session.add(meeting)
+        db.session.flush()
+        db.session.add(Attendance(meeting_id=meeting.id, participant_id=person.id, status_id=status[code],
+                                  minutes=90 if code != "absent" else 0, recorded_by_id=staff.id))
+    db.session.flush()
+    ledger = reads.ledger_of(person, reads.protocols_of(program.id))
+    assert [(o.kind, o.draws) for o in ledger.outcomes] == [("attendance", 2), ("attendance", 2)]
+    drawn = services.make_draw(person, staff, today, randbelow=lambda n: 0)
+    assert drawn.draw.attendance_id is not None and drawn.draw.drug_test_id is None and drawn.still_owed == 3
