@@ -296,3 +296,11 @@ def test_the_meeting_page_lists_who_sent_the_worksheets_of_its_module(client, cl
     assert page.status_code == 200
     assert f"Worksheets sent for {planned.module}" in page.text
     assert "Robin:" in page.text and "1 of 2 on the roster sent one." in page.text
+
+
+def test_a_wrong_rating_is_tied_to_its_group_of_choices(client, clinic):
+    login(client, clinic["robin_user"].email)
+    reply = _post(client, _answers(**{"ws-motivation_today": "12"}))
+    assert reply.status_code == 422
+    assert '<fieldset aria-describedby="ws-motivation_today-error">' in reply.text
+    assert 'id="ws-motivation_today-error">Choose a number from 0 to 10.' in reply.text
