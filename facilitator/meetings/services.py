@@ -10,7 +10,7 @@ from datetime import date, time, timedelta
 
 from sqlalchemy import select, update
 from sqlalchemy.exc import IntegrityError
-from sqlalchemy.orm import joinedload, selectinload
+from sqlalchemy.orm import joinedload
 
 from ..attendance.models import Attendance
 from ..auth.models import User
@@ -345,9 +345,6 @@ def upcoming(groups: list[Group], start: date, days: int,
     calendars = dict(calendars or {})
     missing = [g for g in groups if g.id not in calendars]
     if missing:
-        # Their weekly patterns in one query, not a lazy load per group.
-        db.session.scalars(select(Group).where(Group.id.in_([g.id for g in missing]))
-                           .options(selectinload(Group.slots))).all()
         calendars.update(group_calendars(missing, start + timedelta(days=days)))
     calendars = {g.id: calendars[g.id] for g in groups}
     by_id = {g.id: g for g in groups}

@@ -28,7 +28,9 @@ DAYS_AHEAD = 7
 
 
 def _program_groups(mine_only: bool) -> list[Group]:
-    query = select(Group).where(Group.program_id == current_user.program_id, Group.active).order_by(Group.name)
+    # With their weekly patterns: every group's calendar is built from them.
+    query = (select(Group).where(Group.program_id == current_user.program_id, Group.active).order_by(Group.name)
+             .options(selectinload(Group.slots)))
     if mine_only:
         query = query.where(Group.facilitator_id == current_user.id)
     return list(db.session.scalars(query))
@@ -44,20 +46,20 @@ def today():
     people = list(db.session.scalars(
         select(Participant).join(Enrollment, Enrollment.participant_id == Participant.id)
         .where(Enrollment.group_id.in_([g.id for g in groups]), Enrollment.discharged_on.is_(None)).distinct()))
-    plans = progress_for(people, day)
+    plans = progress_for(people, day, groups=groups)
     # The members' progress came with their groups' calendars (20 weeks ahead): the next 7 days are in them.
     calendars = {p.group.id: p.calendar for p in plans.values() if p.group is not None and p.calendar is not None}
     meetings = services.upcoming(groups, day, DAYS_AHEAD, calendars) if groups else []
     alerts = alerts_for(groups[0].program, plans, day) if groups else {}
-    first_weeks = {g.id: {t.code: t.first_week for t in version_structure(g.version_id).tracks} for g in groups}
-    titles = dict(db.session.execute(select(Module.code, Module.title).where(
-        Module.version_id.in_({g.version_id for g in groups}))).all()) if groups else {}
+    structures = {g.id: version_structure(g.version_id) for g in groups}  # cached: published versions never change
+    first_weeks = {gid: {t.code: t.first_week for t in s.tracks} for gid, s in structures.items()}
+    titles = {gid: {m.code: m.title for t in s.tracks for m in t.modules} for gid, s in structures.items()}
     rows = []
     for group, meeting in meetings:
         members = [p for p in plans.values() if p.group is not None and p.group.id == group.id]
         expected = [p for p in members if services.is_expected(p, meeting, first_weeks[group.id][meeting.track])]
         flagged = sum(1 for p in expected if p.participant.id in alerts)
-        rows.append({"group": group, "meeting": meeting, "title": titles.get(meeting.module, ""),
+        rows.append({"group": group, "meeting": meeting, "title": titles[group.id].get(meeting.module, ""),
                      "expected": len(expected), "flagged": flagged})
     people_by_id = {p.id: p for p in people}
     alert_rows = sorted(((people_by_id[pid], alert) for pid, found in alerts.items() for alert in found),

@@ -55,9 +55,9 @@ def _refuse(form: FlaskForm, error: services.InputError | makeups.MakeUpError) -
         target.errors = [*target.errors, error.message]
 
 
-def _group_choices(form_field, blank: str = "Choose a group") -> None:
-    groups = [g for g in pages.program_groups(current_user.program_id) if g.active]
-    form_field.choices = options([("", blank)] + [(g.id, g.name) for g in groups])
+def _group_choices(form_field, blank: str = "Choose a group", groups: list | None = None) -> None:
+    active = [g for g in (groups if groups is not None else pages.program_groups(current_user.program_id)) if g.active]
+    form_field.choices = options([("", blank)] + [(g.id, g.name) for g in active])
 
 
 def _audit_many(action: str, participant_ids: list[int]) -> None:
@@ -83,10 +83,11 @@ def _status(form: FlaskForm) -> int:
 def index():
     """Participants of the program with group, week, progress, projection and alerts; filters and search."""
     form = ListFilterForm(request.args)
-    _group_choices(form.group, "All groups")
+    groups = pages.program_groups(current_user.program_id, with_slots=True)  # the filter's and the progress's
+    _group_choices(form.group, "All groups", groups)
     status = form.status.data if form.status.data in pages.STATUSES else "active"
     filters = pages.ListFilters(group_id=form.group.data, status=status, search=(form.q.data or "")[:60])
-    rows = pages.list_rows(current_user.program, filters, _today())
+    rows = pages.list_rows(current_user.program, filters, _today(), groups)
     html = render_template("participants/index.html", rows=rows, form=form, filters=filters, today=_today())
     _audit_many("participant.list", [row.participant.id for row in rows])
     return _committed(html)
