@@ -314,4 +314,3 @@ def panel_of(participant_id: int, protocols: list[cm.Protocol], ledger: Ledger, 
     return Panel(participant_id, protocol, cm.standing(protocol, ledger.ladder, today), ledger.draws_owed,
                  ledger.voucher_balance, protocol.yearly_cap_cents - earned, tuple(reversed(counted[-5:])), earned,
                  start)
-
