@@ -57,6 +57,20 @@ def test_the_apps_own_stylesheet_may_be_cached(client):
     response.close()
 
 
+def test_pages_link_static_files_by_version_and_browsers_keep_those_for_a_year(client):
+    page = client.get("/login").text
+    link = re.search(r'href="(/static/app\.css\?v=[0-9a-f]{12})"', page)
+    assert link, "the stylesheet is linked with its version"
+    response = client.get(link.group(1))
+    assert response.status_code == 200
+    assert response.headers["Cache-Control"] == "public, max-age=31536000, immutable"
+    response.close()
+    # A version that is not the file's (a page from before an upgrade) is revalidated, not kept.
+    stale = client.get("/static/app.css?v=000000000000")
+    assert stale.status_code == 200 and "immutable" not in stale.headers["Cache-Control"]
+    stale.close()
+
+
 def test_hsts_is_sent_when_cookies_are_secure(app):
     secure = create_app({**{k: app.config[k] for k in ("SQLALCHEMY_DATABASE_URI", "SECRET_KEY", "TESTING")},
                          "SESSION_COOKIE_SECURE": True})
