@@ -304,3 +304,31 @@ def test_a_wrong_rating_is_tied_to_its_group_of_choices(client, clinic):
     assert reply.status_code == 422
     assert '<fieldset aria-describedby="ws-motivation_today-error">' in reply.text
     assert 'id="ws-motivation_today-error">Choose a number from 0 to 10.' in reply.text
+
+
+def test_the_workbook_pages_cost_the_same_queries_however_many_answers(client, clinic, count_queries):
+    robin = clinic["robin"]
+    sheets = list(db.session.scalars(select(Worksheet).where(Worksheet.version_id == clinic["group"].version_id)
+                                     .order_by(Worksheet.id)))
+    login(client, clinic["robin_user"].email)
+
+    def cost(url):
+        with count_queries() as counter:
+            assert client.get(url).status_code == 200
+        return counter.count
+
+    def steady(url):
+        cost(url)  # the first look loads the signed-in user and fills the cache of published worksheets
+        return cost(url)
+
+    def answer(rows):
+        for row in rows:
+            field = next((f["id"] for f in row.fields if f["type"] in ("text", "lines")), None)
+            if field:
+                services.save(robin, row, None, services.sheet_of(row), {field: "Yes"}, clinic["robin_user"],
+                              submit=True)
+
+    answer(sheets[:1])
+    few = steady("/me/workbook"), steady(URL)
+    answer(sheets[1:40])
+    assert (steady("/me/workbook"), steady(URL)) == few

@@ -93,6 +93,12 @@ def sheet_of(row: Worksheet) -> dom.Worksheet:
     return sheet
 
 
+def find_answer_to(participant: Participant, row: Worksheet) -> WorksheetAnswer | None:
+    """The participant's answer to this very worksheet, if any."""
+    return db.session.scalars(select(WorksheetAnswer).where(WorksheetAnswer.participant_id == participant.id,
+                                                            WorksheetAnswer.worksheet_id == row.id)).first()
+
+
 def find_answer(participant: Participant, answer_id: int) -> WorksheetAnswer | None:
     """The participant's answer with this id (None if it is someone else's)."""
     answer = db.session.get(WorksheetAnswer, answer_id)

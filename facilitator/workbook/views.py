@@ -14,6 +14,7 @@ from __future__ import annotations
 
 from flask import Blueprint, abort, flash, jsonify, redirect, render_template, request, url_for
 from flask_login import current_user, login_required
+from sqlalchemy.exc import IntegrityError
 
 from ..clinical.forms import WorksheetForm
 from ..extensions import db
@@ -100,7 +101,13 @@ def _save(person, row, answer, sheet_, ws, form):
         return _refuse(person, row, answer, ws, form, 422, problem or FIX_FIRST, errors)
     submit = bool(form.submit.data) and not _wants_json()
     try:
-        saved, changed = services.save(person, row, answer, sheet_, answers, current_user, submit=submit)
+        try:
+            saved, changed = services.save(person, row, answer, sheet_, answers, current_user, submit=submit)
+        except IntegrityError:
+            # The first save of this sheet from another tab or a double press won the race: save over it.
+            db.session.rollback()
+            answer = services.find_answer_to(person, row)
+            saved, changed = services.save(person, row, answer, sheet_, answers, current_user, submit=submit)
     except services.WorkbookError as error:
         return _refuse(person, row, answer, ws, form, 409 if answer is not None and answer.status == "reviewed"
                        else 422, str(error))
