@@ -317,6 +317,9 @@ def test_bad_input_is_refused_with_a_message_and_changes_nothing(clinic, client)
     tested = client.post(f"/participants/{person.id}/incentives/missed",
                          data={"csrf_token": token, "missed_on": (today - timedelta(days=1)).isoformat()})
     assert tested.status_code == 422 and "A missed test is for a day with no test." in tested.text
+    earlier = client.post(f"/participants/{person.id}/incentives/missed",
+                          data={"csrf_token": token, "missed_on": (today - timedelta(days=3)).isoformat()})
+    assert earlier.status_code == 422 and "only after the last test" in earlier.text
     assert client.post(f"/participants/{person.id}/incentives/missed",
                        data={"csrf_token": token, "missed_on": today.isoformat()}).status_code == 303
     again = client.post(f"/participants/{person.id}/incentives/missed",

@@ -11,6 +11,8 @@ Rules (from the issue, and the choices made where it left room):
 - A prize is handed over from the cabinet for a drawn prize slip of its size; it takes one from
   stock and is refused if its value would pass the yearly cap.
 - Vouchers are exchanged for goods or services (never cash), up to the credit earned.
+- A missed test is dated after the participant's last test: an earlier one would change what the
+  tests after it earned (draws may have been made for them).
 """
 
 from __future__ import annotations
@@ -75,6 +77,11 @@ def record_missed(person: Participant, day: date | None, user: User, today: date
     if db.session.scalar(select(DrugTest.id).where(DrugTest.participant_id == person.id,
                                                    DrugTest.collected_on == day).limit(1)) is not None:
         raise CmRefused({"missed_on": f"A test is recorded on {_day(day)}. A missed test is for a day with no test."})
+    latest = db.session.scalar(select(func.max(DrugTest.collected_on)).where(DrugTest.participant_id == person.id))
+    if latest is not None and day < latest:
+        # An earlier miss would reset the streak under tests already rewarded.
+        raise CmRefused({"missed_on": f"A missed test can be recorded only after the last test ({_day(latest)}): "
+                                      f"an earlier one would change what later tests earned."})
     if db.session.scalar(select(CmMissedTest.id).where(CmMissedTest.participant_id == person.id,
                                                        CmMissedTest.missed_on == day)) is not None:
         raise CmRefused({"missed_on": f"A missed test on {_day(day)} is already recorded."})
