@@ -180,13 +180,13 @@ def test_a_make_up_at_another_group_is_in_my_feed(app, client, session, world, p
     assert f"SUMMARY:Make-up: {meeting.module}" in body
     assert f"DTSTART;TZID={world.program.timezone}:{meeting.date:%Y%m%d}T{meeting.time.replace(':', '')}00" in body
     # One to one: a whole-day entry on the planned day (no time is set for it).
-    later = next(m for m in group_calendar(world.evening, TODAY + timedelta(days=60)).meetings
-                 if m.date > TODAY + timedelta(days=20) and m.held and m.track == "ERS")
-    progress.assign_makeup(jordan, later.module, "individual", None, TODAY + timedelta(days=3), "", world.facilitator,
+    plan = progress.progress_for([jordan], TODAY)[jordan.id].progress
+    later = next(code for track in plan.tracks if track.scheduled for code in track.missing if code != meeting.module)
+    progress.assign_makeup(jordan, later, "individual", None, TODAY + timedelta(days=3), "", world.facilitator,
                            TODAY)
     body = app.test_client().get(f"/calendars/mine/{session.get(Participant, jordan.id).feed_token}.ics").text
     assert f"DTSTART;VALUE=DATE:{TODAY + timedelta(days=3):%Y%m%d}" in body
-    assert f"SUMMARY:Make-up: {later.module}" in body
+    assert f"SUMMARY:Make-up: {later}" in body
 
 
 def test_replacing_my_address_stops_the_old_one_and_bad_addresses_are_404(app, client, session, pair):
