@@ -1,7 +1,8 @@
 """gunicorn settings for facilitator: `gunicorn -c gunicorn.conf.py` (see docs/deploy.md).
 
 Every value can be overridden from the environment without editing this file: WEB_CONCURRENCY
-(workers), GUNICORN_THREADS, GUNICORN_BIND, GUNICORN_TIMEOUT, LOG_FORMAT (text or json)."""
+(workers), GUNICORN_THREADS, GUNICORN_BIND, GUNICORN_TIMEOUT, GUNICORN_MAX_RSS_MB (a worker using more
+memory is replaced), LOG_FORMAT (text or json)."""
 
 import multiprocessing
 import os
@@ -25,9 +26,28 @@ timeout = int(os.environ.get("GUNICORN_TIMEOUT", 60))
 graceful_timeout = 30
 keepalive = 5  # the proxy keeps connections open to gunicorn
 
-# A worker is replaced after a while: WeasyPrint's memory is not returned to the OS (design notes).
-max_requests = 2000
-max_requests_jitter = 200
+# A worker is replaced when its memory has grown (post_request below), not after a fixed number of
+# requests: WeasyPrint keeps about 1.3 MB per rendered page and never returns it to the OS (design
+# notes), but most requests render nothing (PDFs come from the document cache), and a new worker starts
+# with empty caches (group calendars, progress: a cold page costs several times a warm one). At 100
+# requests/s, replacing each of 5 workers every 2,000 requests meant a cold worker every 20 s.
+# max_requests stays as a backstop against any other slow growth.
+max_requests = 50000
+max_requests_jitter = 5000
+MAX_RSS_MB = int(os.environ.get("GUNICORN_MAX_RSS_MB", 512))  # a warm worker holds about 130-180 MB
+
+
+def post_request(worker, req, environ, resp):
+    """Replace this worker once it finishes its requests if its resident memory passed MAX_RSS_MB."""
+    try:
+        with open("/proc/self/statm") as statm:  # Linux; elsewhere only max_requests applies
+            resident = int(statm.read().split()[1]) * os.sysconf("SC_PAGE_SIZE")
+    except (OSError, ValueError, IndexError):
+        return
+    if worker.alive and resident > MAX_RSS_MB * 1024 * 1024:
+        worker.log.info("Replacing worker %s: %d MB resident, over GUNICORN_MAX_RSS_MB=%d", worker.pid,
+                        resident // (1024 * 1024), MAX_RSS_MB)
+        worker.alive = False  # what max_requests does: requests in flight finish, then a new worker starts
 
 # preload_app off: each worker builds the app itself, so no database connection or open file is
 # shared across fork, and `kill -HUP` reloads new code without restarting the master.
