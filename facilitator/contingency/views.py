@@ -20,7 +20,6 @@ from flask_login import current_user, login_required
 from sqlalchemy import func, select
 from wtforms import SelectChoice
 
-from ..auth.models import User
 from ..clinical.models import DrugTest
 from ..clinical.services import KIND_LABELS, RESULT_LABELS
 from ..domain import contingency as cm
@@ -92,11 +91,7 @@ def _page(person: Participant, status: int = 200, *, problem: str = "", missed_f
     panel = reads.panel_of(person.id, protocols, ledger, today)
     tests = {f"test:{t.id}": t for t in db.session.scalars(
         select(DrugTest).where(DrugTest.participant_id == person.id))}
-    staff_ids = {t.recorded_by_id for t in tests.values()}
     rows = list(db.session.scalars(select(CmDraw).where(CmDraw.participant_id == person.id).order_by(CmDraw.id)))
-    staff_ids |= {d.drawn_by_id for d in rows} | {d.given_by_id for d in rows if d.given_by_id}
-    names = dict(db.session.execute(select(User.id, User.display_name).where(User.id.in_(staff_ids))).all()) \
-        if staff_ids else {}
     cabinet = services.prizes_of(person.program_id)
     prize_names = {p.id: p.name for p in cabinet}
     waiting = [d for d in rows if d.size != "good_job" and d.given_at is None]
@@ -112,7 +107,7 @@ def _page(person: Participant, status: int = 200, *, problem: str = "", missed_f
     html = render_template(
         "contingency/participant.html", person=person, protocol=protocol, ledger=ledger, panel=panel,
         history=list(reversed(ledger.outcomes)), tests=tests, draws={d.id: d for d in rows},
-        draws_by_source=_by_source(rows, prize_names), names=names, prize_names=prize_names, waiting=waiting, prize_forms=forms,
+        draws_by_source=_by_source(rows, prize_names), prize_names=prize_names, waiting=waiting, prize_forms=forms,
         just_drawn=next((d for d in rows if d.id == drawn), None), problem=problem, today=today,
         draw_form=DrawForm(formdata=None) if current_user.is_staff else None,
         missed_form=missed_form or (MissedForm(formdata=None, missed_on=today) if current_user.is_staff else None),
