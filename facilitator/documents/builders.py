@@ -43,7 +43,7 @@ CHROME: dict[str, dict[str, str]] = {
         "handouts": "Handouts used", "pages": "pages", "one_page": "page", "minutes_long": "minutes",
         "weekdays": "Sun Mon Tue Wed Thu Fri Sat", "week": "week", "row": "row",
         "packet_title": "Meeting packet: {module}, {group}, {when}",
-        "my_answer": "My answer", "counselor_comment": "My counselor's comment",
+        "my_answer": "My answer",
     },
 }
 

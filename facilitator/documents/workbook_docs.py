@@ -12,8 +12,8 @@ from ..participants.models import Participant
 from ..programs.models import Program
 from ..workbook import services as workbook
 from ..workbook.models import WorksheetAnswer
-from . import builders
-from .catalog import DocumentNotFound, Order, _settings, current_enrollments, identity, program_today
+from . import builders, catalog
+from .catalog import DocumentNotFound, Order
 from .service import RenderInput, cache_key
 
 STYLESHEETS = ("workbook.css",)
@@ -25,9 +25,13 @@ def answers_order(person: Participant, answer: WorksheetAnswer, *, program: Prog
         raise DocumentNotFound(f"no worksheet answer with id {answer.id}")
     row = answer.worksheet
     sheet = workbook.sheet_of(row)
-    size, language, heading = _settings(program, None, None, sheet.language)
-    enrollment = current_enrollments([person]).get(person.id)
-    copy = identity(person, enrollment, program_today(program))
+    size, language, heading = catalog.page_size_for(program, None), sheet.language, catalog.program_heading(program)
+    try:
+        builders.chrome(language)  # the sheet prints in its own language, which needs the template's words
+    except builders.UnknownLanguage as exc:
+        raise DocumentNotFound(str(exc)) from exc
+    enrollment = catalog.current_enrollments([person]).get(person.id)
+    copy = catalog.identity(person, enrollment, catalog.program_today(program))
     sheets = (builders.Sheet(sheet, row.module.code, row.module.title),)
     answers = {sheet.code: dict(answer.answers or {})}
     title = f"{sheet.code} {sheet.title}: my answers"
