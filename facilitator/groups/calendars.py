@@ -130,31 +130,45 @@ def group_cancellations(group_ids: Iterable[int]) -> dict[int, list[seq.Cancella
 
 def group_calendars(groups: list[Group], until: date) -> dict[int, seq.Calendar]:
     """Calendars of several groups of one program through `until`, in a fixed number of queries."""
+    return calendars_through(groups, [until])[until] if groups else {}
+
+
+def calendars_through(groups: list[Group], untils: Iterable[date]) -> dict[date, dict[int, seq.Calendar]]:
+    """Calendars of several groups of one program through each of several days, from one read of
+    what they are built from (a page that needs two horizons pays the queries once)."""
+    untils = list(dict.fromkeys(untils))
     if not groups:
-        return {}
+        return {until: {} for until in untils}
     ids = [g.id for g in groups]
     preload_versions(g.version_id for g in groups)
     holidays = tuple(sorted(program_holidays(groups[0].program_id)))
     recorded = _recorded_rows(ids)
     cancellations = group_cancellations(ids)
-    calendars = {}
+    out: dict[date, dict[int, seq.Calendar]] = {until: {} for until in untils}
     for group in groups:
         mine = tuple(sorted(cancellations.get(group.id, ()), key=lambda c: (c.date, c.track or "")))
         rows = tuple(recorded.get(group.id, ()))
-        key = _calendar_key(group, until, holidays, mine, rows)
-        found = _CALENDARS.get(key) if key is not None else None
-        if found is None:
-            found = seq.build_calendar(group_spec(group), until, holidays=list(holidays), cancellations=mine,
-                                       policy=group.cancellation_policy, recorded=_as_recorded(rows))
-            if key is not None:
-                _CALENDARS[key] = found
-                _CALENDAR_TOKENS[id(found)] = next(_tokens)
-                if len(_CALENDARS) > CALENDAR_CACHE_SIZE:
-                    _CALENDAR_TOKENS.pop(id(_CALENDARS.popitem(last=False)[1]), None)
-        else:
-            _CALENDARS.move_to_end(key)
-        calendars[group.id] = found
-    return calendars
+        for until in untils:
+            out[until][group.id] = _calendar(group, until, holidays, mine, rows)
+    return out
+
+
+def _calendar(group: Group, until: date, holidays: tuple, cancellations: tuple, rows: tuple) -> seq.Calendar:
+    """One group's calendar from what was read, from the cache when built before from the same inputs."""
+    version_structure(group.version_id)  # loaded first: the key names a published one's structure
+    key = _calendar_key(group, until, holidays, cancellations, rows)
+    found = _CALENDARS.get(key) if key is not None else None
+    if found is not None:
+        _CALENDARS.move_to_end(key)
+        return found
+    found = seq.build_calendar(group_spec(group), until, holidays=list(holidays), cancellations=cancellations,
+                               policy=group.cancellation_policy, recorded=_as_recorded(rows))
+    if key is not None:
+        _CALENDARS[key] = found
+        _CALENDAR_TOKENS[id(found)] = next(_tokens)
+        if len(_CALENDARS) > CALENDAR_CACHE_SIZE:
+            _CALENDAR_TOKENS.pop(id(_CALENDARS.popitem(last=False)[1]), None)
+    return found
 
 
 def _calendar_key(group: Group, until: date, holidays: tuple, cancellations: tuple, recorded: tuple) -> tuple | None:

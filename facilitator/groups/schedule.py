@@ -73,6 +73,11 @@ def _program_groups(program_id: int) -> list[Group]:
                                    .order_by(Group.name).options(selectinload(Group.slots))))
 
 
+def holiday_rows(program_id: int) -> list[Holiday]:
+    """Every holiday of the program, by date (one query)."""
+    return list(db.session.scalars(select(Holiday).where(Holiday.program_id == program_id).order_by(Holiday.date)))
+
+
 def upcoming_holidays(program_id: int, today: date) -> list[Holiday]:
     """The program's holidays from today on."""
     return list(db.session.scalars(select(Holiday).where(Holiday.program_id == program_id, Holiday.date >= today)
@@ -127,6 +132,12 @@ def remove_holiday(program_id: int, holiday_id: int, user: User, today: date) ->
     db.session.delete(holiday)
     db.session.flush()
     return holiday
+
+
+def cancellation_rows(group_id: int) -> list[Cancellation]:
+    """Every cancellation of a group, in the order the page lists them (one query)."""
+    return list(db.session.scalars(select(Cancellation).where(Cancellation.group_id == group_id)
+                                   .order_by(Cancellation.date, Cancellation.track_code)))
 
 
 def upcoming_cancellations(group_id: int, today: date) -> list[Cancellation]:

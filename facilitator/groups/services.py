@@ -187,15 +187,20 @@ def taught_instead(calendar: seq.Calendar, meeting: seq.Meeting) -> seq.Meeting 
     return found[0] if found else None
 
 
-def calendar_weeks(group: Group, today: date) -> list[CalendarWeek]:
-    """The past 4 and next 8 weeks of a group's meetings, week by week, in a fixed number of queries."""
+def calendar_weeks(group: Group, today: date, calendar: seq.Calendar | None = None,
+                   holidays: Iterable[Holiday] | None = None,
+                   cancellations: Iterable[Cancellation] | None = None) -> list[CalendarWeek]:
+    """The past 4 and next 8 weeks of a group's meetings, week by week, in a fixed number of queries.
+    A caller that holds the group's calendar through today + LOOK_AHEAD, the program's holidays or the
+    group's cancellations passes them, and they are not read again."""
     structure = version_structure(group.version_id)
     first = today - PAGE_PAST
     first -= timedelta(days=first.weekday())
     last = today + PAGE_AHEAD
-    calendar = group_calendar(group, today + LOOK_AHEAD)
-    holidays = _holiday_names(group.program_id)
-    reasons = _cancellation_reasons(group.id)
+    calendar = calendar if calendar is not None else group_calendar(group, today + LOOK_AHEAD)
+    holidays = {h.date: h.name for h in holidays} if holidays is not None else _holiday_names(group.program_id)
+    reasons = ({(c.date, c.track_code): c.reason for c in cancellations} if cancellations is not None
+               else _cancellation_reasons(group.id))
     stored = _stored_rows(group.id, first, last)
     titles = titles_of(structure)
     by_week: dict[date, list[CalendarRow]] = {}
@@ -256,15 +261,16 @@ class MemberRow:
     alerts: tuple  # alerts.services.Alert
 
 
-def group_roster(group: Group, today: date) -> list[MemberRow]:
+def group_roster(group: Group, today: date, calendar: seq.Calendar | None = None) -> list[MemberRow]:
     """The group's active members with program week, progress per required track, projection and
-    alerts, newest first, in a fixed number of queries whatever the roster size."""
+    alerts, newest first, in a fixed number of queries whatever the roster size. `calendar`: the
+    group's calendar through today + progress.services.HORIZON, if the caller holds it."""
     rows = db.session.execute(
         select(Participant, Enrollment.admitted_on).join(Enrollment, Enrollment.participant_id == Participant.id)
         .where(Enrollment.group_id == group.id, Enrollment.discharged_on.is_(None))).all()
     people = [person for person, _ in rows]
     admitted = {person.id: day for person, day in rows}
-    plans = progress_for(people, today)
+    plans = progress_for(people, today, groups=[group], calendars={group.id: calendar} if calendar is not None else None)
     alerts = alerts_for(group.program, plans, today)
     out = []
     for person in people:

@@ -22,6 +22,7 @@ from flask_login import current_user
 from ..audit import services as audit
 from ..extensions import db
 from ..programs.services import program_today
+from ..progress.services import HORIZON
 from ..web.access import director_required, own_group_or_404, staff_required
 from . import calendars, editing, feeds, schedule, services
 from .forms import CancellationForm, GroupForm, HolidayForm, RemoveForm, choices, group_form, parse_date, rows_of
@@ -76,14 +77,22 @@ def _page(group: Group, status: int = 200, *, cancel_form: CancellationForm | No
           effect_of: str = ""):
     """Render the group page, with a form (and its errors or effect) the caller already holds."""
     today = _today()
-    roster = services.group_roster(group, today)
+    # The group's calendar through both horizons the page needs (the members' progress, and where a
+    # cancelled module is taught), and its holidays and cancellations, each read once.
+    roster_until, weeks_until = today + HORIZON, today + services.LOOK_AHEAD
+    built = calendars.calendars_through([group], [roster_until, weeks_until])
+    holidays = schedule.holiday_rows(group.program_id)
+    cancellations = schedule.cancellation_rows(group.id)
+    roster = services.group_roster(group, today, built[roster_until][group.id])
+    structure = calendars.version_structure(group.version_id)
     context = dict(
         group=group, today=today, this_monday=today - timedelta(days=today.weekday()),
-        weeks=services.calendar_weeks(group, today), roster=roster,
+        weeks=services.calendar_weeks(group, today, built[weeks_until][group.id], holidays, cancellations),
+        roster=roster, version_title=structure.title, version_label=structure.version,
         pattern=services.pattern_words(calendars.group_spec(group).slots),
         facilitator=services.staff_names(group.program_id).get(group.facilitator_id or 0, ""),
-        cancellations=schedule.upcoming_cancellations(group.id, today),
-        holidays=schedule.upcoming_holidays(group.program_id, today),
+        cancellations=[c for c in cancellations if c.date >= today],
+        holidays=[h for h in holidays if h.date >= today],
         cancel_form=_cancellation_form(group, cancel_form),
         holiday_form=holiday_form or HolidayForm(formdata=None, prefix="holiday"), effect=effect, effect_of=effect_of,
     )

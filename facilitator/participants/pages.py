@@ -96,11 +96,10 @@ def track_summaries(progress: seq.Progress | None) -> tuple[TrackSummary, ...]:
     return tuple(TrackSummary(t.track, len(t.credits), len(t.credits) + len(t.missing), t.required) for t in ordered)
 
 
-def list_rows(program: Program, filters: ListFilters, today: date, groups: list[Group] = ()) -> list[ListRow]:
-    """The participant list: group, program week, progress per track, projection and alerts; `groups`:
-    the program's groups with their slots, if the caller holds them."""
+def list_rows(program: Program, filters: ListFilters, today: date) -> list[ListRow]:
+    """The participant list: group, program week, progress per track, projection and alerts."""
     people = find_participants(program.id, filters)
-    plans = progress_for(people, today, groups=groups)
+    plans = progress_for(people, today)
     alerts = alerts_for(program, plans, today) if plans else {}
     out = []
     for person in people:
@@ -426,8 +425,12 @@ def _upcoming(plan: ParticipantProgress, today: date, titles: dict[str, str]) ->
 def participant_page(person: Participant, today: date, *, for_staff: bool = True) -> ParticipantPage:
     """The participant page's data. Staff also get alerts and make-up suggestions."""
     program = db.session.get(Program, person.program_id)
-    plan = progress_for([person], today)[person.id]
-    groups = {g.id: g for g in program_groups(person.program_id, with_slots=for_staff)}
+    # Every group of the program with its pattern first: progress and the make-up suggestions then
+    # share them and one set of calendars (the open groups', which staff see suggestions from).
+    groups = {g.id: g for g in program_groups(person.program_id, with_slots=True)}
+    active = [g for g in groups.values() if g.active]
+    calendars = group_calendars(active, today + HORIZON) if for_staff and active else {}
+    plan = progress_for([person], today, groups=groups.values(), calendars=calendars)[person.id]
     titles = _titles({plan.group.version_id} if plan.group else set())
     share = version_structure(plan.group.version_id).credit_share if plan.group else 0.75
     absences = _absences(person.id, groups, titles, share)
@@ -437,8 +440,6 @@ def participant_page(person: Participant, today: date, *, for_staff: bool = True
     suggestions: tuple[Suggestion, ...] = ()
     alerts: tuple[Alert, ...] = ()
     if for_staff:
-        active = [g for g in groups.values() if g.active]
-        calendars = group_calendars(active, today + HORIZON) if active else {}
         planned = {m.code for m in makeups if m.makeup.status == "planned"}
         suggestions = _suggestions(plan, calendars, groups, titles, planned)
         alerts = tuple(alerts_for(program, {person.id: plan}, today).get(person.id, ()))
