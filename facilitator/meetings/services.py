@@ -80,7 +80,7 @@ def find_planned(group: Group, day: date, at: str, track: str,
     """The calendar's meeting of a group at a date, time and track (None if the pattern has none).
     A calendar of the group through `day` or later may be passed (its meetings up to a day do not
     depend on how far it goes)."""
-    calendar = calendar or group_calendar(group, day)
+    calendar = calendar if calendar is not None else group_calendar(group, day)
     for meeting in calendar.meetings:
         if meeting.date == day and meeting.time == at and meeting.track == track:
             return meeting
