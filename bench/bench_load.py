@@ -8,8 +8,8 @@ gunicorn runs with the deployment's gunicorn.conf.py (--workers, --threads and -
 it). One sign-in per account (argon2 costs about 0.3 s of server CPU a sign-in), its cookies shared by
 that account's clients like tabs of one browser; then each client loops on one kept-alive connection:
 today, a meeting page, a save of that meeting's attendance (every third loop), a participant, a
-worksheet PDF (cached after its first render), the dashboard (the clients signed in as the director),
-and the bare /health as the floor. Prints requests/s, p50, p95 and p99 per page, each page's p50 as
+worksheet PDF printed before the walk (served from the document cache), the dashboard (the clients
+signed in as the director), and the bare /health as the floor. Prints requests/s, p50, p95 and p99 per page, each page's p50 as
 a multiple of /health's p50 in the same run, errors (any 5xx, a refused request or a timeout), the
 load average, and the CPU the server, PostgreSQL (when it runs on this machine) and this client used
 during the walk: the client shares the cores with the server, so its own cost is shown, and the
@@ -174,6 +174,12 @@ def sign_in(client: Client, email: str) -> None:
     client.request("sign-in", "/login", [("email", email), ("password", PASSWORD), ("csrf_token", csrf(page))])
 
 
+# Each meeting's worksheet as its page linked it before the walk. A save of a past meeting's
+# attendance makes it held, which moves the rotation of the meetings after it to other modules, so
+# the links on their pages change during the walk; the mix asks for a worksheet printed before.
+SHEETS: dict[str, str] = {}
+
+
 def walk(client: Client, director: bool, meeting: str, run: dict, barrier: threading.Barrier) -> None:
     """Wait for everyone, then walk the day's pages until run["stop"]."""
     barrier.wait()
@@ -195,9 +201,8 @@ def walk_signed_in(client: Client, director: bool, meeting: str, run: dict) -> N
         people = re.findall(r'href="(/participants/\d+)"', html) or re.findall(r'href="(/participants/\d+)"', today)
         if people:
             client.request("participant", people[loop % len(people)])
-        sheet = re.search(r'href="(/documents/worksheet/[^"]+)"', html)
-        if sheet:
-            client.request("worksheet PDF", sheet.group(1).replace("&amp;", "&"))
+        if SHEETS.get(meeting):
+            client.request("worksheet PDF", SHEETS[meeting])
         if director:
             client.request("dashboard", "/reports/")
 
@@ -323,8 +328,9 @@ def main() -> None:
             if 'id="attendance-form"' in page:
                 open_ones.append(m)
                 sheet = re.search(r'href="(/documents/worksheet/[^"]+)"', page)
-                if sheet:  # the walk asks for worksheets already printed once (the cache holds them)
-                    scout.request("worksheet PDF", sheet.group(1).replace("&amp;", "&"))
+                if sheet:  # printed once now: the walk asks for these, which the document cache holds
+                    SHEETS[m] = sheet.group(1).replace("&amp;", "&")
+                    scout.request("worksheet PDF", SHEETS[m])
         meetings = open_ones or meetings
         # One client alone first: each page's p50 against /health's on the same server, no queueing.
         walk_signed_in(scout, True, meetings[0], {"stop": time.perf_counter() + 2})  # warm every worker's caches
@@ -376,6 +382,8 @@ def main() -> None:
         load_after = os.getloadavg()
         report(results, elapsed, args, sign_ins, load_before, load_after, cpu, database is not None,
                _settings(folder / "gunicorn.log"), warmup_errors)
+        if results.get("errors") or warmup_errors:
+            print_causes(folder / "gunicorn.log")
     finally:
         if server is not None:
             server.send_signal(signal.SIGTERM)
@@ -384,6 +392,18 @@ def main() -> None:
             except subprocess.TimeoutExpired:
                 server.kill()
         shutil.rmtree(folder, ignore_errors=True)
+
+
+def print_causes(log: Path, most: int = 5) -> None:
+    """The last lines of the server's tracebacks and timeouts (the log names no participant data)."""
+    lines = log.read_text(errors="replace").splitlines()
+    causes = [line for n, line in enumerate(lines)
+              if "WORKER TIMEOUT" in line or (line and not line.startswith((" ", "Traceback", "["))
+                                             and n > 0 and lines[n - 1].startswith("    "))]
+    if causes:
+        print("  causes in the server log (last of each traceback):")
+        for line in causes[-most:]:
+            print(f"    {line[:200]}")
 
 
 def _settings(log: Path) -> str:
