@@ -12,7 +12,8 @@ bind = os.environ.get("GUNICORN_BIND", "127.0.0.1:8000")  # behind the reverse p
 
 # Pages are CPU-bound (25-35 ms each) with short waits on the database: 2 x cores + 1 processes, capped
 # so that a big machine does not open more database connections than PostgreSQL allows by default
-# (each worker pools up to 5 + 10). WEB_CONCURRENCY is the conventional override.
+# (a thread uses one connection at a time: at most workers x threads). WEB_CONCURRENCY is the
+# conventional override.
 workers = int(os.environ.get("WEB_CONCURRENCY", min(2 * multiprocessing.cpu_count() + 1, 8)))
 # Threads cover the waits (database, a document being rendered by the worker, slow clients the
 # proxy has not buffered); the GIL keeps CPU work at one page per process anyway.
