@@ -96,10 +96,11 @@ def track_summaries(progress: seq.Progress | None) -> tuple[TrackSummary, ...]:
     return tuple(TrackSummary(t.track, len(t.credits), len(t.credits) + len(t.missing), t.required) for t in ordered)
 
 
-def list_rows(program: Program, filters: ListFilters, today: date) -> list[ListRow]:
-    """The participant list: group, program week, progress per track, projection and alerts."""
+def list_rows(program: Program, filters: ListFilters, today: date, groups: list[Group] = ()) -> list[ListRow]:
+    """The participant list: group, program week, progress per track, projection and alerts; `groups`:
+    the program's groups with their slots, if the caller holds them."""
     people = find_participants(program.id, filters)
-    plans = progress_for(people, today)
+    plans = progress_for(people, today, groups=groups)
     alerts = alerts_for(program, plans, today) if plans else {}
     out = []
     for person in people:
