@@ -34,8 +34,8 @@ from ..progress import services as makeups
 from ..progress.forms import CancelMakeUpForm, CompleteMakeUpForm, IndividualSessionForm, MakeUpForm
 from ..progress.models import MakeUp
 from ..web.access import audit_participant, own_participant_or_404, staff_required
-from . import pages, services
 from ..workbook import services as workbook
+from . import pages, services
 from .forms import AdmitForm, DischargeForm, ListFilterForm, NewParticipantForm, ProfileForm, TransferForm, options
 from .models import DISCHARGE_LABELS
 
