@@ -101,9 +101,11 @@ def main() -> None:
             from facilitator.progress import services as progress
 
             calendars._CALENDARS.clear()  # noqa: SLF001  (a cold start: nothing cached yet)
+            calendars._CALENDAR_TOKENS.clear()  # noqa: SLF001
             progress._PROGRESS.clear()  # noqa: SLF001
             alerts_time, _ = median_time(lambda: services.open_alerts(program, end), args.repeat, "alerts")
             calendars._CALENDARS.clear()  # noqa: SLF001
+            calendars._CALENDAR_TOKENS.clear()  # noqa: SLF001
             progress._PROGRESS.clear()  # noqa: SLF001
             engine = db.engine
         client = app.test_client()
