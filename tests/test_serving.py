@@ -87,7 +87,7 @@ def test_no_page_is_sent_when_its_audit_cannot_be_written(client, monkeypatch, m
     def locked(*args, **kwargs):
         raise OperationalError("INSERT INTO audit_event", {}, Exception("database is locked"))
 
-    monkeypatch.setattr(audit_services, "insert", locked)
+    monkeypatch.setattr(audit_services, "_insert_rows", locked)
     monkeypatch.setattr(audit_services, "RETRY_PAUSE_SECONDS", 0)
     response = client.get(f"/participants/{person.id}")
     assert response.status_code == 503 and response.headers["Retry-After"]

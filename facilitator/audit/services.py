@@ -84,6 +84,10 @@ def pending_events() -> list[dict[str, Any]]:
 _INSERT = AuditEvent.__table__.insert()
 
 
+def _insert_rows(rows: list[dict[str, Any]]) -> None:
+    db.session.connection().execute(_INSERT, rows)
+
+
 def write_pending() -> None:
     """Write the read request's events in their own short writer transaction, retrying when SQLite is
     busy; raise AuditUnavailable if they still cannot be written."""
@@ -94,7 +98,7 @@ def write_pending() -> None:
     for attempt in range(1, WRITE_ATTEMPTS + 1):
         try:
             with db_setup.writing():
-                db.session.connection().execute(_INSERT, rows)
+                _insert_rows(rows)
                 db.session.commit()
             return
         except OperationalError as error:
