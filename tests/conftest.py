@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import os
 import re
+import threading
 import time as clock
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -133,6 +134,25 @@ def app(tmp_path_factory):
         db.engine.dispose()
 
 
+class ThreadRoutedSession:
+    """`db.session` during a test: the test's rolled-back session in the test's own thread, and
+    Flask-SQLAlchemy's session in every other thread. A live server of the browser tests runs in a
+    thread of the same process; a request it serves while another test runs must not use (and, in
+    its teardown, roll back to a savepoint of) the test's connection."""
+
+    def __init__(self, scoped: scoped_session, original) -> None:
+        self._scoped, self._original, self._owner = scoped, original, threading.get_ident()
+
+    def _current(self):
+        return self._scoped if threading.get_ident() == self._owner else self._original
+
+    def __call__(self, *args, **kwargs):
+        return self._current()(*args, **kwargs)
+
+    def __getattr__(self, name: str):
+        return getattr(self._current(), name)
+
+
 @pytest.fixture
 def session(app) -> Iterator:
     """A database session whose work is rolled back after the test, even if the code commits."""
@@ -146,7 +166,8 @@ def session(app) -> Iterator:
         # A plain session bound to the connection: Flask-SQLAlchemy's own Session.get_bind would
         # route mapped queries to the engine (a new connection) and commits would escape the rollback.
         scoped = scoped_session(sessionmaker(bind=connection, join_transaction_mode="create_savepoint"))
-        original, db.session = db.session, scoped
+        original = db.session
+        db.session = ThreadRoutedSession(scoped, original)
         try:
             yield scoped
         finally:

@@ -76,6 +76,16 @@ def browser():
         chromium.close()
 
 
+@pytest.fixture(autouse=True)
+def _close_leftover_tabs(request):
+    """Close every browser context a test opened and left open: an open tab keeps polling the live
+    server (the idle sign-out check) while the worker's next tests run."""
+    yield
+    if "browser" in request.fixturenames:
+        for context in list(request.getfixturevalue("browser").contexts):
+            context.close()
+
+
 @pytest.fixture
 def page(browser):
     """A fresh browser context (no cookies) and page per test."""
