@@ -7,7 +7,7 @@ HOST ?= 127.0.0.1
 PORT ?= 5000
 PYTEST_ARGS ?=
 
-.PHONY: run serve test test-sqlite test-postgres test-dates system venv browser-deps lint bench clean
+.PHONY: run serve test test-sqlite test-postgres test-dates system venv browser-deps translations messages lint bench clean
 
 $(BIN)/facilitator: pyproject.toml
 	@test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
@@ -27,12 +27,25 @@ node_modules/.installed: package-lock.json
 
 browser-deps: node_modules/.installed
 
+# The Spanish translation, compiled for the app (the .mo is built, never committed).
+CATALOG := facilitator/translations/es/LC_MESSAGES/messages
+$(CATALOG).mo: $(CATALOG).po $(BIN)/facilitator
+	@$(BIN)/pybabel -q compile -d facilitator/translations
+
+translations: $(CATALOG).mo
+
+# After marking text: collect every string (messages.pot) and add the new ones to messages.po.
+messages: venv
+	@$(BIN)/pybabel -q extract -F babel.cfg -k _l -k lazy_gettext -k N_ --no-location --sort-output \
+	  --project facilitator -o facilitator/translations/messages.pot .
+	@$(BIN)/pybabel -q update --no-fuzzy-matching -i facilitator/translations/messages.pot -d facilitator/translations
+
 instance/secret_key:
 	@mkdir -p instance
 	@$(PYTHON) -c 'import secrets; print(secrets.token_hex(32))' > $@
 	@chmod 600 $@
 
-run: system venv instance/secret_key
+run: system venv translations instance/secret_key
 	@$(BIN)/facilitator init
 	@$(BIN)/facilitator demo
 	@echo "Serving on http://$(HOST):$(PORT)/ with a background worker for long documents (Ctrl-C to stop)"
@@ -41,7 +54,7 @@ run: system venv instance/secret_key
 
 # As a deployment runs it (docs/deploy.md): migrations, then gunicorn (gunicorn.conf.py) and the
 # background worker together; Ctrl-C stops both. No demo data: `make run` is the demo.
-serve: system venv instance/secret_key
+serve: system venv translations instance/secret_key
 	@$(BIN)/facilitator init
 	@echo "Serving with gunicorn on http://$(HOST):$(PORT)/ and a background worker (Ctrl-C stops both)."
 	@echo "No account yet? facilitator init --program NAME --email EMAIL (or facilitator demo)."
@@ -55,7 +68,7 @@ PYTEST_PARALLEL ?= -n auto --dist loadfile
 # leap day (a Tuesday). With the default moment (a Wednesday) that is four weekdays and both years' ends.
 TEST_MOMENTS := 2026-12-31T18:00:00-08:00 2027-03-14T12:00:00-07:00 2028-02-29T12:00:00-08:00
 
-test: system venv browser-deps
+test: system venv translations browser-deps
 	@echo "== tests on SQLite =="
 	@$(BIN)/python -m pytest -q $(PYTEST_PARALLEL) $(PYTEST_ARGS)
 	@echo "== tests on PostgreSQL =="
@@ -63,13 +76,13 @@ test: system venv browser-deps
 	@$(MAKE) --no-print-directory test-dates
 	@echo "== all tests passed on SQLite and PostgreSQL, and at every test moment =="
 
-test-sqlite: venv browser-deps
+test-sqlite: venv translations browser-deps
 	@$(BIN)/python -m pytest -q $(PYTEST_PARALLEL) $(PYTEST_ARGS)
 
-test-postgres: venv browser-deps
+test-postgres: venv translations browser-deps
 	@bash .ci/with-postgres.sh $(BIN)/python -m pytest -q $(PYTEST_PARALLEL) $(PYTEST_ARGS)
 
-test-dates: venv browser-deps
+test-dates: venv translations browser-deps
 	@for moment in $(TEST_MOMENTS); do \
 	  echo "== date-sensitive tests with the clock at $$moment (SQLite) =="; \
 	  FACILITATOR_TEST_NOW=$$moment $(BIN)/python -m pytest -q $(PYTEST_PARALLEL) -m "not undated" $(PYTEST_ARGS) || exit 1; \

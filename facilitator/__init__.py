@@ -90,6 +90,9 @@ def create_app(test_config: dict[str, Any] | None = None) -> Flask:
 
     audit_services.init_app(app)  # a read request's audit is written before its response leaves
     web_forms.init_app(app)  # no control characters in any address or JSON body (forms: web.forms.AppForm)
+    from .web import i18n
+
+    i18n.init_app(app)  # English and Spanish: the request's language, dates in it, the switch
     from .web.markdown import render_markdown
 
     app.jinja_env.filters["markdown"] = render_markdown

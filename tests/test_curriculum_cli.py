@@ -71,7 +71,7 @@ def test_a_failed_import_changes_nothing(runner, session, tmp_path):
     before = session.scalar(select(func.count()).select_from(Module))
     versions = session.scalar(select(func.count()).select_from(CurriculumVersion))
     copy = _broken_copy(tmp_path, "modules/rp/rp-32.md", "minutes: 90\n", "minutes: -5\n")
-    (copy / "curriculum.yaml").write_text((copy / "curriculum.yaml").read_text().replace("2027.1", "broken-1"))
+    (copy / "curriculum.yaml").write_text((copy / "curriculum.yaml").read_text().replace("2027.2", "broken-1"))
     result = runner.invoke(args=["curriculum", "import", str(copy)])
     assert result.exit_code == 1
     assert "the database was not changed" in result.output
@@ -91,12 +91,12 @@ def test_export_then_import_gives_the_same_version_back(runner, tmp_path):
 
 def test_an_edited_export_imports_as_a_new_version(runner, tmp_path):
     out = tmp_path / "exported"
-    runner.invoke(args=["curriculum", "export", "matrix-16", "2027.1", str(out)])
+    runner.invoke(args=["curriculum", "export", "matrix-16", "2027.2", str(out)])
     manifest = out / "curriculum.yaml"
-    manifest.write_text(manifest.read_text().replace("version: '2027.1'", "version: '2027.2'"))
+    manifest.write_text(manifest.read_text().replace("version: '2027.2'", "version: '2027.3'"))
     result = runner.invoke(args=["curriculum", "import", str(out)])
     assert result.exit_code == 0, result.output
-    assert "imported as version 2 (2027.2)" in result.output
+    assert "imported as version 2 (2027.3)" in result.output
 
 
 def test_export_of_an_unknown_version_fails_cleanly(runner, tmp_path):
@@ -127,11 +127,11 @@ def test_init_twice_is_harmless(tmp_path, monkeypatch):
 
 
 def test_init_on_a_database_with_the_older_text_publishes_the_new_version_beside_it(tmp_path, monkeypatch):
-    """A site that installed 2026.1 gets 2027.1 as version 2 on the next init; version 1 stays as it was."""
+    """A site that installed 2026.1 gets 2027.2 as version 2 on the next init; version 1 stays as it was."""
     older = tmp_path / "shipped-2026" / "matrix-16"
     shutil.copytree(MATRIX, older)
     manifest = older / "curriculum.yaml"
-    manifest.write_text(manifest.read_text().replace("version: '2027.1'", "version: '2026.1'"))
+    manifest.write_text(manifest.read_text().replace("version: '2027.2'", "version: '2026.1'"))
     rp1 = older / "modules/rp/rp-01.md"
     rp1.write_text(rp1.read_text().replace("## Key points\n", "## Key points\n\n- The older text.\n", 1))
     monkeypatch.setenv("FACILITATOR_INSTANCE", str(tmp_path / "instance"))
@@ -154,16 +154,16 @@ def test_init_on_a_database_with_the_older_text_publishes_the_new_version_beside
     monkeypatch.setenv("FACILITATOR_INSTANCE", str(tmp_path / "instance"))
     second = runner.invoke(args=["init"])
     assert second.exit_code == 0, second.output
-    assert "matrix-16: imported version 2 (2027.1)" in second.output
+    assert "matrix-16: imported version 2 (2027.2)" in second.output
     assert "matrix-16: up to date, version 2" in runner.invoke(args=["init"]).output
     with app.app_context():
         versions = db.session.scalars(select(CurriculumVersion).order_by(CurriculumVersion.number)).all()
         assert [(v.number, v.label, v.status) for v in versions] == [(1, "2026.1", "published"),
-                                                                      (2, "2027.1", "published")]
+                                                                      (2, "2027.2", "published")]
         kept = load_version(versions[0].id)
         assert (kept.content_hash, kept.published_at) == (old_hash, old_published)
         rp1_old = next(m for t in kept.tracks for m in t.modules if m.code == "RP 1")
         assert "The older text." in rp1_old.key_points, "the published 2026.1 text is untouched"
-        assert find_version("matrix-16").label == "2027.1", "new groups get the new version"
+        assert find_version("matrix-16").label == "2027.2", "new groups get the new version"
         assert find_version("matrix-16", "2026.1").number == 1, "groups on 2026.1 keep their version"
         db.engine.dispose()

@@ -218,7 +218,7 @@ def _unzip(data: bytes) -> dict[str, str]:
 
 def test_the_zip_guards_refuse_unsafe_or_foreign_entries(matrix16, monkeypatch):
     good = _unzip(services.export_zip(matrix16))
-    assert set(good) == {"curriculum.yaml", *(n for n in good if n.startswith("modules/"))} and len(good) == 93
+    assert set(good) == {"curriculum.yaml", *(n for n in good if n.startswith("modules/"))} and len(good) == 185
     assert services.read_zip(_zip({f"matrix-16/{k}": v for k, v in good.items()} | {"matrix-16/README.md": "x"})) == good
     cases = {
         "/etc/passwd": "absolute paths", "modules/../../x.md": "'..'", "C:/x.md": "absolute paths",
@@ -301,7 +301,7 @@ def test_a_shipped_name_is_refused_unless_the_content_is_the_shipped_one(client,
     login(client, director.email)
     same = _upload(client, _zip(files))
     assert same.status_code == 303 and same.headers["Location"].endswith(f"/curricula/versions/{matrix16.id}")
-    files["curriculum.yaml"] = files["curriculum.yaml"].replace("version: '2027.1'", "version: ours")
+    files["curriculum.yaml"] = files["curriculum.yaml"].replace("version: '2027.2'", "version: ours")
     reply = _upload(client, _zip(files))
     assert reply.status_code == 422 and "curriculum.yaml, line 1</strong> (name): matrix-16 is the name" in reply.text
 

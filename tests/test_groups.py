@@ -82,7 +82,7 @@ def test_the_group_page_shows_the_calendar_with_links_holidays_and_postponed_mod
     page = client.get(f"/groups/{group.id}")
     assert page.status_code == 200
     text = page.text
-    assert "Mon 5:30 PM ERS 50 min" in text and "version 2027.1" in text
+    assert "Mon 5:30 PM ERS 50 min" in text and "version 2027.2" in text
     # every meeting links to its meeting page
     link = f'href="/groups/{group.id}/meetings/2027-01-22/1830/RP"'
     assert link in text and "RP 6" in _row(text, link)

@@ -96,6 +96,12 @@ def test_upgrading_a_sqlite_database_that_holds_rows_keeps_them_and_their_refere
     app = create_app({"SQLALCHEMY_DATABASE_URI": f"sqlite:///{tmp_path}/in-use.sqlite", "SECRET_KEY": "x"})
     with app.app_context():
         upgrade(revision="0001")
+        # The curricula are loaded through today's models, whose language columns (0010) 0001 lacks:
+        # added for the load, then dropped again so that 0010 adds them to tables holding rows.
+        later = [("curriculum_version", "translations", "'{}'"), ("track", "translations", "'{}'"),
+                 ("module", "translations", "'{}'"), ("worksheet", "translations", "'{}'")]
+        for table, column, default in later:
+            db.session.execute(text(f"ALTER TABLE {table} ADD COLUMN {column} JSON NOT NULL DEFAULT {default}"))
         load_shipped_curricula()
         # Rows as 0001 knew them (today's models have columns 0001 lacks, so plain SQL).
         db.session.execute(text(
@@ -119,6 +125,9 @@ def test_upgrading_a_sqlite_database_that_holds_rows_keeps_them_and_their_refere
             "VALUES (:p, 'Ana', 'AR', '1', 'en', '2027-01-01 00:00:00')"), {"p": program_id})
         person_id = db.session.execute(text("SELECT id FROM participant")).scalar_one()
         db.session.add(Enrollment(participant_id=person_id, group_id=group_id, admitted_on=date(2027, 1, 4)))
+        db.session.flush()
+        for table, column, _ in later:
+            db.session.execute(text(f"ALTER TABLE {table} DROP COLUMN {column}"))
         db.session.commit()
         upgrade()
         joined = db.session.execute(text(

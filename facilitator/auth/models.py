@@ -52,6 +52,8 @@ class User(UserMixin, db.Model):
     # The 30-second step of the last code accepted: a code (or an older one) is never accepted twice,
     # so a code seen over someone's shoulder or in a proxy log cannot sign in again.
     totp_last_step: Mapped[int | None] = mapped_column(BigInteger)
+    # The language the person chose for the app ("en", "es"); None follows their record or browser.
+    language: Mapped[str | None] = mapped_column(String(5))
 
     program: Mapped[Program] = relationship()
 

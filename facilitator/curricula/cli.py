@@ -9,6 +9,7 @@ import click
 from flask.cli import AppGroup
 
 from ..domain.curriculum_files import errors_only, load_folder, shipped_path, write_folder
+from ..domain.curriculum_languages import language_report
 from ..domain.curriculum_rules import track_report
 from ..extensions import db
 from . import services
@@ -33,9 +34,19 @@ def validate_command(path: str) -> None:
     curriculum, problems = _load_or_report(path)
     if curriculum is not None:
         click.echo(f"{curriculum.name} {curriculum.version}: {curriculum.title}")
+        click.echo("English: reading grade of the worksheets (Flesch-Kincaid US grade, lower is easier)")
         click.echo(f"{'track':<6} {'modules':>7} {'worksheets':>10} {'mean grade':>10} {'max grade':>9}")
         for row in track_report(curriculum):
             click.echo(f"{row.code:<6} {row.modules:>7} {row.worksheets:>10} {row.mean_grade:>10.1f} {row.max_grade:>9.1f}")
+        languages = language_report(curriculum)
+        if languages:
+            # Spanish reads by ease (0-100, higher is easier; 70-80 is about grade 6), not by US grade.
+            click.echo("Other languages: reading ease of the worksheets (higher is easier; 70 and up is about grade 6)")
+            click.echo(f"{'track':<6} {'language':<8} {'worksheets':>10} {'mean F-H':>9} {'lowest F-H':>10} "
+                       f"{'mean S-P':>9}   (F-H: Fernández-Huerta, S-P: Szigriszt-Pazos)")
+            for lang_row in languages:
+                click.echo(f"{lang_row.code:<6} {lang_row.language:<8} {lang_row.worksheets:>10} {lang_row.mean_ease:>9.1f} "
+                           f"{lang_row.min_ease:>10.1f} {lang_row.mean_szigriszt:>9.1f}")
     errors = errors_only(problems)
     warnings = len(problems) - len(errors)
     if errors or curriculum is None:

@@ -13,6 +13,7 @@ import re
 from dataclasses import replace
 from typing import Any
 
+from flask_babel import gettext as _
 from sqlalchemy import func, select
 
 from ..extensions import db
@@ -47,7 +48,8 @@ def require_director(user: Any, program_id: int | None) -> None:
 def require_draft(version: CurriculumVersion, user: Any) -> None:
     """VersionPublished unless the version is a draft; PermissionError unless the user directs its program."""
     if version.is_published:
-        raise VersionPublished(f"version {version.label} of {version.curriculum.title} is published and cannot change")
+        raise VersionPublished(_("version %(label)s of %(title)s is published and cannot change",
+                                 label=version.label, title=version.curriculum.title))
     require_director(user, version.curriculum.program_id)
 
 
@@ -70,15 +72,17 @@ def lines_of(text: str | None) -> list[str]:
     return [line.strip() for line in clean_text(text).split("\n") if line.strip()]
 
 
-def whole(raw: Any, name: str, low: int, high: int, problems: dict[str, str], what: str = "a number") -> int | None:
+def whole(raw: Any, name: str, low: int, high: int, problems: dict[str, str], what: str = "") -> int | None:
     """A whole number within [low, high], or None with a plain message under `name`."""
+    what = what or _("a number")
     text = str(raw if raw is not None else "").strip()
     if not re.fullmatch(r"-?\d{1,6}", text):
-        problems[name] = f"Enter {what} as a whole number from {low} to {high}."
+        problems[name] = _("Enter %(what)s as a whole number from %(low)s to %(high)s.", what=what, low=low, high=high)
         return None
     value = int(text)
     if not low <= value <= high:
-        problems[name] = f"Enter {what} from {low} to {high}, not {value}."
+        problems[name] = _("Enter %(what)s from %(low)s to %(high)s, not %(value)s.", what=what, low=low, high=high,
+                            value=value)
         return None
     return value
 
@@ -87,9 +91,10 @@ def clean_title(raw: str, name: str, problems: dict[str, str], longest: int = 10
     """A title with its blank space collapsed; a plain message under `name` if it is too short or long."""
     text = " ".join((raw or "").split())
     if len(text) < 3:
-        problems[name] = "Enter a title of at least 3 characters."
+        problems[name] = _("Enter a title of at least 3 characters.")
     elif len(text) > longest:
-        problems[name] = f"Keep the title to {longest} characters or fewer (it has {len(text)})."
+        problems[name] = _("Keep the title to %(longest)s characters or fewer (it has %(count)s).", longest=longest,
+                            count=len(text))
     return text
 
 
@@ -116,7 +121,7 @@ def _copy(source: CurriculumVersion, name: str, title: str, label: str, program_
     content = replace(to_domain(load_version(source.id)), name=name, title=title, version=label)
     draft, created = import_curriculum(content, program_id=program_id, publish=False)
     if not created:
-        raise EditRefused({"title": "An identical version already exists; give the new one another title."})
+        raise EditRefused({"title": _("An identical version already exists; give the new one another title.")})
     draft.parent_id = source.id
     draft.content_hash = ""  # a draft's content is not final; the hash is set when it is published
     db.session.flush()
@@ -164,8 +169,13 @@ def update_settings(draft: CurriculumVersion, user: Any, *, title: str, label: s
     title = clean_title(title, "title", problems, longest=120)
     label = " ".join((label or "").split())
     if not label or len(label) > 40:
-        problems["label"] = "Enter a version label of 1 to 40 characters, for example 2027.1."
+        problems["label"] = _("Enter a version label of 1 to 40 characters, for example 2027.1.")
     if problems:
         raise EditRefused(problems)
     draft.title, draft.label, draft.description = title, label, clean_text(description)
     db.session.flush()
+
+def flag_translations_for_review(module: Module) -> None:
+    """The English changed: the module's other languages await review (they print in English until then)."""
+    if module.translations:
+        module.translations = {language: {**text, "needs_review": True} for language, text in module.translations.items()}

@@ -8,11 +8,20 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Any
 
+from flask_babel import gettext as _
 from sqlalchemy import select
 
 from ..domain import curriculum as dom
 from ..extensions import db
-from .drafts import EditRefused, clean_text, clean_title, require_draft, require_in_draft, whole
+from .drafts import (
+    EditRefused,
+    clean_text,
+    clean_title,
+    flag_translations_for_review,
+    require_draft,
+    require_in_draft,
+    whole,
+)
 from .models import CurriculumVersion, Module, Track
 
 MAX_MINUTES = 480
@@ -26,13 +35,14 @@ def update_track(draft: CurriculumVersion, track: Track, user: Any, *, minutes: 
     require_draft(draft, user)
     require_in_draft(draft, track)
     problems: dict[str, str] = {}
-    minutes = whole(minutes, "minutes", 5, MAX_MINUTES, problems, "the minutes")
-    first = whole(first_week, "first_week", 1, MAX_WEEK, problems, "the first week")
+    minutes = whole(minutes, "minutes", 5, MAX_MINUTES, problems, _("the minutes"))
+    first = whole(first_week, "first_week", 1, MAX_WEEK, problems, _("the first week"))
     last = None
     if str(last_week or "").strip():
-        last = whole(last_week, "last_week", 1, MAX_WEEK, problems, "the last week")
+        last = whole(last_week, "last_week", 1, MAX_WEEK, problems, _("the last week"))
         if last is not None and first is not None and last < first:
-            problems["last_week"] = f"The last week ({last}) is before the first week ({first})."
+            problems["last_week"] = _("The last week (%(last)s) is before the first week (%(first)s).", last=last,
+                                        first=first)
     if problems:
         raise EditRefused(problems)
     track.minutes, track.required, track.first_week, track.last_week = minutes, bool(required), first, last
@@ -59,22 +69,24 @@ def update_module(draft: CurriculumVersion, module: Module, user: Any, data: Mod
     require_in_draft(draft, module)
     problems: dict[str, str] = {}
     title = clean_title(data.title, "title", problems)
-    minutes = whole(data.minutes, "minutes", 5, MAX_MINUTES, problems, "the minutes")
+    minutes = whole(data.minutes, "minutes", 5, MAX_MINUTES, problems, _("the minutes"))
     for index, goal in enumerate(data.goals):
         if len(goal) > 160:
-            problems["goals"] = f"Goal {index + 1} is {len(goal)} characters; keep each goal to 160."
+            problems["goals"] = _("Goal %(number)s is %(count)s characters; keep each goal to 160.", number=index + 1,
+                                   count=len(goal))
     outline = []
     for index, (step_minutes, activity) in enumerate(data.outline):
-        value = whole(step_minutes, f"outline-{index}-minutes", 1, MAX_STEP_MINUTES, problems, "the step's minutes")
+        value = whole(step_minutes, f"outline-{index}-minutes", 1, MAX_STEP_MINUTES, problems,
+                      _("the step's minutes"))
         if not clean_text(activity):
-            problems[f"outline-{index}-activity"] = "Say what happens in this step, or clear its minutes."
+            problems[f"outline-{index}-activity"] = _("Say what happens in this step, or clear its minutes.")
         outline.append({"minutes": value, "activity": clean_text(activity)})
     considerations = []
     for index, (when, do) in enumerate(data.considerations):
         if not clean_text(when):
-            problems[f"considerations-{index}-when"] = "Describe the situation, or clear what to do."
+            problems[f"considerations-{index}-when"] = _("Describe the situation, or clear what to do.")
         if not clean_text(do):
-            problems[f"considerations-{index}-do"] = "Say what to do, or clear the situation."
+            problems[f"considerations-{index}-do"] = _("Say what to do, or clear the situation.")
         considerations.append({"when": clean_text(when), "do": clean_text(do)})
     if problems:
         raise EditRefused(problems)
@@ -84,7 +96,9 @@ def update_module(draft: CurriculumVersion, module: Module, user: Any, data: Mod
     module.outline, module.considerations = outline, considerations
     # Stored as the file format reads it back (a final newline), so export and import hash alike.
     module.key_points = key_points + "\n" if key_points else ""
+    flag_translations_for_review(module)
     db.session.flush()
+
 
 
 def _renumber(track: Track, order: list[Module]) -> None:
@@ -103,9 +117,10 @@ def move_module(draft: CurriculumVersion, module: Module, user: Any, direction: 
     index = order.index(module)
     target = index - 1 if direction == "up" else index + 1 if direction == "down" else None
     if target is None:
-        raise EditRefused({"direction": "Choose up or down."})
+        raise EditRefused({"direction": _("Choose up or down.")})
     if not 0 <= target < len(order):
-        raise EditRefused({"direction": f"{module.code} is already {'first' if target < 0 else 'last'}."})
+        raise EditRefused({"direction": _("%(code)s is already first.", code=module.code) if target < 0
+                           else _("%(code)s is already last.", code=module.code)})
     order[index], order[target] = order[target], order[index]
     _renumber(module.track, order)
 
@@ -115,9 +130,9 @@ def move_before(draft: CurriculumVersion, module: Module, before: Module | None,
     require_draft(draft, user)
     require_in_draft(draft, module, *([before] if before else []))
     if before is not None and before.track_id != module.track_id:
-        raise EditRefused({"before": f"{before.code} is in another track."})
+        raise EditRefused({"before": _("%(code)s is in another track.", code=before.code)})
     if before is module:
-        raise EditRefused({"before": "Choose another module to move it before."})
+        raise EditRefused({"before": _("Choose another module to move it before.")})
     order = [m for m in module.track.modules if m is not module]
     order.insert(order.index(before) if before is not None else len(order), module)
     _renumber(module.track, order)
@@ -148,12 +163,15 @@ def add_module(draft: CurriculumVersion, track: Track, user: Any, *, title: str,
     problems: dict[str, str] = {}
     title = clean_title(title, "title", problems)
     minutes = whole(minutes if str(minutes or "").strip() else track.minutes, "minutes", 5, MAX_MINUTES, problems,
-                    "the minutes")
+                    _("the minutes"))
     if problems:
         raise EditRefused(problems)
     module = Module(version_id=draft.id, position=len(track.modules), code=next_module_code(draft, track),
                     title=title, minutes=minutes, goals=[], outline=[], key_points="", questions=[],
                     considerations=[], retired=False, source_file="")
+    # A new module has no words in the version's other languages yet: each awaits its translation.
+    module.translations = {language: {"title": title, "goals": [], "outline": [], "key_points": "", "questions": [],
+                                      "considerations": [], "needs_review": True} for language in draft.translations or {}}
     track.modules.append(module)
     db.session.flush()
     return module
@@ -170,8 +188,8 @@ def delete_module(draft: CurriculumVersion, module: Module, user: Any) -> None:
     require_draft(draft, user)
     require_in_draft(draft, module)
     if not is_local(draft, module):
-        raise EditRefused({"module": f"{module.code} was delivered by an earlier version; retire it instead, "
-                                     "so that history stays true."})
+        raise EditRefused({"module": _("%(code)s was delivered by an earlier version; retire it instead, "
+                                       "so that history stays true.", code=module.code)})
     track = module.track
     track.modules.remove(module)
     db.session.flush()
@@ -183,6 +201,6 @@ def set_retired(draft: CurriculumVersion, module: Module, user: Any, retired: bo
     require_draft(draft, user)
     require_in_draft(draft, module)
     if retired and not any(not m.retired for m in module.track.modules if m is not module):
-        raise EditRefused({"module": f"{module.track.code} needs at least one module that is delivered."})
+        raise EditRefused({"module": _("%(code)s needs at least one module that is delivered.", code=module.track.code)})
     module.retired = retired
     db.session.flush()

@@ -58,6 +58,8 @@ class CurriculumVersion(db.Model):
     content_hash: Mapped[str] = mapped_column(String(64), index=True)
     change_summary: Mapped[str] = mapped_column(Text, default="")
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
+    # Other languages of the version's text: {"es": {"title": ..., "description": ...}}.
+    translations: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)
     published_at: Mapped[datetime | None]
     published_by_id: Mapped[int | None] = mapped_column(ForeignKey("user_account.id"))
 
@@ -97,6 +99,7 @@ class Track(db.Model):
     first_week: Mapped[int] = mapped_column(default=1)
     last_week: Mapped[int | None]
     closing_discussion_minutes: Mapped[int] = mapped_column(default=0)
+    translations: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)  # {"es": {"name": ...}}
 
     version: Mapped[CurriculumVersion] = relationship(back_populates="tracks")
     modules: Mapped[list[Module]] = relationship(
@@ -127,6 +130,9 @@ class Module(db.Model):
     considerations: Mapped[list[dict[str, str]]] = mapped_column(JSON, default=list)
     retired: Mapped[bool] = mapped_column(default=False)
     source_file: Mapped[str] = mapped_column(String(200), default="")
+    # The module's text in other languages: {"es": {"title", "goals", "outline", "key_points",
+    # "questions", "considerations"}}.
+    translations: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)
 
     version: Mapped[CurriculumVersion] = relationship()
     track: Mapped[Track] = relationship(back_populates="modules")
@@ -154,6 +160,7 @@ class Worksheet(db.Model):
     pages: Mapped[int] = mapped_column(default=1)
     language: Mapped[str] = mapped_column(String(2), default="en")
     fields: Mapped[list[dict[str, Any]]] = mapped_column(JSON, default=list)
+    translations: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)  # {"es": {"title", "intro", "fields"}}
 
     version: Mapped[CurriculumVersion] = relationship()
     module: Mapped[Module] = relationship(back_populates="worksheets")

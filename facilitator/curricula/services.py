@@ -69,6 +69,8 @@ def import_curriculum(curriculum: dom.Curriculum, *, program_id: int | None = No
         curriculum=stored, number=number, label=curriculum.version, title=curriculum.title,
         description=curriculum.description, language=curriculum.language, credit_share=curriculum.credit_share,
         pattern=[asdict(slot) for slot in curriculum.pattern], content_hash=digest,
+        translations={language: {"title": title, "description": dict(curriculum.descriptions).get(language, "")}
+                      for language, title in curriculum.translations},
         status="published" if publish else "draft", published_at=utcnow() if publish else None,
         published_by_id=getattr(user, "id", None) if publish else None,
     )
@@ -78,6 +80,7 @@ def import_curriculum(curriculum: dom.Curriculum, *, program_id: int | None = No
             position=t_pos, code=track.code, name=track.name, kind=track.kind,
             ordering=track.ordering, minutes=track.minutes, required=track.required, first_week=track.first_week,
             last_week=track.last_week, closing_discussion_minutes=track.closing_discussion_minutes,
+            translations={language: {"name": name} for language, name in track.names},
         )
         version.tracks.append(stored_track)
         for m_pos, module in enumerate(track.modules):
@@ -87,12 +90,16 @@ def import_curriculum(curriculum: dom.Curriculum, *, program_id: int | None = No
                 key_points=module.key_points, questions=list(module.questions),
                 considerations=[{"when": c.when, "do": c.do} for c in module.considerations],
                 retired=module.retired, source_file=module.source,
+                translations={language: {**module_text(twin), **({"needs_review": True} if language in module.needs_review
+                                                                   else {})} for language, twin in module.translations},
             )
             stored_track.modules.append(stored_module)
             for w_pos, sheet in enumerate(module.worksheets):
                 stored_module.worksheets.append(Worksheet(
                     version=version, position=w_pos, code=sheet.code, title=sheet.title, intro=sheet.intro, pages=sheet.pages,
                     language=sheet.language, fields=[field_to_dict(f) for f in sheet.fields],
+                    translations={language: worksheet_text(twin.worksheets[w_pos]) for language, twin in module.translations
+                                  if w_pos < len(twin.worksheets)},
                 ))
     db.session.flush()
     return version, True
@@ -134,32 +141,54 @@ def load_version(version_id: int) -> CurriculumVersion:
 
 def to_domain(version: CurriculumVersion) -> dom.Curriculum:
     """The stored version as a domain Curriculum (what the sequencer, documents and export use)."""
+    translations = version.translations or {}
     return dom.Curriculum(
         name=version.curriculum.name, title=version.title, version=version.label, language=version.language,
         description=version.description, credit_share=version.credit_share,
         pattern=tuple(dom.PatternSlot(**slot) for slot in version.pattern),
+        translations=tuple((language, text["title"]) for language, text in sorted(translations.items())),
+        descriptions=tuple((language, text.get("description", "")) for language, text in sorted(translations.items())),
         tracks=tuple(
             dom.Track(
                 code=t.code, name=t.name, kind=t.kind, ordering=t.ordering, minutes=t.minutes, required=t.required,
                 first_week=t.first_week, last_week=t.last_week, closing_discussion_minutes=t.closing_discussion_minutes,
-                modules=tuple(
-                    dom.Module(
-                        code=m.code, title=m.title, minutes=m.minutes, goals=tuple(m.goals),
-                        outline=tuple(dom.OutlineStep(**s) for s in m.outline), key_points=m.key_points,
-                        questions=tuple(m.questions), considerations=tuple(dom.Consideration(**c) for c in m.considerations),
-                        retired=m.retired, source=m.source_file,
-                        worksheets=tuple(
-                            dom.Worksheet(code=w.code, title=w.title, intro=w.intro, pages=w.pages, language=w.language,
-                                          fields=tuple(field_from_dict(f) for f in w.fields))
-                            for w in m.worksheets
-                        ),
-                    )
-                    for m in t.modules
-                ),
+                modules=tuple(domain_module(m) for m in t.modules),
+                names=tuple((language, text["name"]) for language, text in sorted((t.translations or {}).items())),
             )
             for t in version.tracks
         ),
     )
+
+
+def module_text(module: dom.Module) -> dict:
+    """A module's words as stored for a language (Module.translations): what a twin file holds but the shape."""
+    return {"title": module.title, "goals": list(module.goals), "outline": [s.activity for s in module.outline],
+            "key_points": module.key_points, "questions": list(module.questions),
+            "considerations": [{"when": c.when, "do": c.do} for c in module.considerations]}
+
+
+def worksheet_text(sheet: dom.Worksheet) -> dict:
+    """A worksheet's words as stored for a language (Worksheet.translations)."""
+    return {"title": sheet.title, "intro": sheet.intro, "fields": [field_to_dict(f) for f in sheet.fields]}
+
+
+def _twin(m: Module, language: str, text: dict) -> dom.Module:
+    """The stored module's twin in a language: the English shape (minutes, codes) with the stored words
+    (a twin awaiting review after an edit of the English may no longer match it: the words as stored)."""
+    if len(text["outline"]) != len(m.outline):
+        text = {**text, "outline": (text["outline"] + [""] * len(m.outline))[:len(m.outline)]}
+    return dom.Module(
+        code=m.code, title=text["title"], minutes=m.minutes, goals=tuple(text["goals"]),
+        outline=tuple(dom.OutlineStep(minutes=s["minutes"], activity=activity)
+                      for s, activity in zip(m.outline, text["outline"], strict=True)),
+        key_points=text["key_points"], questions=tuple(text["questions"]),
+        considerations=tuple(dom.Consideration(**c) for c in text["considerations"]), retired=m.retired,
+        source=m.source_file[:-3] + f".{language}.md" if m.source_file.endswith(".md") else m.source_file,
+        worksheets=tuple(
+            dom.Worksheet(code=w.code, title=w.translations[language]["title"], intro=w.translations[language]["intro"],
+                          pages=w.pages, language=language,
+                          fields=tuple(field_from_dict(f) for f in w.translations[language]["fields"]))
+            for w in m.worksheets if language in (w.translations or {})))
 
 
 # --- Added for the curricula screens: lists, checking a version before it is published, and the
@@ -262,13 +291,15 @@ def check_curriculum(curriculum: dom.Curriculum) -> list[Problem]:
 
 
 def domain_module(m: Module) -> dom.Module:
-    """One stored module as a domain Module (as to_domain builds it)."""
+    """One stored module as a domain Module (as to_domain builds it), with its twins."""
     return dom.Module(
         code=m.code, title=m.title, minutes=m.minutes, goals=tuple(m.goals),
         outline=tuple(dom.OutlineStep(**s) for s in m.outline), key_points=m.key_points, questions=tuple(m.questions),
         considerations=tuple(dom.Consideration(**c) for c in m.considerations), retired=m.retired, source=m.source_file,
         worksheets=tuple(dom.Worksheet(code=w.code, title=w.title, intro=w.intro, pages=w.pages, language=w.language,
-                                       fields=tuple(field_from_dict(f) for f in w.fields)) for w in m.worksheets))
+                                       fields=tuple(field_from_dict(f) for f in w.fields)) for w in m.worksheets),
+        translations=tuple((language, _twin(m, language, text)) for language, text in sorted((m.translations or {}).items())),
+        needs_review=tuple(sorted(language for language, text in (m.translations or {}).items() if text.get("needs_review"))))
 
 
 def track_alone(track: Track, modules: list[Module] | None = None) -> dom.Curriculum:

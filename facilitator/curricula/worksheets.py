@@ -8,12 +8,22 @@ import re
 from dataclasses import dataclass
 from typing import Any
 
+from flask_babel import gettext as _
 from sqlalchemy import select
 
 from ..domain import curriculum as dom
 from ..domain.curriculum_files import field_to_dict
 from ..extensions import db
-from .drafts import EditRefused, clean_text, clean_title, lines_of, require_draft, require_in_draft, whole
+from .drafts import (
+    EditRefused,
+    clean_text,
+    clean_title,
+    flag_translations_for_review,
+    lines_of,
+    require_draft,
+    require_in_draft,
+    whole,
+)
 from .models import CurriculumVersion, Module, Worksheet
 from .services import field_from_dict
 
@@ -29,10 +39,11 @@ def add_worksheet(draft: CurriculumVersion, module: Module, user: Any, *, title:
     taken = set(db.session.scalars(select(Worksheet.code).where(Worksheet.version_id == draft.id)))
     letter = next((c for c in "ABCDEFGHIJKLMNOPQRSTUVWXYZ" if f"{module.code}{c}" not in taken), None)
     if letter is None:
-        raise EditRefused({"title": f"{module.code} already has 26 worksheets."})
+        raise EditRefused({"title": _("%(code)s already has 26 worksheets.", code=module.code)})
     sheet = Worksheet(version_id=draft.id, position=len(module.worksheets), code=f"{module.code}{letter}",
                       title=title, intro="", pages=1, language=draft.language, fields=[])
     module.worksheets.append(sheet)
+    flag_translations_for_review(module)
     db.session.flush()
     return sheet
 
@@ -45,6 +56,7 @@ def delete_worksheet(draft: CurriculumVersion, sheet: Worksheet, user: Any) -> N
     module.worksheets.remove(sheet)
     for position, other in enumerate(module.worksheets):
         other.position = position
+    flag_translations_for_review(module)
     db.session.flush()
 
 
@@ -118,7 +130,7 @@ def build_fields(rows: list[FieldInput]) -> tuple[list[dict[str, Any]], dict[str
     for i, row in enumerate(rows):
         key = f"fields-{i}-"
         if row.type not in TYPE_SETTINGS:
-            problems[key + "type"] = "Choose a field type."
+            problems[key + "type"] = _("Choose a field type.")
             continue
         keep = TYPE_SETTINGS[row.type]
         ident = row.id.strip()
@@ -126,29 +138,33 @@ def build_fields(rows: list[FieldInput]) -> tuple[list[dict[str, Any]], dict[str
             ident = _field_id(row.label, row.type, taken)
             taken.add(ident)
         elif not re.fullmatch(r"[a-z][a-z0-9_]{0,39}", ident):
-            problems[key + "id"] = "Use lower-case letters, digits and _ (up to 40), starting with a letter."
+            problems[key + "id"] = _("Use lower-case letters, digits and _ (up to 40), starting with a letter.")
         elif any(o.id.strip() == ident for o in rows[:i]):
-            problems[key + "id"] = f"Another field of this worksheet is already named {ident}."
+            problems[key + "id"] = _("Another field of this worksheet is already named %(name)s.", name=ident)
         values: dict[str, Any] = {"id": ident, "type": row.type}
         label = " ".join(row.label.split())
         if "label" in keep:
             if len(label) > 200:
-                problems[key + "label"] = f"Keep the label to 200 characters (it has {len(label)})."
+                problems[key + "label"] = _("Keep the label to 200 characters (it has %(count)s).", count=len(label))
             values["label"] = label
         if "text" in keep:
             values["text"] = clean_text(row.text)
-        for name, low, high, what in (("lines", 1, 20, "the number of lines"), ("rows", 0, 24, "the number of rows"),
-                                      ("min", -10, 100, "the lowest number"), ("max", -10, 100, "the highest number"),
-                                      ("start_hour", 0, 23, "the first hour"), ("end_hour", 1, 24, "the last hour")):
+        for name, low, high, what in (("lines", 1, 20, _("the number of lines")),
+                                      ("rows", 0, 24, _("the number of rows")),
+                                      ("min", -10, 100, _("the lowest number")), ("max", -10, 100, _("the highest number")),
+                                      ("start_hour", 0, 23, _("the first hour")), ("end_hour", 1, 24, _("the last hour"))):
             if name in keep:
                 raw = getattr(row, name).strip()
                 values[name] = whole(raw, key + name, low, high, problems, what) if raw else 0
-        for name, most, what in (("items", 30, "items"), ("columns", 8, "columns"), ("row_labels", 24, "row labels"),
-                                 ("steps", 6, "steps")):
+        too_many = {"items": _("Keep to %(most)s items (there are %(count)s)."),
+                    "columns": _("Keep to %(most)s columns (there are %(count)s)."),
+                    "row_labels": _("Keep to %(most)s row labels (there are %(count)s)."),
+                    "steps": _("Keep to %(most)s steps (there are %(count)s).")}
+        for name, most in (("items", 30), ("columns", 8), ("row_labels", 24), ("steps", 6)):
             if name in keep:
                 values[name] = tuple(lines_of(getattr(row, name)))
                 if len(values[name]) > most:
-                    problems[key + name] = f"Keep to {most} {what} (there are {len(values[name])})."
+                    problems[key + name] = too_many[name] % {"most": most, "count": len(values[name])}
         if "other" in keep:
             values["other"] = bool(row.other)
         if "mark" in keep:
@@ -162,10 +178,10 @@ def build_fields(rows: list[FieldInput]) -> tuple[list[dict[str, Any]], dict[str
                 values[name] = " ".join(getattr(row, name).split())
         if row.type == "scale" and isinstance(values.get("min"), int) and isinstance(values.get("max"), int) \
                 and values["min"] >= values["max"] and key + "max" not in problems:
-            problems[key + "max"] = "The highest number must be above the lowest."
+            problems[key + "max"] = _("The highest number must be above the lowest.")
         if row.type == "schedule" and isinstance(values.get("start_hour"), int) \
                 and isinstance(values.get("end_hour"), int) and values["start_hour"] >= values["end_hour"]:
-            problems[key + "end_hour"] = "The last hour must be after the first."
+            problems[key + "end_hour"] = _("The last hour must be after the first.")
         if not problems:
             out.append(field_to_dict(dom.Field(**values)))
     return out, problems
@@ -173,13 +189,13 @@ def build_fields(rows: list[FieldInput]) -> tuple[list[dict[str, Any]], dict[str
 
 def field_action(rows: list[FieldInput], action: str) -> list[FieldInput]:
     """Apply an editor button to the rows: "add:<type>", "up:<i>", "down:<i>" or "remove:<i>"."""
-    verb, _, arg = action.partition(":")
+    verb, _sep, arg = action.partition(":")
     rows = list(rows)
     if verb == "add":
         if arg not in TYPE_SETTINGS:
-            raise EditRefused({"new_type": "Choose the type of the new field."})
+            raise EditRefused({"new_type": _("Choose the type of the new field.")})
         if len(rows) >= 40:
-            raise EditRefused({"new_type": "A worksheet holds at most 40 fields."})
+            raise EditRefused({"new_type": _("A worksheet holds at most 40 fields.")})
         return rows + [FieldInput(type=arg, **NEW_FIELD.get(arg, {}))]
     if not arg.isdigit() or int(arg) >= len(rows):
         return rows
@@ -200,12 +216,13 @@ def update_worksheet(draft: CurriculumVersion, sheet: Worksheet, user: Any, *, t
     require_in_draft(draft, sheet)
     problems: dict[str, str] = {}
     title = clean_title(title, "title", problems)
-    pages = whole(pages, "pages", 1, 4, problems, "the number of pages")
+    pages = whole(pages, "pages", 1, 4, problems, _("the number of pages"))
     fields, field_problems = build_fields(rows)
     problems.update(field_problems)
     if problems:
         raise EditRefused(problems)
     sheet.title, sheet.intro, sheet.pages, sheet.fields = title, clean_text(intro), pages, fields
+    flag_translations_for_review(sheet.module)
     db.session.flush()
 
 

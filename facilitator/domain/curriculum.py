@@ -6,7 +6,7 @@ Nothing here knows about files, Flask or the database; the loader in
 
 from __future__ import annotations
 
-from dataclasses import asdict, dataclass
+from dataclasses import asdict, dataclass, replace
 from typing import Any
 
 TRACK_KINDS = ("group", "family", "individual")
@@ -96,6 +96,20 @@ class Module:
     worksheets: tuple[Worksheet, ...] = ()
     retired: bool = False
     source: str = ""  # file the module came from, for messages; not content
+    # The module in other languages: (("es", the Spanish twin), ...), each with the same structure.
+    translations: tuple[tuple[str, Module], ...] = ()
+    # Languages whose twin was written before the last change to this text: it prints as it is
+    # (English) in those languages until someone reviews the twin.
+    needs_review: tuple[str, ...] = ()
+
+    def in_language(self, language: str) -> Module:
+        """This module's text in a language (its twin), or itself when it has none there or it awaits review."""
+        if language in self.needs_review:
+            return self
+        for code, twin in self.translations:
+            if code == language:
+                return twin
+        return self
 
     @property
     def track_code(self) -> str:
@@ -124,6 +138,11 @@ class Track:
     first_week: int = 1
     last_week: int | None = None  # planned end; a track stays expected until complete
     closing_discussion_minutes: int = 0  # last outline step must be this long (RP: 30)
+    names: tuple[tuple[str, str], ...] = ()  # the track's name in other languages: (("es", "..."),)
+
+    def name_in(self, language: str) -> str:
+        """The track's name in a language (English when it has none there)."""
+        return dict(self.names).get(language, self.name)
 
 
 @dataclass(frozen=True)
@@ -148,6 +167,25 @@ class Curriculum:
     description: str = ""
     pattern: tuple[PatternSlot, ...] = ()
     credit_share: float = 0.75  # share of a module's minutes that earns its credit
+    # Other languages of the whole text: (("es", "Título"),) for the title; modules and tracks
+    # carry their own. A language listed here must have a twin of every module.
+    translations: tuple[tuple[str, str], ...] = ()
+    descriptions: tuple[tuple[str, str], ...] = ()  # the description in other languages
+
+    @property
+    def languages(self) -> tuple[str, ...]:
+        """The languages the curriculum's text is in, its own first."""
+        return (self.language, *(code for code, _ in self.translations))
+
+    def in_language(self, language: str) -> Curriculum:
+        """The curriculum with every text in a language where it has one (else as it is)."""
+        if language == self.language:
+            return self
+        return replace(self, title=dict(self.translations).get(language, self.title),
+                       description=dict(self.descriptions).get(language, self.description), tracks=tuple(
+            replace(t, name=t.name_in(language), modules=tuple(
+                replace(m.in_language(language), code=m.code, source=m.source, translations=()) for m in t.modules))
+            for t in self.tracks))
 
     def track(self, code: str) -> Track:
         """The track with this code; KeyError if there is none."""
@@ -174,9 +212,25 @@ class Curriculum:
     def content(self) -> dict[str, Any]:
         """Everything that defines this version, as plain data (no file names)."""
         data = asdict(self)
+        # Text in no other language adds nothing: an English-only version keeps the hash it had.
+        if not data["translations"]:
+            data.pop("translations")
+            data.pop("descriptions")
         for track in data["tracks"]:
+            if not track["names"]:
+                track.pop("names")
             for module in track["modules"]:
                 module.pop("source", None)
+                # A twin awaiting review stands in for words yet to be written: only the flag counts.
+                module["translations"] = tuple((language, twin) for language, twin in module["translations"]
+                                               if language not in module["needs_review"])
+                if not module["translations"]:
+                    module.pop("translations")
+                if not module["needs_review"]:
+                    module.pop("needs_review")
+                for _, twin in module.get("translations", ()):
+                    twin.pop("source", None)
+                    twin.pop("needs_review", None)
         return data
 
 

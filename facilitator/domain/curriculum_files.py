@@ -8,6 +8,7 @@ the line and the field, so a director can fix them all in one pass.
 from __future__ import annotations
 
 import json
+from dataclasses import replace
 from pathlib import Path, PurePosixPath
 from typing import Any
 
@@ -24,10 +25,12 @@ from .curriculum import (
     Track,
     Worksheet,
 )
+from .curriculum_languages import check_languages, twin_problems
 from .curriculum_rules import check_content, check_structure
 from .problems import Problem
 
 MANIFEST = "curriculum.yaml"
+REVIEW_MARK = "*"  # a twin file's `review: true`, read before the twin knows its language
 SHIPPED_DIR = Path(__file__).resolve().parents[2] / "curriculum"  # the repository's curriculum/
 SCHEMA_DIR = Path(__file__).with_name("schemas")
 MAX_FILE_BYTES = 256 * 1024  # a module file is a few kilobytes; refuse anything absurd
@@ -161,6 +164,7 @@ def _module(file: str, data: dict[str, Any], body: str) -> Module:
             for w in data.get("worksheets", [])
         ),
         source=file,
+        needs_review=(REVIEW_MARK,) if data.get("review") else (),
     )
 
 
@@ -193,6 +197,8 @@ def parse_curriculum(files: dict[str, str]) -> tuple[Curriculum | None, list[Pro
     if manifest.data is None or not manifest.check_schema(MANIFEST_SCHEMA):
         return None, problems
     data = manifest.data
+    translations = data.get("translations", {})
+    languages = sorted(translations)
     tracks = []
     listed: set[str] = set()
     for t_index, raw_track in enumerate(data["tracks"]):
@@ -212,7 +218,7 @@ def parse_curriculum(files: dict[str, str]) -> tuple[Curriculum | None, list[Pro
                 continue
             module = parse_module(norm, files[norm], problems)
             if module is not None:
-                modules.append(module)
+                modules.append(_with_twins(module, norm, languages, files, problems))
         tracks.append(
             Track(
                 code=raw_track["code"],
@@ -225,10 +231,13 @@ def parse_curriculum(files: dict[str, str]) -> tuple[Curriculum | None, list[Pro
                 last_week=raw_track.get("last_week"),
                 closing_discussion_minutes=raw_track.get("closing_discussion_minutes", 0),
                 modules=tuple(modules),
+                names=tuple((language, translations[language]["tracks"][raw_track["code"]]) for language in languages
+                            if raw_track["code"] in translations[language]["tracks"]),
             )
         )
+    twins = {twin_file_name(name, language) for name in listed for language in languages}
     for name in sorted(files):
-        if name.startswith("modules/") and name.endswith(".md") and name not in listed:
+        if name.startswith("modules/") and name.endswith(".md") and name not in listed and name not in twins:
             problems.append(Problem(name, "module file is not listed in curriculum.yaml", None, "", "warning"))
     curriculum = Curriculum(
         name=data["name"],
@@ -239,11 +248,33 @@ def parse_curriculum(files: dict[str, str]) -> tuple[Curriculum | None, list[Pro
         credit_share=float(data.get("credit_share", 0.75)),
         pattern=tuple(PatternSlot(**slot) for slot in data.get("pattern", [])),
         tracks=tuple(tracks),
+        translations=tuple((language, translations[language]["title"]) for language in languages),
+        descriptions=tuple((language, translations[language].get("description", "")) for language in languages),
     )
     # Cross-file rules need the manifest's line numbers, so they are checked here.
     problems.extend(check_structure(curriculum, manifest.line))
     problems.extend(check_content(curriculum))
+    problems.extend(check_languages(curriculum))
     return curriculum, problems
+
+
+def twin_file_name(name: str, language: str) -> str:
+    """The file of a module's twin in a language: modules/rp/rp-07.es.md beside modules/rp/rp-07.md."""
+    return name[:-3] + f".{language}.md"
+
+
+def _with_twins(module: Module, name: str, languages: list[str], files: dict[str, str],
+                problems: list[Problem]) -> Module:
+    """The module with its twin in each language that has a file (a missing one is reported later)."""
+    twins = []
+    for language in languages:
+        twin_name = twin_file_name(name, language)
+        if twin_name in files and (twin := parse_module(twin_name, files[twin_name], problems)) is not None:
+            if twin.needs_review:
+                module = replace(module, needs_review=(*module.needs_review, language))
+            twins.append((language, replace(twin, needs_review=(),
+                                            worksheets=tuple(replace(w, language=language) for w in twin.worksheets))))
+    return replace(module, translations=tuple(twins)) if twins else module
 
 
 def load_folder(path: str | Path) -> tuple[Curriculum | None, list[Problem]]:
@@ -323,8 +354,9 @@ def render_files(curriculum: Curriculum) -> dict[str, str]:
         for module in track.modules:
             name = module.source if module.source.startswith("modules/") else module_file_name(module)
             paths.append(name)
-            body = module.key_points.strip()
-            files[name] = "---\n" + _dump(module_front_matter(module)) + "---\n" + (f"\n{body}\n" if body else "")
+            files[name] = _module_file(module)
+            for language, twin in module.translations:
+                files[twin_file_name(name, language)] = _twin_file(module, twin, language)
         entry: dict[str, Any] = {
             "code": track.code, "name": track.name, "kind": track.kind, "ordering": track.ordering,
             "minutes": track.minutes, "required": track.required, "first_week": track.first_week,
@@ -347,8 +379,31 @@ def render_files(curriculum: Curriculum) -> dict[str, str]:
         for s in curriculum.pattern
     ]
     manifest["tracks"] = tracks
+    if curriculum.translations:
+        descriptions = dict(curriculum.descriptions)
+        manifest["translations"] = {
+            language: {"title": title, **({"description": descriptions[language]} if descriptions.get(language) else {}),
+                       "tracks": {t.code: t.name_in(language) for t in curriculum.tracks if language in dict(t.names)}}
+            for language, title in curriculum.translations}
     files[MANIFEST] = _dump(manifest)
     return files
+
+
+def _module_file(module: Module, review: bool = False) -> str:
+    body = module.key_points.strip()
+    front = module_front_matter(module)
+    if review:
+        front = {**front, "review": True}
+    return "---\n" + _dump(front) + "---\n" + (f"\n{body}\n" if body else "")
+
+
+def _twin_file(module: Module, twin: Module, language: str) -> str:
+    """A twin's file. One awaiting review is marked so; if its shape no longer matches the English
+    (a step or worksheet added since), the English text stands in until someone translates it."""
+    if language in module.needs_review and twin_problems(module, twin):
+        twin = module
+    twin = replace(twin, worksheets=tuple(replace(w, language="en") for w in twin.worksheets))
+    return _module_file(twin, review=language in module.needs_review)
 
 
 def write_folder(curriculum: Curriculum, path: str | Path) -> list[Path]:

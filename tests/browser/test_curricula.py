@@ -79,7 +79,7 @@ def test_a_director_adapts_the_curriculum_and_moves_a_group(page, live_app, live
     page.get_by_role("link", name="Curricula").click()
     expect(page.get_by_role("heading", level=1)).to_have_text("Curricula")
     _no_violations(page, "curricula list")
-    page.get_by_role("link", name="Version 2027.1", exact=True).click()
+    page.get_by_role("link", name="Version 2027.2", exact=True).click()
     page.get_by_label("Title of the new curriculum").fill("Our IOP 2027")
     page.get_by_role("button", name="Fork into a new draft").click()
     expect(page.get_by_role("heading", level=1)).to_contain_text("Our IOP 2027")

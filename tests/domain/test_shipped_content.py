@@ -43,7 +43,7 @@ def _sheet_text(curriculum: Curriculum, tracks: set[str] | None = None, module: 
 
 
 def test_the_new_version_keeps_the_schedule_shape(matrix):
-    assert matrix.version == "2027.1"
+    assert matrix.version == "2027.2"
     counts = {t.code: len(t.modules) for t in matrix.tracks}
     assert (counts["ERS"], counts["RP"], counts["FE"], counts["SS"]) == (8, 32, 12, 36)
 
@@ -88,3 +88,39 @@ def test_reading_level_stays_at_or_below_version_2026_1(matrix):
     for row in track_report(matrix):
         mean_ceiling, max_ceiling = GRADE_CEILING[row.code]
         assert row.mean_grade <= mean_ceiling and row.max_grade <= max_ceiling, row
+
+
+# --- the Spanish edition (2027.2) -----------------------------------------------------------------
+
+SPANISH_SAFETY_WORDS = ("naloxona", "fentanilo", "tiras reactivas", "988", "buprenorfina", "metadona",
+                        "manejo de contingencias")
+
+
+def test_every_module_and_worksheet_has_its_spanish_twin_of_the_same_shape(matrix):
+    from facilitator.domain.curriculum_languages import twin_problems
+
+    assert matrix.languages == ("en", "es")
+    for module in matrix.modules():
+        twin = module.in_language("es")
+        assert twin is not module, f"{module.code} has no Spanish twin"
+        assert twin_problems(module, twin) == [], module.code
+        assert [w.code for w in twin.worksheets] == [w.code for w in module.worksheets]
+        assert all(w.language == "es" for w in twin.worksheets)
+    assert {t.name_in("es") for t in matrix.tracks} >= {"Prevención de recaídas", "Educación familiar"}
+
+
+@pytest.mark.parametrize("word", SPANISH_SAFETY_WORDS)
+def test_spanish_readers_get_the_same_safety_words(matrix, word):
+    required = {t.code for t in matrix.tracks if t.required}
+    assert word in _sheet_text(matrix.in_language("es"), required)
+
+
+def test_spanish_worksheets_read_plainly_and_label_no_one(matrix):
+    from facilitator.domain.curriculum_languages import STIGMA, reading_ease
+
+    for module in matrix.modules():
+        for sheet in module.in_language("es").worksheets:
+            ease, _ = reading_ease(participant_text(sheet), "es")
+            assert ease >= 70, f"{sheet.code} reads at Fernández-Huerta {ease:.0f} in Spanish"
+            text = " ".join(participant_text(sheet))
+            assert not STIGMA["es"].search(text), (sheet.code, STIGMA["es"].search(text).group(0))

@@ -1,0 +1,129 @@
+"""The app in English and Spanish: which language a request is in, dates and times in it, the switch.
+
+The language is the person's own choice (`/account`, or the footer switch), else a participant's
+record, else the language chosen on this browser before signing in, else the browser's
+Accept-Language. Text is marked with gettext in templates and code (Flask-Babel) and translated in
+facilitator/translations/es/LC_MESSAGES/messages.po; `make translations` compiles it.
+"""
+
+from __future__ import annotations
+
+from datetime import date, datetime, time
+from pathlib import Path
+
+from babel.dates import format_skeleton
+from babel.dates import format_time as babel_time
+from flask import Blueprint, Flask, abort, has_request_context, redirect, request, session, url_for
+from flask_babel import Babel, get_locale
+from flask_babel import lazy_gettext as _l
+from flask_login import current_user
+
+from ..extensions import db
+
+LANGUAGES = ("en", "es")
+LANGUAGE_NAMES = {"en": "English", "es": "Español"}  # each in its own language, for the switch
+# Formats of the US variant of each language (Spanish as written in the US: "5:30 p.m.").
+FORMAT_LOCALES = {"en": "en_US", "es": "es_US"}
+TRANSLATIONS = Path(__file__).resolve().parents[1] / "translations"
+
+# Named date styles for templates: `{{ day|when('day_year') }}`. English keeps the app's own formats;
+# other languages use Babel's pattern for the same parts (CLDR skeletons) in their order.
+DATE_STYLES = {
+    "day_year": ("%a %b %-d, %Y", "yMMMEd"),  # Mon Dec 7, 2026
+    "year": ("%b %-d, %Y", "yMMMd"),  # Dec 7, 2026
+    "day": ("%a %b %-d", "MMMEd"),  # Mon Dec 7
+    "short": ("%b %-d", "MMMd"),  # Dec 7
+    "long": ("%A, %B %-d, %Y", "yMMMMEEEEd"),  # Monday, December 7, 2026
+    "long_day": ("%A, %B %-d", "MMMMEEEEd"),  # Monday, December 7
+    "month_year": ("%B %Y", "yMMMM"),  # December 2026
+    "month": ("%B", "MMMM"),  # December
+    "month_short": ("%b", "MMM"),  # Dec
+    "weekday": ("%A", "EEEE"),  # Monday
+    "weekday_short": ("%a", "EEE"),  # Mon
+}
+
+# Role codes as people read them (the codes themselves stay English in the database and exports).
+ROLE_NAMES = {"director": _l("director"), "facilitator": _l("facilitator"), "participant": _l("participant")}
+
+bp = Blueprint("language", __name__)
+
+
+def current_language() -> str:
+    """The language of this request ("en" or "es")."""
+    return get_locale().language if get_locale() else "en"
+
+
+def select_language() -> str:
+    """Flask-Babel's locale selector: the person's choice, their record, this browser's, Accept-Language."""
+    if not has_request_context():
+        return "en"  # the command line and the worker: English unless a document forces its language
+    if current_user and current_user.is_authenticated:
+        if current_user.language in LANGUAGES:
+            return current_user.language
+        if current_user.participant_id:
+            from ..participants.models import Participant  # the participant's record (identity map first)
+
+            person = db.session.get(Participant, current_user.participant_id)
+            if person is not None and person.language in LANGUAGES:
+                return person.language
+    chosen = session.get("language")
+    if chosen in LANGUAGES:
+        return chosen
+    return request.accept_languages.best_match(LANGUAGES) or "en"
+
+
+def role_name(role: str) -> str:
+    """A role as people read it, in the current language."""
+    return str(ROLE_NAMES.get(role, role))
+
+
+def format_when(value: date | datetime | None, style: str = "year") -> str:
+    """A date (or a datetime's date) in a named style, in the current language."""
+    if value is None:
+        return ""
+    english, skeleton = DATE_STYLES[style]
+    language = current_language()
+    if language == "en":
+        return value.strftime(english)
+    return format_skeleton(skeleton, value, locale=FORMAT_LOCALES[language])
+
+
+def format_clock(value: time | datetime | str | None) -> str:
+    """A time of day as people read it: 5:30 PM, 5:30 p.m. (also from "17:30")."""
+    if value is None or value == "":
+        return ""
+    if isinstance(value, str):
+        value = time.fromisoformat(value)
+    language = current_language()
+    if language == "en":
+        return value.strftime("%-I:%M %p")
+    return babel_time(value, "short", locale=FORMAT_LOCALES[language]).replace("\u202f", " ")
+
+
+@bp.route("/language", methods=["POST"])
+def switch():
+    """The footer switch: a signed-in person's setting, or this browser's choice before signing in."""
+    language = request.form.get("language", "")
+    if language not in LANGUAGES:
+        abort(400, description="Choose English or Español.")
+    if current_user.is_authenticated:
+        current_user.language = language
+        db.session.commit()
+    else:
+        session["language"] = language
+    target = request.form.get("next", "")
+    # Only a path on this site: never an address elsewhere (//host or a scheme).
+    if not target.startswith("/") or target.startswith("//") or "\\" in target:
+        target = url_for("web.home")
+    return redirect(target)
+
+
+def init_app(app: Flask) -> None:
+    """Flask-Babel with the app's translations, the date filters and the language switch."""
+    app.config.setdefault("BABEL_DEFAULT_LOCALE", "en")
+    app.config["BABEL_TRANSLATION_DIRECTORIES"] = str(TRANSLATIONS)
+    Babel(app, locale_selector=select_language)
+    app.jinja_env.filters["when"] = format_when
+    app.jinja_env.filters["clock"] = format_clock
+    app.jinja_env.globals.update(current_language=current_language, LANGUAGE_NAMES=LANGUAGE_NAMES, role_name=role_name)
+    app.register_blueprint(bp)
