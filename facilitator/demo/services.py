@@ -49,6 +49,7 @@ DEMO_LOGINS = (
     ("facilitator", "facilitator@demo.example", DEMO_PASSWORD),
     ("facilitator", "rosa@demo.example", DEMO_PASSWORD),
     ("participant", "participant@demo.example", DEMO_PASSWORD),
+    ("participant", "carlos@demo.example", DEMO_PASSWORD),  # Spanish-speaking: his pages are in Spanish
 )
 NAMES = (
     ("Alex", "AM"), ("Brianna", "BT"), ("Carlos", "CR"), ("Dee", "DW"), ("Eli", "EB"), ("Fatima", "FH"),
@@ -126,6 +127,9 @@ def build_demo(today: date | None = None) -> bool:
     build_workbook(people[0][0], version, marcus, today)
     create_user(program, "participant@demo.example", DEMO_PASSWORD, "participant", people[0][0].preferred_name,
                 participant_id=people[0][0].id)
+    carlos = next(person for person, _, _ in people if person.preferred_name == "Carlos")
+    create_user(program, "carlos@demo.example", DEMO_PASSWORD, "participant", carlos.preferred_name,
+                participant_id=carlos.id)  # no language chosen: his record's Spanish is his pages' language
     db.session.flush()
     return True
 

@@ -13,10 +13,11 @@ from pathlib import Path
 
 from babel.dates import format_skeleton
 from babel.dates import format_time as babel_time
-from flask import Blueprint, Flask, abort, has_request_context, redirect, request, session, url_for
+from flask import Blueprint, Flask, abort, g, has_request_context, redirect, request, session, url_for
 from flask_babel import Babel, get_locale
 from flask_babel import lazy_gettext as _l
 from flask_login import current_user
+from sqlalchemy import func, select
 
 from ..extensions import db
 
@@ -118,6 +119,44 @@ def switch():
     return redirect(target)
 
 
+# {(language, stamp of the published versions): {English title or name: its translation}}
+_CURRICULUM_WORDS: dict[tuple[str, tuple], dict[str, str]] = {}
+
+
+def curriculum_text(text: str) -> str:
+    """A module or worksheet title or a track name, as stored in English, in the page's language
+    (from the published versions' twins; as it is when no twin has it)."""
+    language = current_language()
+    if language == "en" or not text:
+        return text
+    return _curriculum_words(language).get(text, text)
+
+
+def _curriculum_words(language: str) -> dict[str, str]:
+    """The translations of every published title and track name, read once per process and version set."""
+    from ..curricula.models import CurriculumVersion, Module, Track, Worksheet  # upward only at call time
+
+    found = g.get("curriculum_words")
+    if found is not None and found[0] == language:
+        return found[1]
+    published = CurriculumVersion.status == "published"
+    stamp = tuple(db.session.execute(select(func.max(CurriculumVersion.id), func.count(CurriculumVersion.id))
+                                     .where(published)).one())
+    words = _CURRICULUM_WORDS.get((language, stamp))
+    if words is None:
+        words = {}
+        for model, column, key in ((Track, Track.name, "name"), (Module, Module.title, "title"),
+                                   (Worksheet, Worksheet.title, "title")):
+            translated = model.translations[language][key].as_string()
+            rows = db.session.execute(select(column, translated).join(CurriculumVersion, model.version_id == CurriculumVersion.id)
+                                      .where(published, translated.is_not(None)))
+            words.update({english: other for english, other in rows if other})
+        _CURRICULUM_WORDS.clear()  # one set at a time: older stamps are never asked for again
+        _CURRICULUM_WORDS[(language, stamp)] = words
+    g.curriculum_words = (language, words)
+    return words
+
+
 def init_app(app: Flask) -> None:
     """Flask-Babel with the app's translations, the date filters and the language switch."""
     app.config.setdefault("BABEL_DEFAULT_LOCALE", "en")
@@ -125,5 +164,6 @@ def init_app(app: Flask) -> None:
     Babel(app, locale_selector=select_language)
     app.jinja_env.filters["when"] = format_when
     app.jinja_env.filters["clock"] = format_clock
+    app.jinja_env.filters["curriculum_text"] = curriculum_text
     app.jinja_env.globals.update(current_language=current_language, LANGUAGE_NAMES=LANGUAGE_NAMES, role_name=role_name)
     app.register_blueprint(bp)
