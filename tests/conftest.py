@@ -65,7 +65,8 @@ UNDATED = ("tests/domain/", "tests/test_curriculum_cli.py", "tests/test_schema.p
            "tests/test_account_cli.py", "tests/test_account_mail.py", "tests/test_web_shell.py",
            "tests/test_deploy_doc.py", "tests/test_serving.py", "tests/test_reports_scale.py",
            "tests/test_queue_jobs.py", "tests/documents/test_handbook.py", "tests/documents/test_sandbox.py",
-           "tests/documents/test_worksheets.py", "tests/documents/test_tagged.py", "tests/documents/test_service.py")
+           "tests/documents/test_worksheets.py", "tests/documents/test_tagged.py", "tests/documents/test_service.py",
+           "tests/test_translations.py", "tests/test_spanish_pages.py")
 
 
 def pytest_collection_modifyitems(config, items):

@@ -206,6 +206,7 @@ reports.report_pdf                        302   403   403   403   200   302
 web.health                                200   200   200   200   200   200
 web.home                                  302   302   302   302   302   302
 
+language.choose                           302   302   302   302   302   302
 language.switch                           400   400   400   400   400   302
 workbook.answer                           302   302   404   200   200   302
 workbook.index                            302   200   200   403   403   302

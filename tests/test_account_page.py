@@ -152,7 +152,7 @@ def test_recent_sign_ins_list_the_last_ten_tries_in_the_programs_time(client, ma
     with time_machine.travel(clock.utc_now(), tick=False):
         _sign_in_many_times(client, user)
         page = client.get("/account").text
-        shown = clock.now("America/New_York").strftime("%a %d %b %Y, %I:%M %p")
+        shown = clock.now("America/New_York").strftime("%a %b %-d, %Y, %-I:%M %p")
     table = page[page.index("Recent sign-ins"):page.index("Other devices")]
     assert table.count("<tr>") == 11  # the header and ten rows
     assert "Failed" not in table  # the three failures are older than the ten latest

@@ -4,6 +4,7 @@ answers keep the questions of the version they were answered on; every read and 
 
 from __future__ import annotations
 
+import re
 import subprocess
 from datetime import timedelta
 from urllib.parse import quote
@@ -332,3 +333,27 @@ def test_the_workbook_pages_cost_the_same_queries_however_many_answers(client, c
     few = steady("/me/workbook"), steady(URL)
     answer(sheets[1:40])
     assert (steady("/me/workbook"), steady(URL)) == few
+
+
+def test_a_spanish_reader_fills_the_spanish_sheet_and_staff_read_it_in_their_own_language(client, clinic, session):
+    """The form follows the reader's language; a checklist's ticks are kept by their place on the list,
+    so the same answer reads in English to an English-reading counselor."""
+    robin = clinic["robin"]
+    robin.language = "es"
+    login(client, clinic["robin_user"].email)
+    blank = client.get(URL)
+    assert blank.status_code == 200 and "Mis razones para la recuperación" in blank.text
+    assert "My Reasons for Recovery" not in blank.text
+    assert _post(client, _answers(), button="submit").status_code == 303
+    stored = _row(robin).answers
+    assert stored["keep_in_sight"] == {"checked": ["A card in my wallet", "Read my list each morning"],
+                                       "other": "A song that reminds me"}, "stored in the version's own words"
+    again = client.get(URL).text
+    spanish_items = services.sheet_in(_row(robin).worksheet, "es").fields[4].items
+    ticked = re.findall(r'name="ws-keep_in_sight" value="(\d+)" checked> ([^<]+)</label>', again)
+    assert [(n, item.strip()) for n, item in ticked] == [("1", spanish_items[0]), ("4", spanish_items[3])]
+    client.post("/logout", data={"csrf_token": csrf_token(again)})
+    clinic["counselor"].language = "en"  # this browser was last in Spanish: the counselor's own setting wins
+    login(client, clinic["counselor"].email)
+    staff = client.get(f"/participants/{robin.id}/worksheets/{_row(robin).id}")
+    assert staff.status_code == 200 and "My Reasons for Recovery" in staff.text and "A card in my wallet" in staff.text

@@ -5,6 +5,8 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import date, timedelta
 
+from flask_babel import gettext as _
+from flask_babel import ngettext
 from sqlalchemy import and_, bindparam, case, func, or_, select
 
 from ..attendance.models import Attendance
@@ -15,6 +17,7 @@ from ..groups.models import Meeting
 from ..programs.models import AttendanceStatus, Program
 from ..progress.models import MakeUp
 from ..progress.services import ParticipantProgress
+from ..web.i18n import format_when
 
 
 @dataclass(frozen=True)
@@ -87,11 +90,13 @@ def alerts_for(program: Program, plans: dict[int, ParticipantProgress], today: d
         plan, found = plans[pid], []
         streak, in_window, attended = recent.get(pid, (0, 0, 0))
         if streak >= program.absence_alert_consecutive:
-            found.append(Alert(pid, "absences", f"{streak} absences in a row", "urgent"))
+            found.append(Alert(pid, "absences", ngettext("%(num)s absence in a row", "%(num)s absences in a row", streak),
+                               "urgent"))
         if in_window:
             rate = attended / in_window
             if rate < program.attendance_alert_rate:
-                found.append(Alert(pid, "attendance_rate", f"attended {rate:.0%} of meetings in the last 2 weeks"))
+                found.append(Alert(pid, "attendance_rate", _("attended %(rate)s of meetings in the last 2 weeks",
+                                                              rate=f"{rate:.0%}")))
         if plan.progress is not None:
             whole = [w for w in plan.progress.weeks if w.whole]
             if whole:
@@ -99,14 +104,17 @@ def alerts_for(program: Program, plans: dict[int, ParticipantProgress], today: d
                 # Only time the participant missed: a schedule that offers less than the floor
                 # is the program's problem, shown once on the program's pages, not on every person.
                 if last.attended < min(floor, last.expected):
-                    found.append(Alert(pid, "hours", f"{last.attended / 60:.1f} h attended in {last.week}, "
-                                                     f"under the {floor / 60:.0f} h floor"))
+                    found.append(Alert(pid, "hours", _("%(hours)s h attended in %(week)s, under the %(floor)s h floor",
+                                                       hours=f"{last.attended / 60:.1f}", week=last.week,
+                                                       floor=f"{floor / 60:.0f}")))
             planned = covered.get(pid, ())
             unplanned = [code for t in plan.progress.tracks for code in t.missed if code not in planned]
             if unplanned:
-                found.append(Alert(pid, "missed_module", "missed with no make-up planned: " + ", ".join(unplanned)))
+                found.append(Alert(pid, "missed_module", _("missed with no make-up planned: %(codes)s",
+                                                            codes=", ".join(unplanned))))
         for day in positives.get(pid, []):
-            found.append(Alert(pid, "positive_test", f"positive test on {day:%b %-d} has no relapse analysis", "urgent"))
+            found.append(Alert(pid, "positive_test", _("positive test on %(day)s has no relapse analysis",
+                                                      day=format_when(day, "short")), "urgent"))
         if found:
             out[pid] = found
     return out

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from datetime import datetime
 
+from flask_babel import lazy_pgettext
 from sqlalchemy import CheckConstraint, ForeignKey, Text, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
@@ -11,6 +12,18 @@ from ..extensions import db
 from ..groups.models import Meeting
 from ..models_base import utcnow
 from ..programs.models import AttendanceStatus
+
+# The default statuses' labels as people read them; a label a program wrote itself stays as written.
+STATUS_TEXT = {"Present": lazy_pgettext("attendance status", "Present"),
+               "Late": lazy_pgettext("attendance status", "Late"),
+               "Left early": lazy_pgettext("attendance status", "Left early"),
+               "Excused": lazy_pgettext("attendance status", "Excused"),
+               "Absent": lazy_pgettext("attendance status", "Absent")}
+
+
+def status_label(label: str) -> str:
+    """An attendance status's label in the current language (the default ones; others as written)."""
+    return str(STATUS_TEXT.get(label, label))
 
 
 class Attendance(db.Model):

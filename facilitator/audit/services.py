@@ -12,6 +12,7 @@ import time
 from typing import Any
 
 from flask import Flask, Response, g, jsonify, render_template, request
+from flask_babel import gettext as _
 from sqlalchemy import insert
 from sqlalchemy.exc import OperationalError
 
@@ -21,6 +22,12 @@ from ..models_base import utcnow
 from .models import AuditEvent
 
 log = logging.getLogger(__name__)
+
+
+def N_(text: str) -> str:  # noqa: N802 - the gettext convention: marks a string for extraction only
+    return text
+
+
 WRITE_ATTEMPTS = 3  # each waits up to the busy timeout (10 s) for the write lock
 RETRY_PAUSE_SECONDS = 0.2
 
@@ -120,7 +127,7 @@ def init_app(app: Flask) -> None:
             if request.path.startswith("/api/") or request.accept_mimetypes.best == "application/json":
                 unavailable = jsonify(error=UNAVAILABLE, status=503)
             else:
-                unavailable = Response(render_template("errors/error.html", code=503, message=UNAVAILABLE),
+                unavailable = Response(render_template("errors/error.html", code=503, message=_(UNAVAILABLE)),
                                        mimetype="text/html")
             unavailable.status_code = 503
             unavailable.headers["Retry-After"] = "5"
@@ -128,4 +135,5 @@ def init_app(app: Flask) -> None:
         return response
 
 
-UNAVAILABLE = "The page could not be shown because the record of who opened it could not be saved. Please try again."
+# The API answers in English; the page in the person's language (the same message, marked for translation).
+UNAVAILABLE = N_("The page could not be shown because the record of who opened it could not be saved. Please try again.")

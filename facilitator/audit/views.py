@@ -11,7 +11,9 @@ URL table:
 from __future__ import annotations
 
 from collections.abc import Callable
+from datetime import datetime
 
+from babel.dates import format_time
 from flask import Blueprint, Response, render_template, request
 from flask_login import current_user
 
@@ -21,11 +23,21 @@ from ..programs.services import program_today
 from ..reports import exports, spreadsheets
 from ..reports.services import Period
 from ..web.access import director_required
+from ..web.i18n import FORMAT_LOCALES, current_language
 from . import services as audit
 from . import trail
 from .forms import TrailFilterForm
 
 bp = Blueprint("audit", __name__)
+
+@bp.app_template_filter("clock_seconds")
+def clock_seconds(value: datetime) -> str:
+    """A time of day to the second, as people read it: 5:30:12 PM (English as before), 5:30:12 p.m."""
+    language = current_language()
+    if language == "en":
+        return value.strftime("%-I:%M:%S %p")
+    return format_time(value, "medium", locale=FORMAT_LOCALES[language]).replace("\u202f", " ")
+
 
 HEADER = ("when", "time_zone", "person", "role", "action", "entity", "entity_id", "record_number", "address")
 
@@ -62,7 +74,7 @@ def _export(extension: str, mimetype: str, write: Callable[[exports.Export, Peri
     if checked is None:
         return render_template("audit/index.html", form=form, rows=[], total=0, page=1, pages=1,
                                program=program, query={}), 422
-    filters, _ = checked
+    filters, _page = checked
     today = program_today(program)
     found = trail.rows(program.id, program.timezone, filters, page=None)
     table = [(r.at.replace(tzinfo=None, microsecond=0), program.timezone, r.who, r.role, r.action, r.entity,

@@ -6,6 +6,7 @@ from datetime import UTC
 from zoneinfo import ZoneInfo
 
 from flask import Blueprint, flash, redirect, render_template, request, session, url_for
+from flask_babel import gettext as _
 from flask_login import current_user, login_required
 from sqlalchemy import select
 
@@ -62,7 +63,7 @@ def password():
     form = PasswordChangeForm()
     if form.validate_on_submit():
         if not user.check_password(form.current.data):
-            form.current.errors.append("That is not your current password.")
+            form.current.errors.append(_("That is not your current password."))
         elif problem := passwords.password_problem(form.new.data, user.role, user.email):
             form.new.errors.append(problem)
         else:
@@ -71,7 +72,7 @@ def password():
             security.keep_epoch(user)
             audit.record("auth.password_change", "user", user.id, user=user, remote_addr=request.remote_addr or "")
             db.session.commit()
-            flash("Your password is changed. You were signed out on every other device.", "info")
+            flash(_("Your password is changed. You were signed out on every other device."), "info")
             return redirect(url_for("account.index"))
     return _page(422, password_form=form)
 
@@ -86,7 +87,7 @@ def end_other_sessions():
         audit.record("auth.sessions_ended", "user", user.id, user=user, detail={"kept_this_one": True},
                      remote_addr=request.remote_addr or "")
         db.session.commit()
-        flash("You were signed out on every other device. This one stays signed in.", "info")
+        flash(_("You were signed out on every other device. This one stays signed in."), "info")
     return redirect(url_for("account.index"))
 
 
@@ -96,7 +97,7 @@ def mfa_setup():
     recovery codes (shown once)."""
     user = _me()
     if user.mfa_enabled:
-        flash("Two-factor sign-in is already on. To use another phone, remove it and set it up again.", "info")
+        flash(_("Two-factor sign-in is already on. To use another phone, remove it and set it up again."), "info")
         return redirect(url_for("account.index"))
     # The key waits in this browser's signed session until a code confirms it (nothing half-set in
     # the database); a new visit to this page keeps the same key, so a scanned code stays valid.
@@ -113,7 +114,8 @@ def mfa_setup():
             response = render_template("auth/mfa_recovery_codes.html", codes=codes)
             # The codes are shown once: no browser or proxy may keep a copy of this page.
             return response, 200, {"Cache-Control": "no-store"}
-        form.code.errors.append("That code does not match. Type the code your app shows now (it changes every 30 seconds).")
+        form.code.errors.append(_("That code does not match. Type the code your app shows now (it changes every "
+                                  "30 seconds)."))
     if form.errors:
         status = 422
     return render_template("auth/mfa_setup.html", form=form, qr=mfa.qr_svg(user, key), key=mfa.grouped(key),
@@ -131,7 +133,7 @@ def mfa_remove():
         if user.check_password(form.password.data):
             mfa.disable(user)
             db.session.commit()
-            flash("Two-factor sign-in is off. Your recovery codes no longer work.", "info")
+            flash(_("Two-factor sign-in is off. Your recovery codes no longer work."), "info")
             return redirect(url_for("account.index"))
-        form.password.errors.append("That is not your password.")
+        form.password.errors.append(_("That is not your password."))
     return _page(422, remove_form=form)

@@ -11,6 +11,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any
 
+from flask_babel import gettext as _
 from sqlalchemy import delete, func, select
 
 from ..audit import services as audit
@@ -23,9 +24,6 @@ from .models import RecoveryCode, User
 from .services import AccountError, create_user, find_by_email
 
 STAFF_ROLES = ("director", "facilitator")
-
-LAST_DIRECTOR = ("{name} is the only active director of the program. Make another person a director first, "
-                 "so that someone can still manage accounts.")
 
 
 @dataclass(frozen=True)
@@ -44,7 +42,7 @@ def _audit(action: str, user: User, acting_user: Any, remote_addr: str = "", **d
 def _check_email(email: str) -> str:
     email = (email or "").strip().lower()
     if find_by_email(email):
-        raise AccountError(f"There is already an account with the email {email}.")
+        raise AccountError(_("There is already an account with the email %(email)s.", email=email))
     return email
 
 
@@ -53,12 +51,12 @@ def invite_user(program: Program, email: str, role: str, name: str, acting_user:
     """A new account with no password and an invitation link to set one."""
     email = _check_email(email)
     if role == "participant" and participant is None:
-        raise AccountError("A participant account needs the participant's record.")
+        raise AccountError(_("A participant account needs the participant's record."))
     if participant is not None:
         if participant.program_id != program.id:
-            raise AccountError("That participant is not in this program.")
+            raise AccountError(_("That participant is not in this program."))
         if portal_account(participant) is not None:
-            raise AccountError(f"{participant.preferred_name} already has a portal account.")
+            raise AccountError(_("%(name)s already has a portal account.", name=participant.preferred_name))
         name = name or participant.preferred_name
     try:
         user = create_user(program, email, None, role, name, participant.id if participant else None)
@@ -73,7 +71,7 @@ def invite_user(program: Program, email: str, role: str, name: str, acting_user:
 def reset_link(user: User, acting_user: Any = None, remote_addr: str = "") -> Link:
     """A new set-password link for an active account (an invitation again if no password was ever set)."""
     if not user.active:
-        raise AccountError(f"{user.display_name}'s account is deactivated. Reactivate it first.")
+        raise AccountError(_("The account of %(name)s is deactivated. Reactivate it first.", name=user.display_name))
     link = make_link(user, "reset" if user.password_hash else "invite", acting_user)
     _audit("auth.reset_link", user, acting_user, remote_addr)
     return link
@@ -87,7 +85,8 @@ def active_directors(program_id: int) -> int:
 
 def _keep_a_director(user: User) -> None:
     if user.role == "director" and user.active and active_directors(user.program_id) <= 1:
-        raise AccountError(LAST_DIRECTOR.format(name=user.display_name))
+        raise AccountError(_("%(name)s is the only active director of the program. Make another person a director "
+                               "first, so that someone can still manage accounts.", name=user.display_name))
 
 
 def deactivate(user: User, acting_user: Any = None, remote_addr: str = "", action: str = "auth.deactivate") -> None:
@@ -116,7 +115,7 @@ def activate(user: User, acting_user: Any = None, remote_addr: str = "") -> None
 def change_role(user: User, role: str, acting_user: Any = None, remote_addr: str = "") -> None:
     """Make a staff member a director or a facilitator; the program keeps at least one active director."""
     if user.role not in STAFF_ROLES or role not in STAFF_ROLES:
-        raise AccountError("Only staff accounts change role, between director and facilitator.")
+        raise AccountError(_("Only staff accounts change role, between director and facilitator."))
     if role == user.role:
         return
     if user.role == "director":

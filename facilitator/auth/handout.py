@@ -10,6 +10,7 @@ from ..documents.builders import _env
 from ..documents.catalog import page_size_for
 from ..documents.service import RenderInput, render
 from ..programs.models import Program
+from ..web.i18n import current_language
 from .invites import Link
 from .mail import local_time
 
@@ -33,4 +34,4 @@ def handout_html(link: Link, program: Program) -> str:
 def handout_pdf(link: Link, program: Program) -> bytes:
     """The handout as a one-page tagged PDF."""
     html = handout_html(link, program)
-    return render(RenderInput(html, page_size_for(program, None), "en", stylesheets=("account_handout.css",)))
+    return render(RenderInput(html, page_size_for(program, None), current_language(), stylesheets=("account_handout.css",)))

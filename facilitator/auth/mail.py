@@ -11,23 +11,20 @@ from datetime import UTC, datetime
 from zoneinfo import ZoneInfo
 
 from flask import Flask, current_app, render_template
+from flask_babel import force_locale
+from flask_babel import gettext as _
 from flask_mailman import EmailMessage, Mail
 
+from ..extensions import db
+from ..participants.models import Participant
 from ..programs.models import Program
+from ..web.i18n import LANGUAGES, current_language
 from .invites import Link
 from .models import User
 
 log = logging.getLogger("facilitator.mail")
 mail = Mail()
 
-# (has a password already, is a participant) -> subject. A participant's names no program: others may
-# read it, and a program's name can say what kind of treatment it gives.
-SUBJECTS = {
-    (False, False): "Set your password for {program}",
-    (True, False): "Reset your password for {program}",
-    (False, True): "Set your password",
-    (True, True): "Reset your password",
-}
 
 
 def init_app(app: Flask) -> None:
@@ -45,13 +42,37 @@ def local_time(moment: datetime, program: Program) -> datetime:
     return moment.replace(tzinfo=UTC).astimezone(ZoneInfo(program.timezone))
 
 
+def _subject(user: User, program: Program) -> str:
+    """A participant's subject names no program: others may read it, and a program's name can say what
+    kind of treatment it gives."""
+    if user.role == "participant":
+        return _("Reset your password") if user.password_hash else _("Set your password")
+    if user.password_hash:
+        return _("Reset your password for %(program)s", program=program.name)
+    return _("Set your password for %(program)s", program=program.name)
+
+
+def recipient_language(user: User) -> str:
+    """The language of an email to this person: their own choice, else (a participant) their record's,
+    else the language of the page that sends it."""
+    if user.language in LANGUAGES:
+        return user.language
+    if user.participant_id is not None:
+        person = db.session.get(Participant, user.participant_id)
+        if person is not None and person.language in LANGUAGES:
+            return person.language
+    return current_language()
+
+
 def send_link(user: User, link: Link, program: Program) -> bool:
-    """Email the link to the account's address; False (and a log line without the address) if it failed."""
+    """Email the link to the account's address, in the person's language; False (and a log line without
+    the address) if it failed."""
     config = current_app.config
     template = "auth/mail/reset.txt" if user.password_hash else "auth/mail/invite.txt"
-    body = render_template(template, user=user, link=link, program=program,
-                           expires=local_time(link.expires_at, program))
-    subject = SUBJECTS[bool(user.password_hash), user.role == "participant"].format(program=program.name)
+    with force_locale(recipient_language(user)):
+        body = render_template(template, user=user, link=link, program=program,
+                               expires=local_time(link.expires_at, program))
+        subject = _subject(user, program)
     try:
         # The backend is named: under TESTING Flask-Mailman would otherwise keep messages in memory.
         connection = mail.get_connection(

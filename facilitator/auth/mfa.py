@@ -9,6 +9,7 @@ import secrets
 
 import pyotp
 import segno
+from flask_babel import gettext
 from sqlalchemy import delete, select
 
 from .. import clock
@@ -37,7 +38,7 @@ def qr_svg(user: User, key: str) -> str:
     """An inline SVG QR code of the otpauth:// address (no script, no style attribute)."""
     uri = pyotp.TOTP(key).provisioning_uri(name=user.email, issuer_name=ISSUER)
     return segno.make(uri, error="m").svg_inline(scale=5, border=3, dark="#000", light="#fff", svgclass="qr",
-                                                 title="QR code for your authenticator app")
+                                                 title=gettext("QR code for your authenticator app"))
 
 
 def matching_step(key: str, code: str) -> int | None:

@@ -12,6 +12,7 @@ from __future__ import annotations
 from datetime import timedelta
 
 from flask import Blueprint, current_app, flash, make_response, redirect, render_template, request, url_for
+from flask_babel import gettext as _
 from sqlalchemy import func, select
 
 from ..audit import services as audit
@@ -61,7 +62,7 @@ def set_password(token: str):
             form.password.errors = [*form.password.errors, str(refused)]
         else:
             db.session.commit()
-            flash("Your password is set. Sign in with your email address and your new password.", "info")
+            flash(_("Your password is set. Sign in with your email address and your new password."), "info")
             return redirect(url_for("auth.login"), 303)
     html = render_template("auth/set_password.html", form=form, user=user, purpose=row.purpose,
                            shortest=MIN_LENGTH[user.role], program=db.session.get(Program, user.program_id))
@@ -76,7 +77,8 @@ def _resets_in_the_last_hour(user_id: int) -> int:
 
 @bp.route("/forgot-password", methods=["GET", "POST"])
 @limiter.limit(lambda: current_app.config["RATELIMIT_PASSWORD_RESET"], methods=["POST"],
-               error_message="Too many requests for a new password from this network. Wait an hour and try again.")
+               error_message=lambda: _("Too many requests for a new password from this network. "
+                                       "Wait an hour and try again."))
 def forgot_password():
     """Ask for a reset link by email; the answer is the same whether or not the address has an account."""
     form = ForgotForm()

@@ -7,6 +7,7 @@ from functools import cache
 
 from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerificationError
+from flask_babel import gettext as _
 from werkzeug.security import check_password_hash
 
 MIN_LENGTH = {"director": 12, "facilitator": 12, "participant": 8}
@@ -51,13 +52,13 @@ def password_problem(password: str, role: str, email: str = "") -> str | None:
     """Why this password may not be used by an account of this role, or None if it may."""
     shortest = MIN_LENGTH.get(role, 12)
     if len(password) < shortest:
-        return f"Use at least {shortest} characters."
+        return _("Use at least %(num)s characters.", num=shortest)
     if len(password) > MAX_LENGTH:
-        return f"Use at most {MAX_LENGTH} characters."
+        return _("Use at most %(num)s characters.", num=MAX_LENGTH)
     folded = password.lower()
     if folded in _common() or (len(set(folded)) <= 2):
-        return "That password is too common: it is on lists that attackers try first. Choose another."
+        return _("That password is too common: it is on lists that attackers try first. Choose another.")
     local = email.split("@")[0].lower()
     if len(local) >= 4 and local in folded:
-        return "Do not use your email address in your password."
+        return _("Do not use your email address in your password.")
     return None

@@ -8,6 +8,7 @@ from datetime import UTC, datetime, timedelta
 from zoneinfo import ZoneInfo
 
 from flask import current_app, flash, jsonify, redirect, request, session, url_for
+from flask_babel import gettext as _
 from flask_login import current_user, login_user, logout_user
 from sqlalchemy import func, select
 
@@ -16,6 +17,7 @@ from ..audit import services as audit
 from ..audit.models import AuditEvent
 from ..extensions import db
 from ..participants.models import Enrollment
+from ..web.i18n import current_language, format_clock
 from . import passwords
 from .models import SignInAttempt, User
 
@@ -78,9 +80,9 @@ def record_failure(user: User, reason: str) -> datetime | None:
 
 
 def local_time(user: User, moment: datetime) -> str:
-    """A naive-UTC moment as a clock time in the program's zone, e.g. "6:42 PM"."""
+    """A naive-UTC moment as a clock time in the program's zone, e.g. "6:42 PM" ("6:42 p. m." in Spanish)."""
     local = moment.replace(tzinfo=UTC).astimezone(ZoneInfo(user.program.timezone or clock.DEFAULT_ZONE))
-    return local.strftime("%I:%M %p").lstrip("0")
+    return format_clock(local)
 
 
 def rehash_if_needed(user: User, password: str) -> None:
@@ -152,10 +154,13 @@ def start_session(user: User) -> None:
 
 
 def end_session() -> None:
-    """Sign out of this browser and forget the session's own keys."""
+    """Sign out of this browser and forget the session's own keys; the sign-in page that follows stays in
+    the language the person was reading."""
+    language = current_language()
     logout_user()
     for key in (*SESSION_KEYS, "mfa_pending", "mfa_new_key"):
         session.pop(key, None)
+    session["language"] = language
 
 
 def keep_epoch(user: User) -> None:
@@ -185,26 +190,27 @@ def guard():
         # Signed in by login_user alone (code outside this module): adopt the session from now.
         session.update(epoch=user.session_epoch, started=now, seen=now)
     if user is None or not may_sign_in(user):
-        return _signed_out("You were signed out because this account can no longer sign in. "
-                           "Ask your program if you think this is a mistake.")
+        return _signed_out(_("You were signed out because this account can no longer sign in. "
+                             "Ask your program if you think this is a mistake."))
     if session["epoch"] != user.session_epoch:
-        return _signed_out("You were signed out because your sessions were ended (a password change or "
-                           "\u201csign out everywhere else\u201d). Sign in again to continue.")
+        return _signed_out(_("You were signed out because your sessions were ended (a password change or "
+                             "\u201csign out everywhere else\u201d). Sign in again to continue."))
     minutes = idle_minutes(user)
     if now - session["seen"] > minutes * 60:
         audit.record("auth.timeout", "user", user.id, user=user, detail={"limit": "idle", "minutes": minutes},
                      remote_addr=request.remote_addr or "")
         db.session.commit()
-        return _signed_out(f"You were signed out after {minutes} minutes without activity.")
+        return _signed_out(_("You were signed out after %(minutes)s minutes without activity.", minutes=minutes))
     if now - session["started"] > ABSOLUTE_LIMIT.total_seconds():
         audit.record("auth.timeout", "user", user.id, user=user, detail={"limit": "absolute", "hours": 12},
                      remote_addr=request.remote_addr or "")
         db.session.commit()
-        return _signed_out("You were signed out because you had been signed in for 12 hours. Sign in again to continue.")
+        return _signed_out(_("You were signed out because you had been signed in for 12 hours. "
+                             "Sign in again to continue."))
     if request.endpoint not in PASSIVE_ENDPOINTS:
         session["seen"] = now
     if mfa_setup_required(user) and request.endpoint not in MFA_SETUP_ENDPOINTS:
-        flash("Your program requires two-factor sign-in for staff. Set it up to continue.", "info")
+        flash(_("Your program requires two-factor sign-in for staff. Set it up to continue."), "info")
         return redirect(url_for("account.mfa_setup"))
     return None
 

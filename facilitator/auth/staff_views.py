@@ -21,11 +21,13 @@ from __future__ import annotations
 import io
 
 from flask import Blueprint, abort, flash, make_response, redirect, render_template, request, send_file, url_for
+from flask_babel import gettext as _
 from flask_login import current_user
 
 from ..extensions import db
 from ..participants.models import Participant
 from ..web.access import director_required, own_participant_or_404, staff_required
+from ..web.i18n import role_name
 from . import accounts, mail
 from .account_forms import ActionForm, HandoutForm, InviteForm, PortalForm, RoleForm
 from .handout import handout_pdf
@@ -105,7 +107,7 @@ def role(user_id: int):
     if not form.validate_on_submit():
         abort(400)
     return _change(lambda: accounts.change_role(person, form.role.data, current_user, _addr()),
-                   f"{person.display_name} is now a {form.role.data}.")
+                   _("%(name)s is now a %(role)s.", name=person.display_name, role=role_name(form.role.data)))
 
 
 @bp.route("/staff/<int:user_id>/deactivate", methods=["POST"])
@@ -115,7 +117,7 @@ def deactivate(user_id: int):
     person = _staff_member(user_id)
     _checked(ActionForm())
     return _change(lambda: accounts.deactivate(person, current_user, _addr()),
-                   f"{person.display_name} is deactivated and can no longer sign in.")
+                   _("%(name)s is deactivated and can no longer sign in.", name=person.display_name))
 
 
 @bp.route("/staff/<int:user_id>/activate", methods=["POST"])
@@ -125,7 +127,7 @@ def activate(user_id: int):
     person = _staff_member(user_id)
     _checked(ActionForm())
     return _change(lambda: accounts.activate(person, current_user, _addr()),
-                   f"{person.display_name} can sign in again.")
+                   _("%(name)s can sign in again.", name=person.display_name))
 
 
 @bp.route("/staff/<int:user_id>/mfa-reset", methods=["POST"])
@@ -135,7 +137,7 @@ def mfa_reset(user_id: int):
     person = _staff_member(user_id)
     _checked(ActionForm())
     return _change(lambda: accounts.reset_mfa(person, current_user, _addr()),
-                   f"{person.display_name}'s two-factor sign-in is removed; they can set it up again.")
+                   _("Two-factor sign-in of %(name)s is removed; they can set it up again.", name=person.display_name))
 
 
 def _change(operation, done: str):
@@ -180,9 +182,9 @@ def give_portal(participant_id: int):
     back = url_for("participants.show", participant_id=person.id)
     problem = None
     if not form.validate_on_submit():
-        problem = " ".join(form.email.errors) or "The form has expired. Reload the page and try again."
+        problem = " ".join(map(str, form.email.errors)) or _("The form has expired. Reload the page and try again.")
     elif not form.email.data and accounts.portal_account(person) is None:
-        problem = f"Enter the email address {person.preferred_name} will sign in with."
+        problem = _("Enter the email address %(name)s will sign in with.", name=person.preferred_name)
     else:
         try:
             invitation = accounts.give_portal(person, form.email.data or "", current_user, _addr())
@@ -202,7 +204,7 @@ def remove_portal(participant_id: int):
     _checked(ActionForm())
     accounts.remove_portal(person, current_user, _addr())
     db.session.commit()
-    flash(f"{person.preferred_name} can no longer sign in to the portal.", "info")
+    flash(_("%(name)s can no longer sign in to the portal.", name=person.preferred_name), "info")
     return redirect(url_for("participants.show", participant_id=person.id), 303)
 
 

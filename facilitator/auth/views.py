@@ -5,6 +5,8 @@ from __future__ import annotations
 from urllib.parse import urlsplit
 
 from flask import Blueprint, current_app, flash, jsonify, redirect, render_template, request, session, url_for
+from flask_babel import gettext as _
+from flask_babel import lazy_gettext as _l
 from flask_login import current_user, login_required
 from sqlalchemy.orm import joinedload
 
@@ -19,7 +21,7 @@ from .services import find_by_email
 bp = Blueprint("auth", __name__)
 bp.before_app_request(security.guard)
 
-GENERIC = "That email and password do not match an active account."
+GENERIC = _l("That email and password do not match an active account.")
 PENDING_SECONDS = 5 * 60  # the second step must follow the password within this time
 
 
@@ -59,12 +61,12 @@ def _failed(response) -> bool:
 # One count per address for both steps (password and code).
 sign_in_limit = limiter.shared_limit(
     _sign_in_limit, scope="sign-in", methods=["POST"], deduct_when=_failed,
-    error_message="Too many failed sign-ins from this network. Wait 15 minutes and try again.")
+    error_message=lambda: _("Too many failed sign-ins from this network. Wait 15 minutes and try again."))
 
 
 def _locked_response(user: User, until, form, template: str = "auth/login.html"):
-    message = (f"Too many failed sign-ins for this account. Try again after {security.local_time(user, until)} "
-               "or ask your director.")
+    message = _("Too many failed sign-ins for this account. Try again after %(time)s or ask your director.",
+                time=security.local_time(user, until))
     db.session.commit()
     return render_template(template, form=form, locked=message), 429
 
@@ -87,7 +89,7 @@ def login():
             audit.record("auth.login_failed", "user", None, detail={"reason": "unknown_email"},
                          remote_addr=request.remote_addr or "")
             db.session.commit()
-            form.password.errors.append(GENERIC)
+            form.password.errors.append(str(GENERIC))
             return render_template("auth/login.html", form=form), 422
         until = security.locked_until(user)
         if until is not None:
@@ -100,7 +102,7 @@ def login():
             if until is not None:
                 return _locked_response(user, until, form)
             db.session.commit()
-            form.password.errors.append(GENERIC)
+            form.password.errors.append(str(GENERIC))
             return render_template("auth/login.html", form=form), 422
         security.rehash_if_needed(user, form.password.data)
         target = _safe_next(request.args.get("next"))
@@ -129,7 +131,7 @@ def second_factor():
     if user is None or clock.utc_now().timestamp() - pending["at"] > PENDING_SECONDS \
             or pending["epoch"] != user.session_epoch or not user.mfa_enabled:
         session.pop("mfa_pending", None)
-        flash("Sign in again: the code must follow the password within 5 minutes.", "info")
+        flash(_("Sign in again: the code must follow the password within 5 minutes."), "info")
         return redirect(url_for("auth.login"))
     form = SecondFactorForm()
     if form.validate_on_submit():
@@ -144,7 +146,7 @@ def second_factor():
                 session.pop("mfa_pending", None)
                 return _locked_response(user, until, form, "auth/mfa_code.html")
             db.session.commit()
-            form.code.errors.append("That code is not right. Type the code your app shows now, or a recovery code.")
+            form.code.errors.append(_("That code is not right. Type the code your app shows now, or a recovery code."))
             return render_template("auth/mfa_code.html", form=form), 422
         target = pending["next"]
         security.start_session(user)
@@ -160,8 +162,9 @@ def logout():
     """Sign out (POST only, so a link cannot sign someone out)."""
     audit.record("auth.logout", "user", current_user.id, user=current_user, remote_addr=request.remote_addr or "")
     db.session.commit()
+    message = _("You are signed out.")  # in the person's language, before the sign-out forgets who they are
     security.end_session()
-    flash("You are signed out.", "info")
+    flash(message, "info")
     return redirect(url_for("auth.login"))
 
 

@@ -12,17 +12,25 @@ from dataclasses import dataclass
 from datetime import date
 from typing import Any
 
-from wtforms import BooleanField, DateField, RadioField, SelectField, SelectMultipleField, SubmitField
+from flask_babel import gettext as _
+from flask_babel import lazy_gettext as _l
+from wtforms import BooleanField, DateField, RadioField, SelectChoice, SelectField, SelectMultipleField, SubmitField
 from wtforms.validators import InputRequired
 from wtforms.widgets import CheckboxInput, ListWidget
 
 from ..domain.curriculum import WEEKDAYS, Field, Worksheet
 from ..web.forms import ANSWER_MESSAGE, AppForm, has_control_character
+from ..web.i18n import format_when
 from .services import KIND_LABELS, RESULT_LABELS, SUBSTANCES
 
-DATE_REQUIRED = "Enter a date like 2027-01-05."
+DATE_REQUIRED = _l("Enter a date like 2027-01-05.")
 MAX_SHORT = 300  # a text blank, a signature name, a table cell
 MAX_LONG = 4000  # a lines field or a sequence box
+
+
+def labelled(pairs) -> list[SelectChoice]:
+    """(value, label) pairs as choices; the labels may be lazy (translated when the page is drawn)."""
+    return [SelectChoice(value, label) for value, label in pairs]
 
 
 class MultiCheckboxField(SelectMultipleField):
@@ -38,32 +46,32 @@ class MultiCheckboxField(SelectMultipleField):
 class DrugTestForm(AppForm):
     """One test: date, kind, result, substances found, whether collection was observed."""
 
-    collected_on = DateField("Date collected", validators=[InputRequired(DATE_REQUIRED)],
+    collected_on = DateField(_l("Date collected"), validators=[InputRequired(DATE_REQUIRED)],
                              invalid_value_message=DATE_REQUIRED)
-    kind = SelectField("Kind of test", choices=dict(KIND_LABELS), default="urine", validate_choice=False)
-    result = RadioField("Result", choices=dict(RESULT_LABELS), validate_choice=False,
-                        validators=[InputRequired("Choose the result.")])
-    substances = MultiCheckboxField("Substances found (positive result only)", choices=dict(SUBSTANCES))
-    observed = BooleanField("Collection was observed")
-    submit = SubmitField("Record test")
+    kind = SelectField(_l("Kind of test"), choices=labelled(KIND_LABELS.items()), default="urine", validate_choice=False)
+    result = RadioField(_l("Result"), choices=labelled(RESULT_LABELS.items()), validate_choice=False,
+                        validators=[InputRequired(_l("Choose the result."))])
+    substances = MultiCheckboxField(_l("Substances found (positive result only)"), choices=labelled(SUBSTANCES.items()))
+    observed = BooleanField(_l("Collection was observed"))
+    submit = SubmitField(_l("Record test"))
 
 
 class ReportForm(AppForm):
     """A use or strong craving the participant reports: opens a relapse analysis."""
 
-    occurred_on = DateField("Date it happened", validators=[InputRequired(DATE_REQUIRED)],
+    occurred_on = DateField(_l("Date it happened"), validators=[InputRequired(DATE_REQUIRED)],
                             invalid_value_message=DATE_REQUIRED)
-    opened_by = RadioField("What the participant reported", validate_choice=False,
-                           choices={"reported_use": "A use", "craving": "A strong craving"},
-                           validators=[InputRequired("Choose a use or a strong craving.")])
-    submit = SubmitField("Open a relapse analysis")
+    opened_by = RadioField(_l("What the participant reported"), validate_choice=False,
+                           choices=labelled([("reported_use", _l("A use")), ("craving", _l("A strong craving"))]),
+                           validators=[InputRequired(_l("Choose a use or a strong craving."))])
+    submit = SubmitField(_l("Open a relapse analysis"))
 
 
 class AnalysisForm(AppForm):
     """The buttons of the analysis page (the worksheet's own controls come from WorksheetForm)."""
 
-    save = SubmitField("Save draft")
-    review = SubmitField("Save and mark reviewed")
+    save = SubmitField(_l("Save draft"))
+    review = SubmitField(_l("Save and mark reviewed"))
 
 
 # --- A worksheet as a web form ----------------------------------------------------------------------------
@@ -88,8 +96,15 @@ class Grid:
 
 def _hour(hour: int) -> str:
     if hour % 24 == 0:
-        return "Midnight"
-    return "Noon" if hour == 12 else f"{hour % 12} {'AM' if hour % 24 < 12 else 'PM'}"
+        return _("Midnight")
+    if hour == 12:
+        return _("Noon")
+    return _("%(hour)s AM", hour=hour % 12) if hour % 24 < 12 else _("%(hour)s PM", hour=hour % 12)
+
+
+def _weekday(code: str) -> str:
+    """ "mon" -> "Mon" ("lun" in Spanish): a calendar column."""
+    return format_when(date(2024, 1, 1 + WEEKDAYS.index(code)), "weekday_short")
 
 
 class WorksheetForm:
@@ -119,14 +134,14 @@ class WorksheetForm:
         """Headers and cells of a table, schedule or calendar field."""
         base = self.name(f)
         if f.type == "schedule":
-            headers = ((f"{base}-ht", "Time", "label"), (f"{base}-hp", "Plan", "text"))
+            headers = ((f"{base}-ht", _("Time"), "label"), (f"{base}-hp", _("Plan"), "text"))
             rows = tuple((f"{base}-h{h}-th", _hour(h), (Cell(self.name(f, f"h{h}"), str(h), "text",
                                                              f"{base}-h{h}-th {base}-hp"),))
                          for h in range(f.start_hour, f.end_hour))
             return Grid(headers, rows)
         if f.type == "calendar":
-            headers = ((f"{base}-wk", "Week", "label"),) + tuple((f"{base}-{d}", d.title(), "check") for d in WEEKDAYS)
-            rows = tuple((f"{base}-w{w}-th", f"Week {w}", tuple(
+            headers = ((f"{base}-wk", _("Week"), "label"),) + tuple((f"{base}-{d}", _weekday(d), "check") for d in WEEKDAYS)
+            rows = tuple((f"{base}-w{w}-th", _("Week %(n)s", n=w), tuple(
                 Cell(self.name(f, f"w{w}", d), f"w{w}_{d}", "check", f"{base}-w{w}-th {base}-{d}")
                 for d in WEEKDAYS)) for w in range(1, 7))
             return Grid(headers, rows)
@@ -135,8 +150,8 @@ class WorksheetForm:
         if not f.row_labels and f.cells == "check" and columns:
             kinds[0] = "text"  # blank rows of boxes: the first column says what the row is
         headers = tuple((f"{base}-c{c}", text, kind) for c, (text, kind) in enumerate(zip(columns, kinds, strict=True), start=1))
-        labels = list(f.row_labels) or [f"Row {r}" for r in range(1, f.rows + 1)]
-        headers = ((f"{base}-rh", (f.row_header or "Area") if f.row_labels else "Row", "label"),) + headers
+        labels = list(f.row_labels) or [_("Row %(n)s", n=r) for r in range(1, f.rows + 1)]
+        headers = ((f"{base}-rh", (f.row_header or _("Area")) if f.row_labels else _("Row"), "label"),) + headers
         rows = tuple((f"{base}-r{r}-th", label, tuple(
             Cell(self.name(f, f"r{r}", f"c{c}"), f"r{r}_c{c}", kinds[c - 1], f"{base}-r{r}-th {base}-c{c}")
             for c in range(1, len(columns) + 1))) for r, label in enumerate(labels, start=1))
@@ -162,7 +177,7 @@ class WorksheetForm:
         if has_control_character(text, multiline=True):
             raise ValueError(ANSWER_MESSAGE)
         if len(text) > limit:
-            raise ValueError(f"Keep this to {limit} characters or fewer (it has {len(text)}).")
+            raise ValueError(_("Keep this to %(limit)s characters or fewer (it has %(n)s).", limit=limit, n=len(text)))
         return text
 
     def _date(self, form: Mapping[str, Any], name: str) -> str:
@@ -171,7 +186,7 @@ class WorksheetForm:
             try:
                 date.fromisoformat(raw)
             except ValueError:
-                raise ValueError(DATE_REQUIRED) from None
+                raise ValueError(str(DATE_REQUIRED)) from None
         return raw
 
     def _read_field(self, f: Field, form: Mapping[str, Any], errors: dict[str, str]) -> Any:
@@ -186,7 +201,7 @@ class WorksheetForm:
             chosen = set(form.getlist(name)) if hasattr(form, "getlist") else set()
             items = [item for n, item in enumerate(f.items, start=1) if str(n) in chosen]
             if chosen - {str(n) for n in range(1, len(f.items) + 1)}:
-                raise ValueError("Choose from the items on the list; write anything else under Other.")
+                raise ValueError(_("Choose from the items on the list; write anything else under Other."))
             other = self._text(form, self.name(f, "other"), MAX_SHORT) if f.other else ""
             return {k: v for k, v in (("checked", items), ("other", other)) if v}
         if f.type == "scale":
@@ -194,7 +209,7 @@ class WorksheetForm:
             if not raw:
                 return None
             if not raw.lstrip("-").isdigit() or not f.min <= int(raw) <= f.max:
-                raise ValueError(f"Choose a number from {f.min} to {f.max}.")
+                raise ValueError(_("Choose a number from %(min)s to %(max)s.", min=f.min, max=f.max))
             return int(raw)
         if f.type == "signature":
             signed = {"name": self._text(form, self.name(f, "name"), MAX_SHORT),
@@ -205,7 +220,7 @@ class WorksheetForm:
             return {k: v for k, v in steps.items() if v}
         if f.type in ("table", "schedule", "calendar"):
             out: dict[str, Any] = {}
-            for _, _, cells in self.grid(f).rows:
+            for _row_id, _row_text, cells in self.grid(f).rows:
                 for cell in cells:
                     if cell.kind == "check":
                         if form.get(cell.name):
@@ -213,4 +228,4 @@ class WorksheetForm:
                     elif text := self._text(form, cell.name, MAX_SHORT if f.type != "table" else MAX_LONG):
                         out[cell.key] = text
             return out
-        raise ValueError(f"This kind of field ({f.type}) cannot be filled on the web yet.")
+        raise ValueError(_("This kind of field (%(type)s) cannot be filled on the web yet.", type=f.type))

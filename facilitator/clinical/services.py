@@ -24,6 +24,8 @@ from dataclasses import dataclass
 from datetime import date, timedelta
 from typing import Any
 
+from flask_babel import gettext as _
+from flask_babel import lazy_gettext as _l
 from sqlalchemy import select
 
 from ..auth.models import User
@@ -36,17 +38,20 @@ from ..models_base import utcnow
 from ..participants.models import Enrollment, Participant
 from ..programs import services as programs
 from ..programs.models import Program
+from ..web.i18n import format_when
 from .models import ANALYSIS_TRIGGERS, TEST_KINDS, TEST_RESULTS, DrugTest, RelapseAnalysis
 
-KIND_LABELS = {"urine": "Urine", "breath": "Breath", "oral": "Oral fluid", "other": "Other"}
-RESULT_LABELS = {"negative": "Negative", "positive": "Positive", "dilute": "Dilute", "invalid": "Invalid",
-                 "refused": "Refused"}
+KIND_LABELS = {"urine": _l("Urine"), "breath": _l("Breath"), "oral": _l("Oral fluid"), "other": _l("Other")}
+RESULT_LABELS = {"negative": _l("Negative"), "positive": _l("Positive"), "dilute": _l("Dilute"),
+                 "invalid": _l("Invalid"), "refused": _l("Refused")}
 SUBSTANCES = {
-    "methamphetamine": "Methamphetamine", "cocaine": "Cocaine", "amphetamine": "Amphetamine",
-    "opioids": "Opioids", "fentanyl": "Fentanyl", "benzodiazepines": "Benzodiazepines", "alcohol": "Alcohol",
-    "cannabis": "Cannabis", "other": "Other",
+    "methamphetamine": _l("Methamphetamine"), "cocaine": _l("Cocaine"), "amphetamine": _l("Amphetamine"),
+    "opioids": _l("Opioids"), "fentanyl": _l("Fentanyl"), "benzodiazepines": _l("Benzodiazepines"),
+    "alcohol": _l("Alcohol"), "cannabis": _l("Cannabis"), "other": _l("Other"),
 }
 TRIGGER_LABELS = {"positive_test": "Positive test", "reported_use": "Reported use", "craving": "Strong craving"}
+# The same as people read them, in the current language (TRIGGER_LABELS stays English: records exports use it).
+TRIGGER_TEXT = {"positive_test": _l("Positive test"), "reported_use": _l("Reported use"), "craving": _l("Strong craving")}
 RETEST_AFTER = ("dilute", "invalid")  # results that call for a second sample the same day
 JOIN_REPORTED_USE_DAYS = 7
 RA_MODULE = "RA 1"
@@ -79,8 +84,8 @@ def program_today(program_id: int) -> date:
 
 
 def day_label(day: date) -> str:
-    """"Jan 5, 2027": how dates read in messages."""
-    return f"{day:%b} {day.day}, {day.year}"
+    """"Jan 5, 2027": how dates read in messages (in the current language)."""
+    return format_when(day, "year")
 
 
 def _stay(participant: Participant) -> tuple[date, date | None] | None:
@@ -93,19 +98,19 @@ def _stay(participant: Participant) -> tuple[date, date | None] | None:
     return min(a for a, _ in rows), discharged
 
 
-def _check_day(participant: Participant, day: date | None, today: date, field: str, what: str) -> date:
+def _check_day(participant: Participant, day: date | None, today: date, field: str, missing: str) -> date:
     if day is None:
-        raise ClinicalError(f"Enter the date {what}.", field)
+        raise ClinicalError(missing, field)
     if day > today:
-        raise ClinicalError(f"The date cannot be in the future (today is {day_label(today)}).", field)
+        raise ClinicalError(_("The date cannot be in the future (today is %(day)s).", day=day_label(today)), field)
     stay = _stay(participant)
     if stay is None:
-        raise ClinicalError("This participant has no admission yet. Admit them to a group first.", field)
+        raise ClinicalError(_("This participant has no admission yet. Admit them to a group first."), field)
     admitted, discharged = stay
     if day < admitted:
-        raise ClinicalError(f"The date is before admission on {day_label(admitted)}.", field)
+        raise ClinicalError(_("The date is before admission on %(day)s.", day=day_label(admitted)), field)
     if discharged is not None and day > discharged:
-        raise ClinicalError(f"The date is after discharge on {day_label(discharged)}.", field)
+        raise ClinicalError(_("The date is after discharge on %(day)s.", day=day_label(discharged)), field)
     return day
 
 
@@ -120,29 +125,29 @@ def _reset_sobriety(participant: Participant, day: date) -> date | None:
 def record_test(participant: Participant, *, collected_on: date | None, kind: str, result: str,
                 substances: list[str], observed: bool, user: User, today: date) -> Recorded:
     """Record a test; a positive result opens a relapse analysis and resets the sobriety date."""
-    _check_day(participant, collected_on, today, "collected_on", "the sample was collected")
+    _check_day(participant, collected_on, today, "collected_on", _("Enter the date the sample was collected."))
     assert collected_on is not None
     if kind not in TEST_KINDS:
-        raise ClinicalError("Choose the kind of test: urine, breath, oral fluid or other.", "kind")
+        raise ClinicalError(_("Choose the kind of test: urine, breath, oral fluid or other."), "kind")
     if result not in TEST_RESULTS:
-        raise ClinicalError("Choose the result: negative, positive, dilute, invalid or refused.", "result")
+        raise ClinicalError(_("Choose the result: negative, positive, dilute, invalid or refused."), "result")
     unknown = [s for s in substances if s not in SUBSTANCES]
     if unknown:
-        raise ClinicalError("Choose substances from the list; use Other for anything else.", "substances")
+        raise ClinicalError(_("Choose substances from the list; use Other for anything else."), "substances")
     if result == "positive" and not substances:
-        raise ClinicalError("A positive result needs at least one substance. Check what the test found.",
+        raise ClinicalError(_("A positive result needs at least one substance. Check what the test found."),
                             "substances")
     if result != "positive" and substances:
-        raise ClinicalError(f"Substances are recorded only for a positive result, not a "
-                            f"{RESULT_LABELS[result].lower()} one. Clear the boxes or change the result.",
+        raise ClinicalError(_("Substances are recorded only for a positive result, not a %(result)s one. "
+                              "Clear the boxes or change the result.", result=str(RESULT_LABELS[result]).lower()),
                             "substances")
     earlier = db.session.scalars(select(DrugTest.result).where(
         DrugTest.participant_id == participant.id, DrugTest.collected_on == collected_on,
         DrugTest.kind == kind)).all()
     if any(r not in RETEST_AFTER for r in earlier):
-        raise ClinicalError(f"A {KIND_LABELS[kind].lower()} test on {day_label(collected_on)} is already recorded. "
-                            f"A second one the same day is only for a retest after a dilute or invalid result.",
-                            "collected_on")
+        raise ClinicalError(_("A %(kind)s test on %(day)s is already recorded. A second one the same day is only "
+                              "for a retest after a dilute or invalid result.", kind=str(KIND_LABELS[kind]).lower(),
+                              day=day_label(collected_on)), "collected_on")
     test = DrugTest(participant_id=participant.id, collected_on=collected_on, kind=kind, result=result,
                     substances=[s for s in SUBSTANCES if s in substances], observed=bool(observed),
                     recorded_by_id=user.id, recorded_at=utcnow())
@@ -174,15 +179,16 @@ def record_report(participant: Participant, *, occurred_on: date | None, opened_
                   today: date) -> Recorded:
     """A use or strong craving the participant reports: opens a relapse analysis (a use resets sobriety)."""
     if opened_by not in ANALYSIS_TRIGGERS or opened_by == "positive_test":
-        raise ClinicalError("Choose what the participant reported: a use or a strong craving.", "opened_by")
-    _check_day(participant, occurred_on, today, "occurred_on", "it happened")
+        raise ClinicalError(_("Choose what the participant reported: a use or a strong craving."), "opened_by")
+    _check_day(participant, occurred_on, today, "occurred_on", _("Enter the date it happened."))
     assert occurred_on is not None
     duplicate = db.session.scalar(select(RelapseAnalysis.id).where(
         RelapseAnalysis.participant_id == participant.id, RelapseAnalysis.occurred_on == occurred_on,
         RelapseAnalysis.opened_by == opened_by))
     if duplicate is not None:
-        raise ClinicalError(f"A relapse analysis for a {TRIGGER_LABELS[opened_by].lower()} on {day_label(occurred_on)} "
-                            f"is already open. Add to that one instead.", "occurred_on")
+        raise ClinicalError(_("A relapse analysis for a %(what)s on %(day)s is already open. Add to that one instead.",
+                              what=str(TRIGGER_TEXT[opened_by]).lower(), day=day_label(occurred_on)),
+                            "occurred_on")
     analysis = RelapseAnalysis(participant_id=participant.id, occurred_on=occurred_on, opened_by=opened_by,
                                answers={}, status="open", opened_at=utcnow())
     db.session.add(analysis)
@@ -218,7 +224,7 @@ def find_analysis(participant: Participant, analysis_id: int) -> RelapseAnalysis
 
 # --- The worksheet an analysis is answered on -------------------------------------------------------------
 
-_WORKSHEETS: dict[int, dom.Worksheet | None] = {}  # published versions never change, so caching is safe
+_WORKSHEETS: dict[tuple[int, str], dom.Worksheet | None] = {}  # published versions never change: caching is safe
 
 
 def version_on(participant: Participant, day: date) -> int | None:
@@ -233,14 +239,15 @@ def version_on(participant: Participant, day: date) -> int | None:
     return rows[-1][2] if rows else None
 
 
-def analysis_worksheet(version_id: int | None) -> dom.Worksheet | None:
-    """The relapse-analysis worksheet of a version: module RA 1's first sheet, else the RA track's first."""
+def analysis_worksheet(version_id: int | None, language: str = "en") -> dom.Worksheet | None:
+    """The relapse-analysis worksheet of a version: module RA 1's first sheet, else the RA track's first;
+    in `language` where the sheet has a twin there that is not awaiting review (else as written)."""
     if version_id is None:
         return None
-    if version_id in _WORKSHEETS:
-        return _WORKSHEETS[version_id]
+    if (version_id, language) in _WORKSHEETS:
+        return _WORKSHEETS[(version_id, language)]
     rows = db.session.execute(
-        select(Module.code, CurriculumVersion.status, Worksheet)
+        select(Module.code, CurriculumVersion.status, Worksheet, Module.translations)
         .join(Module, Module.id == Worksheet.module_id).join(Track, Track.id == Module.track_id)
         .join(CurriculumVersion, CurriculumVersion.id == Worksheet.version_id)
         .where(Worksheet.version_id == version_id, (Module.code == RA_MODULE) | (Track.code == "RA"))
@@ -248,18 +255,23 @@ def analysis_worksheet(version_id: int | None) -> dom.Worksheet | None:
     chosen = next((r for r in rows if r[0] == RA_MODULE), rows[0] if rows else None)
     if chosen is None:
         return None
-    _code, status, row = chosen
-    sheet = dom.Worksheet(code=row.code, title=row.title, intro=row.intro, pages=row.pages, language=row.language,
-                          fields=tuple(field_from_dict(f) for f in row.fields))
+    _code, status, row, module_translations = chosen
+    twin, module_twin = (row.translations or {}).get(language), (module_translations or {}).get(language)
+    if language != row.language and twin and module_twin and not module_twin.get("needs_review"):
+        sheet = dom.Worksheet(code=row.code, title=twin["title"], intro=twin.get("intro", ""), pages=row.pages,
+                              language=language, fields=tuple(field_from_dict(f) for f in twin["fields"]))
+    else:
+        sheet = dom.Worksheet(code=row.code, title=row.title, intro=row.intro, pages=row.pages, language=row.language,
+                              fields=tuple(field_from_dict(f) for f in row.fields))
     if status == "published":
-        _WORKSHEETS[version_id] = sheet
+        _WORKSHEETS[(version_id, language)] = sheet
     return sheet
 
 
 def save_answers(analysis: RelapseAnalysis, sheet: dom.Worksheet, answers: dict[str, Any], user: User) -> list[str]:
     """Store the answers to the sheet's fields (a draft); refused once reviewed. Returns the changed field ids."""
     if analysis.status == "reviewed":
-        raise ClinicalError("This relapse analysis was reviewed and is now read-only.")
+        raise ClinicalError(_("This relapse analysis was reviewed and is now read-only."))
     before = dict(analysis.answers or {})
     after = {k: v for k, v in before.items() if k not in {f.id for f in sheet.fields}}
     # Keys the sheet does not have (another version's fields) are kept; empty answers are not stored.
@@ -273,10 +285,10 @@ def save_answers(analysis: RelapseAnalysis, sheet: dom.Worksheet, answers: dict[
 def mark_reviewed(analysis: RelapseAnalysis, user: User) -> None:
     """A counselor marks the analysis reviewed; from then on it is read-only."""
     if not user.is_staff:
-        raise NotAllowed("Only a counselor can mark a relapse analysis reviewed.")
+        raise NotAllowed(_("Only a counselor can mark a relapse analysis reviewed."))
     if analysis.status == "reviewed":
-        raise ClinicalError("This relapse analysis was already reviewed.")
+        raise ClinicalError(_("This relapse analysis was already reviewed."))
     if not analysis.answers:
-        raise ClinicalError("Fill in the worksheet before marking it reviewed.")
+        raise ClinicalError(_("Fill in the worksheet before marking it reviewed."))
     analysis.status, analysis.reviewed_by_id, analysis.reviewed_at = "reviewed", user.id, utcnow()
     db.session.flush()

@@ -12,11 +12,13 @@ URL table:
 from __future__ import annotations
 
 from flask import Blueprint, abort, flash, redirect, render_template, request, url_for
+from flask_babel import gettext as _
 from flask_login import current_user, login_required
 
 from ..extensions import db
 from ..participants.models import Participant
 from ..web.access import audit_participant, own_participant_or_404, staff_required
+from ..web.i18n import current_language
 from . import services
 from .forms import AnalysisForm, DrugTestForm, ReportForm, WorksheetForm
 
@@ -94,8 +96,8 @@ def record_test(participant_id: int):
             _refused(form, error)
         else:
             test = recorded.test
-            what = (f"{services.RESULT_LABELS[test.result]} {services.KIND_LABELS[test.kind].lower()} test on "
-                    f"{services.day_label(test.collected_on)} recorded.")
+            what = _("%(result)s %(kind)s test on %(day)s recorded.", result=services.RESULT_LABELS[test.result],
+                     kind=str(services.KIND_LABELS[test.kind]).lower(), day=services.day_label(test.collected_on))
             return _after_recording(person, recorded, what)
     return _tests_page(person, test_form=form, status=422)
 
@@ -114,7 +116,7 @@ def report(participant_id: int):
             db.session.rollback()
             _refused(form, error)
         else:
-            return _after_recording(person, recorded, "Relapse analysis opened.")
+            return _after_recording(person, recorded, _("Relapse analysis opened."))
     return _tests_page(person, report_form=form, status=422)
 
 
@@ -133,7 +135,7 @@ def analysis(participant_id: int, analysis_id: int):
     found = services.find_analysis(person, analysis_id)
     if found is None:
         abort(404)
-    sheet = services.analysis_worksheet(services.version_on(person, found.occurred_on))
+    sheet = services.analysis_worksheet(services.version_on(person, found.occurred_on), current_language())
     ws = WorksheetForm(sheet, found.answers) if sheet is not None else None
     form = AnalysisForm()
     if request.method == "GET":
@@ -142,11 +144,11 @@ def analysis(participant_id: int, analysis_id: int):
         db.session.commit()
         return page
     if not form.validate_on_submit() or ws is None:
-        return _analysis_page(person, found, sheet, ws, form, 422, "The form could not be saved. Try again.")
+        return _analysis_page(person, found, sheet, ws, form, 422, _("The form could not be saved. Try again."))
     answers, errors = ws.read(request.form)
     if errors:
         return _analysis_page(person, found, sheet, ws, form, 422,
-                              "Some answers need a change before they can be saved; see the messages below.")
+                              _("Some answers need a change before they can be saved; see the messages below."))
     try:
         changed = services.save_answers(found, sheet, answers, current_user)
         if form.review.data:
@@ -160,5 +162,5 @@ def analysis(participant_id: int, analysis_id: int):
     if form.review.data:
         audit_participant("relapse_analysis.review", person.id, "relapse_analysis", found.id)
     db.session.commit()
-    flash("Relapse analysis marked reviewed. It is now read-only." if form.review.data else "Draft saved.", "info")
+    flash(_("Relapse analysis marked reviewed. It is now read-only.") if form.review.data else _("Draft saved."), "info")
     return redirect(url_for(".analysis", participant_id=person.id, analysis_id=found.id), 303)

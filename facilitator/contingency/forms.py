@@ -7,6 +7,7 @@ from dataclasses import replace
 from datetime import date
 from decimal import Decimal, InvalidOperation
 
+from flask_babel import lazy_gettext as _l
 from wtforms import (
     BooleanField,
     DateField,
@@ -19,19 +20,19 @@ from wtforms import (
 )
 from wtforms.validators import InputRequired, Optional
 
-from ..clinical.forms import MultiCheckboxField
+from ..clinical.forms import MultiCheckboxField, labelled
 from ..clinical.services import KIND_LABELS, SUBSTANCES
 from ..domain import contingency as cm
 from ..participants.forms import optional_id
 from ..web.forms import AppForm
-from .ledger import KIND_LABELS as PROTOCOL_LABELS
-from .ledger import SIZE_LABELS
+from .ledger import KIND_TEXT as PROTOCOL_LABELS
+from .ledger import SIZE_TEXT as SIZE_LABELS
 
-DATE_MESSAGE = "Enter a date like 2027-01-05."
-WHOLE = "Enter a whole number."
-DOLLARS = "Enter an amount in dollars, like 2.50."
-MONTHS = ("January", "February", "March", "April", "May", "June", "July", "August", "September", "October",
-          "November", "December")
+DATE_MESSAGE = _l("Enter a date like 2027-01-05.")
+WHOLE = _l("Enter a whole number.")
+DOLLARS = _l("Enter an amount in dollars, like 2.50.")
+MONTHS = (_l("January"), _l("February"), _l("March"), _l("April"), _l("May"), _l("June"), _l("July"), _l("August"),
+          _l("September"), _l("October"), _l("November"), _l("December"))
 COUNTS = ("max_days_between_tests", "return_after", "first_draws", "draw_step", "max_draws", "bonus_draws_all_clear",
           "attendance_draws", "voucher_bonus_every")
 MONEY = ("voucher_start_cents", "voucher_step_cents", "voucher_bonus_cents", "yearly_cap_cents", "budget_cents")
@@ -60,7 +61,7 @@ class Dollars(DecimalField):
         try:
             super().process_formdata(valuelist)
         except ValueError:
-            raise ValueError(DOLLARS) from None
+            raise ValueError(str(DOLLARS)) from None
 
 
 class Whole(IntegerField):
@@ -71,7 +72,7 @@ class Whole(IntegerField):
         try:
             super().process_formdata(valuelist)
         except ValueError:
-            raise ValueError(WHOLE) from None
+            raise ValueError(str(WHOLE)) from None
 
 
 def _whole(label: str) -> Whole:
@@ -85,39 +86,39 @@ def _money(label: str) -> Dollars:
 class SettingsForm(AppForm):
     """The program's CM protocol: which kind, from when, what counts, the ladder, the bowl, the limits."""
 
-    kind = RadioField("Contingency management", choices=dict(PROTOCOL_LABELS), validate_choice=False,
-                      validators=[InputRequired("Choose off, prize draws or vouchers.")])
-    effective_from = DateField("These settings apply from", validators=[InputRequired(DATE_MESSAGE)],
+    kind = RadioField(_l("Contingency management"), choices=labelled(PROTOCOL_LABELS.items()), validate_choice=False,
+                      validators=[InputRequired(_l("Choose off, prize draws or vouchers."))])
+    effective_from = DateField(_l("These settings apply from"), validators=[InputRequired(DATE_MESSAGE)],
                                invalid_value_message=DATE_MESSAGE)
-    test_kinds = MultiCheckboxField("Tests that count", choices=dict(KIND_LABELS))
-    target_substances = MultiCheckboxField("Target substances (none checked: every substance counts)",
-                                           choices=dict(SUBSTANCES))
-    observed_only = BooleanField("Only observed collections count (a refusal always counts)")
-    unclear_counts_as = RadioField("A dilute or invalid result", validate_choice=False,
-                                   choices={"positive": "Counts as positive", "ignored": "Does not count"})
-    max_days_between_tests = _whole("Most days between tests (0: no limit; a longer gap counts as a missed test)")
-    return_after = _whole("Negative tests after a reset that bring back the earlier level (0: never)")
-    first_draws = _whole("Draws for the first negative test")
-    draw_step = _whole("More draws for each further negative test in a row")
-    max_draws = _whole("Most draws for one test")
-    bonus_draws_all_clear = _whole("Bonus draws when a test finds no substance at all")
-    attendance_draws = _whole("Draws for each group meeting attended (0: none)")
-    bowl_good_job = _whole("Good-job slips")
-    bowl_small = _whole("Small-prize slips")
-    bowl_large = _whole("Large-prize slips")
-    bowl_jumbo = _whole("Jumbo-prize slips")
-    prize_small = _money("Small prize worth about ($)")
-    prize_large = _money("Large prize worth about ($)")
-    prize_jumbo = _money("Jumbo prize worth about ($)")
-    voucher_start_cents = _money("First voucher ($)")
-    voucher_step_cents = _money("Added for each further negative test in a row ($)")
-    voucher_bonus_cents = _money("Bonus ($)")
-    voucher_bonus_every = _whole("Bonus every this many negative tests in a row (0: no bonus)")
-    yearly_cap_cents = _money("Yearly cap per participant ($)")
-    budget_cents = _money("Program budget for the year ($, 0: none set)")
-    year_starts_month = SelectField("The year starts in", choices={str(n): m for n, m in enumerate(MONTHS, 1)},
+    test_kinds = MultiCheckboxField(_l("Tests that count"), choices=labelled(KIND_LABELS.items()))
+    target_substances = MultiCheckboxField(_l("Target substances (none checked: every substance counts)"),
+                                           choices=labelled(SUBSTANCES.items()))
+    observed_only = BooleanField(_l("Only observed collections count (a refusal always counts)"))
+    unclear_counts_as = RadioField(_l("A dilute or invalid result"), validate_choice=False,
+                                   choices=labelled([("positive", _l("Counts as positive")), ("ignored", _l("Does not count"))]))
+    max_days_between_tests = _whole(_l("Most days between tests (0: no limit; a longer gap counts as a missed test)"))
+    return_after = _whole(_l("Negative tests after a reset that bring back the earlier level (0: never)"))
+    first_draws = _whole(_l("Draws for the first negative test"))
+    draw_step = _whole(_l("More draws for each further negative test in a row"))
+    max_draws = _whole(_l("Most draws for one test"))
+    bonus_draws_all_clear = _whole(_l("Bonus draws when a test finds no substance at all"))
+    attendance_draws = _whole(_l("Draws for each group meeting attended (0: none)"))
+    bowl_good_job = _whole(_l("Good-job slips"))
+    bowl_small = _whole(_l("Small-prize slips"))
+    bowl_large = _whole(_l("Large-prize slips"))
+    bowl_jumbo = _whole(_l("Jumbo-prize slips"))
+    prize_small = _money(_l("Small prize worth about ($)"))
+    prize_large = _money(_l("Large prize worth about ($)"))
+    prize_jumbo = _money(_l("Jumbo prize worth about ($)"))
+    voucher_start_cents = _money(_l("First voucher ($)"))
+    voucher_step_cents = _money(_l("Added for each further negative test in a row ($)"))
+    voucher_bonus_cents = _money(_l("Bonus ($)"))
+    voucher_bonus_every = _whole(_l("Bonus every this many negative tests in a row (0: no bonus)"))
+    yearly_cap_cents = _money(_l("Yearly cap per participant ($)"))
+    budget_cents = _money(_l("Program budget for the year ($, 0: none set)"))
+    year_starts_month = SelectField(_l("The year starts in"), choices=labelled((str(n), m) for n, m in enumerate(MONTHS, 1)),
                                     validate_choice=False)
-    submit = SubmitField("Save the settings")
+    submit = SubmitField(_l("Save the settings"))
 
     @classmethod
     def of(cls, protocol: cm.Protocol, today: date) -> SettingsForm:
@@ -161,49 +162,49 @@ class SettingsForm(AppForm):
 class MissedForm(AppForm):
     """A test the participant was due for and did not give."""
 
-    missed_on = DateField("Day of the missed test", validators=[InputRequired(DATE_MESSAGE)],
+    missed_on = DateField(_l("Day of the missed test"), validators=[InputRequired(DATE_MESSAGE)],
                           invalid_value_message=DATE_MESSAGE)
-    submit = SubmitField("Record a missed test")
+    submit = SubmitField(_l("Record a missed test"))
 
 
 class DrawForm(AppForm):
     """The draw button (the form carries only its CSRF token)."""
 
-    submit = SubmitField("Draw a slip")
+    submit = SubmitField(_l("Draw a slip"))
 
 
 class PrizeForm(AppForm):
     """The prize handed over for a drawn prize slip."""
 
-    prize_id = SelectField("Prize from the cabinet", coerce=optional_id, validate_choice=False,
-                           validators=[InputRequired("Choose a prize from the cabinet.")])
-    submit = SubmitField("Hand over this prize")
+    prize_id = SelectField(_l("Prize from the cabinet"), coerce=optional_id, validate_choice=False,
+                           validators=[InputRequired(_l("Choose a prize from the cabinet."))])
+    submit = SubmitField(_l("Hand over this prize"))
 
 
 class ExchangeForm(AppForm):
     """Voucher credit exchanged for goods or services."""
 
-    amount = _money("Amount ($)")
-    item = StringField("What it buys (goods or services, never cash)", validators=[InputRequired(
-        "Say what the voucher buys (for example: bus pass, grocery card).")])
-    submit = SubmitField("Record the exchange")
+    amount = _money(_l("Amount ($)"))
+    item = StringField(_l("What it buys (goods or services, never cash)"), validators=[InputRequired(
+        _l("Say what the voucher buys (for example: bus pass, grocery card)."))])
+    submit = SubmitField(_l("Record the exchange"))
 
 
 class NewPrizeForm(AppForm):
     """A prize added to the cabinet."""
 
-    size = SelectField("Size", choices={s: SIZE_LABELS[s] for s in cm.PRIZE_SIZES}, validate_choice=False)
-    name = StringField("Prize", validators=[InputRequired("Name the prize.")])
-    value = _money("Worth ($)")
-    count = _whole("In stock")
-    submit = SubmitField("Add to the cabinet")
+    size = SelectField(_l("Size"), choices=labelled((s, SIZE_LABELS[s]) for s in cm.PRIZE_SIZES), validate_choice=False)
+    name = StringField(_l("Prize"), validators=[InputRequired(_l("Name the prize."))])
+    value = _money(_l("Worth ($)"))
+    count = _whole(_l("In stock"))
+    submit = SubmitField(_l("Add to the cabinet"))
 
 
 class StockForm(AppForm):
     """Prizes added to (or taken from) the stock of one prize."""
 
-    change = _whole("Add to stock (a minus sign takes away)")
-    submit = SubmitField("Update stock")
+    change = _whole(_l("Add to stock (a minus sign takes away)"))
+    submit = SubmitField(_l("Update stock"))
 
 
 class PeriodForm(AppForm):
@@ -212,5 +213,5 @@ class PeriodForm(AppForm):
     class Meta:
         csrf = False
 
-    start = DateField("From", validators=[Optional()], invalid_value_message=DATE_MESSAGE)
-    end = DateField("To", validators=[Optional()], invalid_value_message=DATE_MESSAGE)
+    start = DateField(_l("From"), validators=[Optional()], invalid_value_message=DATE_MESSAGE)
+    end = DateField(_l("To"), validators=[Optional()], invalid_value_message=DATE_MESSAGE)

@@ -11,6 +11,8 @@ from collections.abc import Iterable
 from dataclasses import dataclass, field
 from datetime import date
 
+from flask_babel import lazy_gettext as _l
+from flask_babel import lazy_pgettext
 from sqlalchemy import Integer, String, cast, literal, null, select, union_all
 
 from ..attendance.models import Attendance
@@ -24,6 +26,10 @@ from .models import CmDraw, CmMissedTest, CmProtocol, CmVoucherExchange
 
 SIZE_LABELS = {"good_job": "Good job", "small": "Small prize", "large": "Large prize", "jumbo": "Jumbo prize"}
 KIND_LABELS = {"off": "Off", "prize": "Prize draws (fishbowl)", "voucher": "Vouchers"}
+# The same as people read them, in the current language (the English ones above go into report files).
+SIZE_TEXT = {"good_job": _l("Good job"), "small": _l("Small prize"), "large": _l("Large prize"),
+             "jumbo": _l("Jumbo prize")}
+KIND_TEXT = {"off": lazy_pgettext("incentives", "Off"), "prize": _l("Prize draws (fishbowl)"), "voucher": _l("Vouchers")}
 
 
 def money(cents: int) -> str:

@@ -18,6 +18,7 @@ from collections.abc import Callable
 from datetime import date, timedelta
 
 from flask import Blueprint, Response, abort, flash, redirect, render_template, request, url_for
+from flask_babel import gettext as _
 from flask_login import current_user
 from sqlalchemy import select
 
@@ -30,6 +31,7 @@ from ..programs.services import program_today
 from ..reports import exports, spreadsheets
 from ..reports.services import Period, check_period
 from ..web.access import director_required, staff_required
+from ..web.i18n import format_when
 from . import ledger as reads
 from . import reports, services
 from .forms import NewPrizeForm, PeriodForm, SettingsForm, StockForm, cents
@@ -72,7 +74,7 @@ def index():
         rows.append((people[pid], lg, cm.standing(protocol, lg.ladder, today), pid in active))
     planned = [p for p in protocols if p.effective_from > today]
     html = render_template("contingency/index.html", protocol=protocol, planned=planned, budget=budget, rows=rows,
-                           money=reads.money, kinds=reads.KIND_LABELS, sizes=reads.SIZE_LABELS, today=today,
+                           money=reads.money, kinds=reads.KIND_TEXT, sizes=reads.SIZE_TEXT, today=today,
                            per_draw=cm.expected_cents(protocol.bowl, protocol.prize_cents))
     audit.record_many("cm.list", "participant", None, [r[0].id for r in rows], user=current_user,
                       remote_addr=request.remote_addr or "")
@@ -86,7 +88,7 @@ def _settings_page(form: SettingsForm, status: int = 200):
     protocols = [reads.to_protocol(r) for r in rows]
     return render_template("contingency/settings.html", form=form, current=cm.protocol_on(protocols, today),
                            versions=list(reversed(list(zip(rows, protocols, strict=True)))), today=today,
-                           money=reads.money, kinds=reads.KIND_LABELS, sizes=reads.SIZE_LABELS), status
+                           money=reads.money, kinds=reads.KIND_TEXT, sizes=reads.SIZE_TEXT), status
 
 
 @bp.route("/contingency/settings")
@@ -116,8 +118,8 @@ def save_settings():
         return _settings_page(form, 422)
     _audit("cm.settings", "cm_protocol", row.id, kind=row.kind, effective_from=row.effective_from.isoformat())
     db.session.commit()
-    flash(f"Settings saved. They apply to tests from {row.effective_from:%b} {row.effective_from.day}, "
-          f"{row.effective_from.year} on; earlier tests keep what they earned.", "info")
+    flash(_("Settings saved. They apply to tests from %(day)s on; earlier tests keep what they earned.",
+            day=format_when(row.effective_from, "year")), "info")
     return redirect(url_for(".settings"), 303)
 
 
@@ -129,7 +131,7 @@ def _prizes_page(new_form: NewPrizeForm | None = None, stock: tuple[int, StockFo
         forms[stock[0]] = stock[1]
     return render_template("contingency/prizes.html", cabinet=cabinet, stock_forms=forms,
                            new_form=new_form or NewPrizeForm(formdata=None), money=reads.money,
-                           sizes=reads.SIZE_LABELS), status
+                           sizes=reads.SIZE_TEXT), status
 
 
 @bp.route("/contingency/prizes")
@@ -156,7 +158,7 @@ def add_prize():
         return _prizes_page(new_form=form, status=422)
     _audit("cm.prize_add", "cm_prize", prize.id, size=prize.size, in_stock=prize.in_stock)
     db.session.commit()
-    flash(f"{prize.name} added to the cabinet.", "info")
+    flash(_("%(prize)s added to the cabinet.", prize=prize.name), "info")
     return redirect(url_for(".prizes"), 303)
 
 
@@ -178,7 +180,7 @@ def restock(prize_id: int):
         return _prizes_page(stock=(prize_id, form), status=422)
     _audit("cm.prize_stock", "cm_prize", prize.id, change=form.change.data, in_stock=count)
     db.session.commit()
-    flash(f"{prize.name}: {count} in stock.", "info")
+    flash(_("%(prize)s: %(n)s in stock.", prize=prize.name, n=count), "info")
     return redirect(url_for(".prizes", _anchor=f"prize-{prize.id}"), 303)
 
 
@@ -206,7 +208,7 @@ def _reports_page(form: PeriodForm, period: Period | None, status: int = 200):
     query = {"start": period.start.isoformat(), "end": period.end.isoformat()} if period else {}
     return render_template("contingency/reports.html", form=form, period=period, shares=shares, lines=lines,
                            query=query, kinds=reports.REPORTS.values(), notice=exports.NOTICE, money=reads.money,
-                           sizes=reads.SIZE_LABELS), status
+                           sizes=reads.SIZE_TEXT), status
 
 
 @bp.route("/contingency/reports")
@@ -220,8 +222,8 @@ def reports_index():
 def _download(kind: str, extension: str, mimetype: str, write: Callable[[exports.Export, Period], bytes | str]):
     found = reports.REPORTS.get(kind)
     if found is None:
-        abort(404, description="There is no such report. The reports are earnings, negative-tests, draws and "
-                               "prizes, each as .csv or .xlsx.")
+        abort(404, description=_("There is no such report. The reports are earnings, negative-tests, draws and "
+                                 "prizes, each as .csv or .xlsx."))
     form, period = _period()
     if period is None:
         return _reports_page(form, None, 422)

@@ -10,6 +10,7 @@ from dataclasses import dataclass
 from datetime import date
 from decimal import Decimal
 
+from flask_babel import lazy_gettext as _l
 from sqlalchemy import select
 
 from ..auth.models import User
@@ -183,12 +184,12 @@ class ReportKind:
 
 
 REPORTS = {r.kind: r for r in (
-    ReportKind("earnings", "Earnings and prizes", "One row per participant per month: tests, draws, prizes and "
-               "vouchers.", earnings_export),
-    ReportKind("negative-tests", "Negative tests", "The share of negative tests by month for participants in CM.",
-               negatives_export),
-    ReportKind("draws", "Draws", "Every draw: the random number, the slip, the prize, who drew and who handed it "
-               "over.", draws_export),
-    ReportKind("prizes", "Prize inventory", "The cabinet: stock now and prizes given in the period.",
+    ReportKind("earnings", _l("Earnings and prizes"), _l("One row per participant per month: tests, draws, prizes "
+                                                         "and vouchers."), earnings_export),
+    ReportKind("negative-tests", _l("Negative tests"),
+               _l("The share of negative tests by month for participants in CM."), negatives_export),
+    ReportKind("draws", _l("Draws"), _l("Every draw: the random number, the slip, the prize, who drew and who "
+                                        "handed it over."), draws_export),
+    ReportKind("prizes", _l("Prize inventory"), _l("The cabinet: stock now and prizes given in the period."),
                inventory_export),
 )}

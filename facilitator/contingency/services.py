@@ -22,6 +22,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import date
 
+from flask_babel import gettext as _
 from sqlalchemy import func, select
 
 from ..auth.models import User
@@ -31,8 +32,9 @@ from ..extensions import db
 from ..models_base import utcnow
 from ..participants.models import Enrollment, Participant
 from ..programs.models import Program
+from ..web.i18n import format_when
 from . import ledger as reads
-from .ledger import SIZE_LABELS, money
+from .ledger import SIZE_TEXT, money
 from .models import CmDraw, CmMissedTest, CmPrize, CmProtocol, CmVoucherExchange
 
 
@@ -45,15 +47,15 @@ class CmRefused(ValueError):
 
 
 def _day(day: date) -> str:
-    return f"{day:%b} {day.day}, {day.year}"
+    return format_when(day, "year")
 
 
 def save_protocol(program: Program, protocol: cm.Protocol, user: User, today: date) -> CmProtocol:
     """Add a protocol version from its effective day on (today or later); earlier outcomes keep theirs."""
     problems = cm.check_protocol(protocol)
     if protocol.effective_from < today:
-        problems["effective_from"] = (f"A change applies from today ({_day(today)}) or a later day, so that no "
-                                      f"past outcome changes.")
+        problems["effective_from"] = _("A change applies from today (%(day)s) or a later day, so that no "
+                                       "past outcome changes.", day=_day(today))
     if problems:
         raise CmRefused(problems)
     row = CmProtocol(program_id=program.id, effective_from=protocol.effective_from, kind=protocol.kind,
@@ -68,23 +70,24 @@ def save_protocol(program: Program, protocol: cm.Protocol, user: User, today: da
 def record_missed(person: Participant, day: date | None, user: User, today: date) -> CmMissedTest:
     """A test the participant was due for and did not give (it counts as positive)."""
     if day is None:
-        raise CmRefused({"missed_on": "Enter the day of the missed test, like 2027-01-05."})
+        raise CmRefused({"missed_on": _("Enter the day of the missed test, like 2027-01-05.")})
     if day > today:
-        raise CmRefused({"missed_on": f"The day cannot be in the future (today is {_day(today)})."})
+        raise CmRefused({"missed_on": _("The day cannot be in the future (today is %(day)s).", day=_day(today))})
     admitted = db.session.scalar(select(func.min(Enrollment.admitted_on)).where(Enrollment.participant_id == person.id))
     if admitted is None or day < admitted:
-        raise CmRefused({"missed_on": "The day is before the participant's admission."})
+        raise CmRefused({"missed_on": _("The day is before the participant's admission.")})
     if db.session.scalar(select(DrugTest.id).where(DrugTest.participant_id == person.id,
                                                    DrugTest.collected_on == day).limit(1)) is not None:
-        raise CmRefused({"missed_on": f"A test is recorded on {_day(day)}. A missed test is for a day with no test."})
+        raise CmRefused({"missed_on": _("A test is recorded on %(day)s. A missed test is for a day with no test.",
+                                        day=_day(day))})
     latest = db.session.scalar(select(func.max(DrugTest.collected_on)).where(DrugTest.participant_id == person.id))
     if latest is not None and day < latest:
         # An earlier miss would reset the streak under tests already rewarded.
-        raise CmRefused({"missed_on": f"A missed test can be recorded only after the last test ({_day(latest)}): "
-                                      f"an earlier one would change what later tests earned."})
+        raise CmRefused({"missed_on": _("A missed test can be recorded only after the last test (%(day)s): "
+                                        "an earlier one would change what later tests earned.", day=_day(latest))})
     if db.session.scalar(select(CmMissedTest.id).where(CmMissedTest.participant_id == person.id,
                                                        CmMissedTest.missed_on == day)) is not None:
-        raise CmRefused({"missed_on": f"A missed test on {_day(day)} is already recorded."})
+        raise CmRefused({"missed_on": _("A missed test on %(day)s is already recorded.", day=_day(day))})
     row = CmMissedTest(participant_id=person.id, missed_on=day, recorded_by_id=user.id, recorded_at=utcnow())
     db.session.add(row)
     db.session.flush()
@@ -101,14 +104,15 @@ class Drawn:
 
 def refusal_message(refusal: cm.Refusal, name: str) -> str:
     """Why a draw was refused, in words, with the figures."""
-    prize = SIZE_LABELS[refusal.size].lower()
+    prize = str(SIZE_TEXT[refusal.size]).lower()
     if refusal.limit == "cap":
-        return (f"No draw was made: a draw can give a {prize} worth {money(refusal.at_stake)}, and {name} has "
-                f"{money(refusal.left)} left under the yearly cap of {money(refusal.limit_cents)}. The draws stay "
-                f"in the record; the director can raise the cap in the settings if the funder allows it.")
-    return (f"No draw was made: a draw can give a {prize} worth {money(refusal.at_stake)}, and the program has "
-            f"{money(refusal.left)} left of its budget of {money(refusal.limit_cents)} (spent and owed counted). "
-            f"Ask the director to add to the budget.")
+        return _("No draw was made: a draw can give a %(prize)s worth %(worth)s, and %(name)s has %(left)s left "
+                 "under the yearly cap of %(cap)s. The draws stay in the record; the director can raise the cap in "
+                 "the settings if the funder allows it.", prize=prize, worth=money(refusal.at_stake), name=name,
+                 left=money(refusal.left), cap=money(refusal.limit_cents))
+    return _("No draw was made: a draw can give a %(prize)s worth %(worth)s, and the program has %(left)s left of "
+             "its budget of %(budget)s (spent and owed counted). Ask the director to add to the budget.",
+             prize=prize, worth=money(refusal.at_stake), left=money(refusal.left), budget=money(refusal.limit_cents))
 
 
 def _locked(person: Participant) -> None:
@@ -123,18 +127,18 @@ def make_draw(person: Participant, user: User, today: date,
     protocols = reads.protocols_of(person.program_id)
     protocol = cm.protocol_on(protocols, today)
     if protocol.kind != "prize":
-        raise CmRefused("Draws are made only while the program runs prize draws.")
+        raise CmRefused(_("Draws are made only while the program runs prize draws."))
     all_ledgers = reads.ledgers(person.program_id, protocols)
     mine = all_ledgers.get(person.id) or reads.Ledger(person.id)
     if not mine.owed:
-        raise CmRefused(f"{person.preferred_name} has no draws waiting.")
+        raise CmRefused(_("%(name)s has no draws waiting.", name=person.preferred_name))
     budget = reads.budget_of(protocol, all_ledgers.values(), today)
     committed = mine.committed_in(cm.year_start(today, protocol.year_starts_month))
     refusal = cm.check_draw(protocol, committed, budget.spent + budget.owed)
     if refusal is not None:
         raise CmRefused(refusal_message(refusal, person.preferred_name))
     source = mine.owed[0][0]
-    kind, _, row_id = source.partition(":")
+    kind, _sep, row_id = source.partition(":")
     slips = cm.bowl_total(protocol.bowl)
     number = randbelow(slips)
     size = cm.slip_at(protocol.bowl, number)
@@ -157,17 +161,17 @@ def find_draw(person: Participant, draw_id: int) -> CmDraw | None:
 def give_prize(person: Participant, draw: CmDraw, prize_id: int | None, user: User, today: date) -> CmPrize:
     """Hand over a prize from the cabinet for a drawn prize slip: one less in stock; refused past the cap."""
     if draw.size == "good_job":
-        raise CmRefused("A good-job slip wins no prize.")
+        raise CmRefused(_("A good-job slip wins no prize."))
     if draw.given_at is not None:
-        raise CmRefused("The prize for this slip was already handed over.")
+        raise CmRefused(_("The prize for this slip was already handed over."))
     prize = db.session.get(CmPrize, prize_id) if prize_id else None
     if prize is None or prize.program_id != person.program_id:
-        raise CmRefused({"prize_id": "Choose a prize from the cabinet."})
+        raise CmRefused({"prize_id": _("Choose a prize from the cabinet.")})
     if prize.size != draw.size:
-        raise CmRefused({"prize_id": f"Choose a {SIZE_LABELS[draw.size].lower()}: the slip says so."})
+        raise CmRefused({"prize_id": _("Choose a %(size)s: the slip says so.", size=str(SIZE_TEXT[draw.size]).lower())})
     if prize.in_stock < 1:
-        raise CmRefused({"prize_id": f"There is no {prize.name} left in the cabinet. Choose another prize or "
-                                     f"restock the cabinet."})
+        raise CmRefused({"prize_id": _("There is no %(prize)s left in the cabinet. Choose another prize or "
+                                       "restock the cabinet.", prize=prize.name)})
     _locked(person)
     protocols = reads.protocols_of(person.program_id)
     protocol = cm.protocol_on(protocols, today)
@@ -175,9 +179,10 @@ def give_prize(person: Participant, draw: CmDraw, prize_id: int | None, user: Us
     committed = mine.committed_in(cm.year_start(draw.drawn_on, protocol.year_starts_month)) - draw.size_cents
     if committed + prize.value_cents > protocol.yearly_cap_cents:
         left = max(protocol.yearly_cap_cents - committed, 0)
-        raise CmRefused({"prize_id": f"{prize.name} is worth {money(prize.value_cents)}, and {person.preferred_name} "
-                                     f"has {money(left)} left under the yearly cap of "
-                                     f"{money(protocol.yearly_cap_cents)}. Choose a prize of this size worth less."})
+        raise CmRefused({"prize_id": _("%(prize)s is worth %(worth)s, and %(name)s has %(left)s left under the "
+                                       "yearly cap of %(cap)s. Choose a prize of this size worth less.",
+                                       prize=prize.name, worth=money(prize.value_cents), name=person.preferred_name,
+                                       left=money(left), cap=money(protocol.yearly_cap_cents))})
     prize.in_stock -= 1
     draw.prize_id, draw.prize_cents, draw.given_at, draw.given_by_id = prize.id, prize.value_cents, utcnow(), user.id
     db.session.flush()
@@ -189,19 +194,19 @@ def exchange_voucher(person: Participant, amount_cents: int | None, item: str, u
     problems = {}
     item = (item or "").strip()
     if not item:
-        problems["item"] = "Say what the voucher buys (for example: bus pass, grocery card)."
+        problems["item"] = _("Say what the voucher buys (for example: bus pass, grocery card).")
     elif len(item) > 120:
-        problems["item"] = "Keep what it buys to 120 characters or fewer."
+        problems["item"] = _("Keep what it buys to 120 characters or fewer.")
     if amount_cents is None or amount_cents <= 0:
-        problems["amount"] = "Enter the amount in dollars, more than $0."
+        problems["amount"] = _("Enter the amount in dollars, more than $0.")
     if problems:
         raise CmRefused(problems)
     assert amount_cents is not None
     _locked(person)
     balance = reads.ledger_of(person, reads.protocols_of(person.program_id)).voucher_balance
     if amount_cents > balance:
-        raise CmRefused({"amount": f"{person.preferred_name} has {money(balance)} of voucher credit; the exchange "
-                                   f"cannot be more than that."})
+        raise CmRefused({"amount": _("%(name)s has %(balance)s of voucher credit; the exchange cannot be more "
+                                     "than that.", name=person.preferred_name, balance=money(balance))})
     row = CmVoucherExchange(participant_id=person.id, exchanged_on=today, amount_cents=amount_cents, item=item,
                             approved_by_id=user.id, recorded_at=utcnow())
     db.session.add(row)
@@ -224,16 +229,16 @@ def add_prize(program: Program, size: str, name: str, value_cents: int | None, c
     problems = {}
     name = (name or "").strip()
     if size not in cm.PRIZE_SIZES:
-        problems["size"] = "Choose small, large or jumbo."
+        problems["size"] = _("Choose small, large or jumbo.")
     if not name or len(name) > 80:
-        problems["name"] = "Name the prize in 1 to 80 characters."
+        problems["name"] = _("Name the prize in 1 to 80 characters.")
     elif db.session.scalar(select(CmPrize.id).where(CmPrize.program_id == program.id,
                                                     func.lower(CmPrize.name) == name.lower())) is not None:
-        problems["name"] = f"The cabinet already has a prize named {name}. Restock that one instead."
+        problems["name"] = _("The cabinet already has a prize named %(name)s. Restock that one instead.", name=name)
     if value_cents is None or not 0 <= value_cents <= 100000:
-        problems["value"] = "Enter what the prize is worth, from $0 to $1,000."
+        problems["value"] = _("Enter what the prize is worth, from $0 to $1,000.")
     if count is None or not 0 <= count <= 10000:
-        problems["count"] = "Enter how many are in stock, from 0 to 10,000."
+        problems["count"] = _("Enter how many are in stock, from 0 to 10,000.")
     if problems:
         raise CmRefused(problems)
     row = CmPrize(program_id=program.id, size=size, name=name, value_cents=value_cents, in_stock=count,
@@ -246,9 +251,10 @@ def add_prize(program: Program, size: str, name: str, value_cents: int | None, c
 def restock(prize: CmPrize, change: int | None, user: User) -> int:
     """Add to (or, with a negative number, take from) a prize's stock; returns the new count."""
     if change is None or change == 0 or not -10000 <= change <= 10000:
-        raise CmRefused({"change": "Enter how many to add (or, with a minus sign, to take away), up to 10,000."})
+        raise CmRefused({"change": _("Enter how many to add (or, with a minus sign, to take away), up to 10,000.")})
     if prize.in_stock + change < 0:
-        raise CmRefused({"change": f"Only {prize.in_stock} {prize.name} are in stock; you cannot take away {-change}."})
+        raise CmRefused({"change": _("Only %(n)s %(prize)s are in stock; you cannot take away %(change)s.",
+                                     n=prize.in_stock, prize=prize.name, change=-change)})
     prize.in_stock += change
     db.session.flush()
     return prize.in_stock

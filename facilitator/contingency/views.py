@@ -16,6 +16,8 @@ from dataclasses import dataclass
 from datetime import date
 
 from flask import Blueprint, Response, abort, flash, redirect, render_template, request, url_for
+from flask_babel import gettext as _
+from flask_babel import ngettext
 from flask_login import current_user, login_required
 from sqlalchemy import func, select
 from wtforms import SelectChoice
@@ -27,6 +29,7 @@ from ..extensions import db
 from ..participants.models import Participant
 from ..programs.services import program_today
 from ..web.access import audit_participant, own_participant_or_404, staff_required
+from ..web.i18n import format_when
 from . import ledger as reads
 from . import services
 from .forms import DrawForm, ExchangeForm, MissedForm, PrizeForm, cents
@@ -59,16 +62,19 @@ def _earned_message(person: Participant, o: cm.Outcome, ledger: reads.Ledger) ->
     """What one test earned, in a sentence for the page that recorded it."""
     name = person.preferred_name
     if o.verdict == "success" and o.protocol == "prize":
-        return (f"Incentives: this negative test earns {name} {o.draws} draw{'s' if o.draws != 1 else ''}; "
-                f"{ledger.draws_owed} waiting. Make them now on the Incentives page.")
+        return ngettext("Incentives: this negative test earns %(name)s %(num)s draw; %(waiting)s waiting. "
+                        "Make them now on the Incentives page.",
+                        "Incentives: this negative test earns %(name)s %(num)s draws; %(waiting)s waiting. "
+                        "Make them now on the Incentives page.", o.draws, name=name, waiting=ledger.draws_owed)
     if o.verdict == "success" and o.why == "cap":
-        return (f"Incentives: no voucher for this test: {reads.money(o.refused_cents)} would pass {name}'s "
-                f"yearly cap.")
+        return _("Incentives: no voucher for this test: %(amount)s would pass %(name)s's yearly cap.",
+                 amount=reads.money(o.refused_cents), name=name)
     if o.verdict == "success":
-        return f"Incentives: this negative test earns {name} a {reads.money(o.voucher_cents)} voucher."
+        return _("Incentives: this negative test earns %(name)s a %(amount)s voucher.", name=name,
+                 amount=reads.money(o.voucher_cents))
     if o.verdict == "failure":
-        return "Incentives: this test counts as positive, so the count of negative tests starts again."
-    return "Incentives: this test does not count under the program's settings."
+        return _("Incentives: this test counts as positive, so the count of negative tests starts again.")
+    return _("Incentives: this test does not count under the program's settings.")
 
 
 @bp.app_template_global("cm_money")
@@ -100,8 +106,9 @@ def _page(person: Participant, status: int = 200, *, problem: str = "", missed_f
         for d in waiting:
             if d.id not in forms:
                 forms[d.id] = PrizeForm(formdata=None, prefix=f"draw-{d.id}")
-            forms[d.id].prize_id.choices = [SelectChoice("", "Choose a prize")] + [
-                SelectChoice(str(p.id), f"{p.name} ({reads.money(p.value_cents)}, {p.in_stock} in stock)")
+            forms[d.id].prize_id.choices = [SelectChoice("", _("Choose a prize"))] + [
+                SelectChoice(str(p.id), _("%(prize)s (%(worth)s, %(n)s in stock)", prize=p.name,
+                                                  worth=reads.money(p.value_cents), n=p.in_stock))
                 for p in cabinet if p.size == d.size and p.in_stock > 0]
     drawn = request.args.get("drawn", type=int)
     html = render_template(
@@ -112,7 +119,7 @@ def _page(person: Participant, status: int = 200, *, problem: str = "", missed_f
         draw_form=DrawForm(formdata=None) if current_user.is_staff else None,
         missed_form=missed_form or (MissedForm(formdata=None, missed_on=today) if current_user.is_staff else None),
         exchange_form=exchange_form or (ExchangeForm(formdata=None) if current_user.is_staff else None),
-        money=reads.money, sizes=reads.SIZE_LABELS, kinds=reads.KIND_LABELS, test_kinds=KIND_LABELS,
+        money=reads.money, sizes=reads.SIZE_TEXT, kinds=reads.KIND_TEXT, test_kinds=KIND_LABELS,
         results=RESULT_LABELS, exchanges=list(reversed(ledger.exchanges)))
     audit_participant("cm.view", person.id, outcomes=len(ledger.outcomes), draws=len(rows))
     db.session.commit()  # after rendering: a commit expires the loaded rows
@@ -190,7 +197,7 @@ def give_prize(participant_id: int, draw_id: int):
         return _page(person, 422, prize_forms={draw_id: form})
     audit_participant("cm.prize", person.id, "cm_draw", found.id, prize_id=prize.id, size=found.size)
     db.session.commit()
-    flash(f"{prize.name} handed over to {person.preferred_name}.", "info")
+    flash(_("%(prize)s handed over to %(name)s.", prize=prize.name, name=person.preferred_name), "info")
     return redirect(url_for(".participant", participant_id=person.id, _anchor="draws-heading"), 303)
 
 
@@ -210,7 +217,8 @@ def missed(participant_id: int):
         return _page(person, 422, missed_form=form)
     audit_participant("cm.missed", person.id, "cm_missed_test", row.id)
     db.session.commit()
-    flash(f"Missed test on {row.missed_on:%b} {row.missed_on.day} recorded. It counts as a positive test.", "info")
+    flash(_("Missed test on %(day)s recorded. It counts as a positive test.", day=format_when(row.missed_on, "short")),
+          "info")
     return redirect(url_for(".participant", participant_id=person.id, _anchor="history-heading"), 303)
 
 
@@ -231,5 +239,5 @@ def exchange(participant_id: int):
         return _page(person, 422, exchange_form=form)
     audit_participant("cm.exchange", person.id, "cm_voucher_exchange", row.id, amount_cents=row.amount_cents)
     db.session.commit()
-    flash(f"{reads.money(row.amount_cents)} of voucher credit exchanged.", "info")
+    flash(_("%(amount)s of voucher credit exchanged.", amount=reads.money(row.amount_cents)), "info")
     return redirect(url_for(".participant", participant_id=person.id, _anchor="vouchers-heading"), 303)

@@ -7,6 +7,7 @@ from __future__ import annotations
 
 from typing import Any
 
+from flask_babel import lazy_gettext as _l
 from flask_wtf.file import FileField
 from wtforms import BooleanField, FieldList, Form, FormField, SelectChoice, SelectField, StringField, TextAreaField
 from wtforms.validators import Length
@@ -18,10 +19,11 @@ from .models import Module, Worksheet
 from .worksheets import TYPE_SETTINGS, FieldInput
 
 FIELD_TYPE_NAMES = {
-    "note": "Note (instructions, nothing to fill in)", "text": "Text (one answer line)",
-    "lines": "Lines (several answer lines)", "date": "Date", "checklist": "Checklist", "table": "Table",
-    "scale": "Scale (rate a number)", "calendar": "Calendar (a month)", "schedule": "Schedule (hour by hour)",
-    "sequence": "Sequence (boxes joined by arrows)", "signature": "Signature and date",
+    "note": _l("Note (instructions, nothing to fill in)"), "text": _l("Text (one answer line)"),
+    "lines": _l("Lines (several answer lines)"), "date": _l("Date"), "checklist": _l("Checklist"), "table": _l("Table"),
+    "scale": _l("Scale (rate a number)"), "calendar": _l("Calendar (a month)"),
+    "schedule": _l("Schedule (hour by hour)"), "sequence": _l("Sequence (boxes joined by arrows)"),
+    "signature": _l("Signature and date"),
 }
 TYPE_CHOICES = [SelectChoice(t, FIELD_TYPE_NAMES[t]) for t in FIELD_TYPES]
 BLANK_OUTLINE_ROWS = 2  # empty rows offered to add steps...
@@ -42,63 +44,63 @@ class ButtonForm(AppForm):
 class ForkForm(AppForm):
     """Fork a published version into a new curriculum of the program."""
 
-    title = StringField("Title of the new curriculum", validators=[Length(max=400)])
+    title = StringField(_l("Title of the new curriculum"), validators=[Length(max=400)])
 
 
 class SettingsForm(AppForm):
     """A draft's title, version label and description."""
 
-    title = StringField("Title", validators=[Length(max=400)])
-    label = StringField("Version label", validators=[Length(max=200)])
-    description = TextAreaField("Description", render_kw={"rows": 3})
+    title = StringField(_l("Title"), validators=[Length(max=400)])
+    label = StringField(_l("Version label"), validators=[Length(max=200)])
+    description = TextAreaField(_l("Description"), render_kw={"rows": 3})
 
 
 class TrackForm(AppForm):
     """A track's settings."""
 
-    minutes = StringField("Usual minutes of a module", render_kw=NUMBER)
-    required = BooleanField("Required for completion")
-    first_week = StringField("First program week", render_kw=NUMBER)
-    last_week = StringField("Planned last week (optional)", render_kw=NUMBER)
+    minutes = StringField(_l("Usual minutes of a module"), render_kw=NUMBER)
+    required = BooleanField(_l("Required for completion"))
+    first_week = StringField(_l("First program week"), render_kw=NUMBER)
+    last_week = StringField(_l("Planned last week (optional)"), render_kw=NUMBER)
 
 
 class MoveBeforeForm(AppForm):
     """Move one module of a track right before another."""
 
-    module = SelectField("Move", choices=[], validate_choice=False)
-    before = SelectField("before", choices=[], validate_choice=False)
+    module = SelectField(_l("Move"), choices=[], validate_choice=False)
+    before = SelectField(_l("before"), choices=[], validate_choice=False)
 
 
 class NewModuleForm(AppForm):
     """A local module added at the end of a track."""
 
-    title = StringField("Title of the new module", validators=[Length(max=400)])
-    minutes = StringField("Minutes", render_kw=NUMBER)
+    title = StringField(_l("Title of the new module"), validators=[Length(max=400)])
+    minutes = StringField(_l("Minutes"), render_kw=NUMBER)
 
 
 class OutlineStepForm(Form):
     """One timed step of the guide's outline (the outer form carries the CSRF token)."""
 
-    minutes = StringField("Minutes", render_kw=NUMBER)
-    activity = TextAreaField("What happens", render_kw={"rows": 3})
+    minutes = StringField(_l("Minutes"), render_kw=NUMBER)
+    activity = TextAreaField(_l("What happens"), render_kw={"rows": 3})
 
 
 class ConsiderationForm(Form):
     """A situation a facilitator may meet and what to do."""
 
-    when = TextAreaField("If this happens", render_kw={"rows": 2})
-    do = TextAreaField("What to do", render_kw={"rows": 2})
+    when = TextAreaField(_l("If this happens"), render_kw={"rows": 2})
+    do = TextAreaField(_l("What to do"), render_kw={"rows": 2})
 
 
 class ModuleForm(AppForm):
     """A module's title, minutes and facilitator guide."""
 
-    title = StringField("Title", validators=[Length(max=400)])
-    minutes = StringField("Minutes", render_kw=NUMBER)
-    goals = TextAreaField("Goals, one per line", render_kw={"rows": 5})
+    title = StringField(_l("Title"), validators=[Length(max=400)])
+    minutes = StringField(_l("Minutes"), render_kw=NUMBER)
+    goals = TextAreaField(_l("Goals, one per line"), render_kw={"rows": 5})
     outline = FieldList(FormField(OutlineStepForm))
-    key_points = TextAreaField("Key points (Markdown)", render_kw={"rows": 12})
-    questions = TextAreaField("Discussion questions, one per line", render_kw={"rows": 6})
+    key_points = TextAreaField(_l("Key points (Markdown)"), render_kw={"rows": 12})
+    questions = TextAreaField(_l("Discussion questions, one per line"), render_kw={"rows": 6})
     considerations = FieldList(FormField(ConsiderationForm))
 
     def to_input(self) -> ModuleInput:
@@ -134,32 +136,32 @@ def module_form(module: Module, formdata: Any = None) -> ModuleForm:
 class NewWorksheetForm(AppForm):
     """A worksheet added to a module."""
 
-    title = StringField("Title of the new worksheet", validators=[Length(max=400)])
+    title = StringField(_l("Title of the new worksheet"), validators=[Length(max=400)])
 
 
 class FieldRowForm(Form):
     """One field of a worksheet: its type, label and the settings of that type (no JSON)."""
 
-    type = SelectField("Type", choices=TYPE_CHOICES, validate_choice=False, render_kw={"class": "cu-type"})
-    label = StringField("Label (what a screen reader announces)")
-    id = StringField("Form-field name", render_kw={"autocomplete": "off", "spellcheck": "false"})
-    text = TextAreaField("Text or help printed with it", render_kw={"rows": 2})
-    lines = StringField("Answer lines", render_kw=NUMBER)
-    items = TextAreaField("Items, one per line", render_kw={"rows": 4})
-    other = BooleanField("End with an \u201cOther:\u201d blank")
-    mark = SelectField("Mark", choices=options([("check", "A check mark"), ("initials", "Initials")]), validate_choice=False)
-    columns = TextAreaField("Column headers, one per line", render_kw={"rows": 4})
-    rows = StringField("Blank rows", render_kw=NUMBER)
-    row_labels = TextAreaField("Row labels, one per line (instead of blank rows)", render_kw={"rows": 3})
-    row_header = StringField("Header over the row labels")
-    cells = SelectField("Cells", choices=options([("text", "Write in"), ("check", "Check boxes")]), validate_choice=False)
-    min = StringField("Lowest number", render_kw=NUMBER)
-    max = StringField("Highest number", render_kw=NUMBER)
-    low_label = StringField("Words at the low end")
-    high_label = StringField("Words at the high end")
-    start_hour = StringField("First hour (0-23)", render_kw=NUMBER)
-    end_hour = StringField("Last hour (1-24)", render_kw=NUMBER)
-    steps = TextAreaField("Steps, one per line", render_kw={"rows": 4})
+    type = SelectField(_l("Type"), choices=TYPE_CHOICES, validate_choice=False, render_kw={"class": "cu-type"})
+    label = StringField(_l("Label (what a screen reader announces)"))
+    id = StringField(_l("Form-field name"), render_kw={"autocomplete": "off", "spellcheck": "false"})
+    text = TextAreaField(_l("Text or help printed with it"), render_kw={"rows": 2})
+    lines = StringField(_l("Answer lines"), render_kw=NUMBER)
+    items = TextAreaField(_l("Items, one per line"), render_kw={"rows": 4})
+    other = BooleanField(_l("End with an \u201cOther:\u201d blank"))
+    mark = SelectField(_l("Mark"), choices=options([("check", _l("A check mark")), ("initials", _l("Initials"))]), validate_choice=False)
+    columns = TextAreaField(_l("Column headers, one per line"), render_kw={"rows": 4})
+    rows = StringField(_l("Blank rows"), render_kw=NUMBER)
+    row_labels = TextAreaField(_l("Row labels, one per line (instead of blank rows)"), render_kw={"rows": 3})
+    row_header = StringField(_l("Header over the row labels"))
+    cells = SelectField(_l("Cells"), choices=options([("text", _l("Write in")), ("check", _l("Check boxes"))]), validate_choice=False)
+    min = StringField(_l("Lowest number"), render_kw=NUMBER)
+    max = StringField(_l("Highest number"), render_kw=NUMBER)
+    low_label = StringField(_l("Words at the low end"))
+    high_label = StringField(_l("Words at the high end"))
+    start_hour = StringField(_l("First hour (0-23)"), render_kw=NUMBER)
+    end_hour = StringField(_l("Last hour (1-24)"), render_kw=NUMBER)
+    steps = TextAreaField(_l("Steps, one per line"), render_kw={"rows": 4})
 
 
 # Which editor settings show for which field types (the others are hidden, and dropped on save).
@@ -172,11 +174,11 @@ SETTING_TYPES = {name: tuple(t for t, keep in TYPE_SETTINGS.items() if name in k
 class WorksheetForm(AppForm):
     """A worksheet's title, introduction, pages and field rows."""
 
-    title = StringField("Title", validators=[Length(max=400)])
-    intro = TextAreaField("Introduction", render_kw={"rows": 3})
-    pages = StringField("Pages (1-4)", render_kw=NUMBER)
+    title = StringField(_l("Title"), validators=[Length(max=400)])
+    intro = TextAreaField(_l("Introduction"), render_kw={"rows": 3})
+    pages = StringField(_l("Pages (1-4)"), render_kw=NUMBER)
     fields = FieldList(FormField(FieldRowForm))
-    new_type = SelectField("Type of the new field", choices=TYPE_CHOICES, validate_choice=False)
+    new_type = SelectField(_l("Type of the new field"), choices=TYPE_CHOICES, validate_choice=False)
 
     def rows(self) -> list[FieldInput]:
         """The field rows as typed."""
@@ -200,10 +202,10 @@ def worksheet_form(sheet: Worksheet, rows: list[FieldInput] | None = None, formd
 class ImportForm(AppForm):
     """Upload a curriculum in the file format, zipped."""
 
-    file = FileField("Curriculum zip file", render_kw={"accept": ".zip,application/zip"})
+    file = FileField(_l("Curriculum zip file"), render_kw={"accept": ".zip,application/zip"})
 
 
 class GroupVersionForm(AppForm):
     """Choose the published version a group moves to."""
 
-    version = SelectField("Move to", choices=[], validate_choice=False)
+    version = SelectField(_l("Move to"), choices=[], validate_choice=False)

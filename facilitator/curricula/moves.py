@@ -8,6 +8,7 @@ from dataclasses import dataclass
 from datetime import date, time, timedelta
 from typing import Any
 
+from flask_babel import gettext as _
 from sqlalchemy import select
 
 from ..audit import services as audit
@@ -87,21 +88,22 @@ def _followers(group: Group) -> list[int]:
 def move_problems(group: Group, target: CurriculumVersion) -> dict[str, str]:
     """Why the group cannot move to `target` (empty if it can), keyed "version"."""
     if target.id == group.version_id:
-        return {"version": "The group already runs this version."}
+        return {"version": _("The group already runs this version.")}
     if not target.is_published or target.curriculum.program_id not in (None, group.program_id):
-        return {"version": "Choose a published version of a shipped curriculum or of your program's own."}
+        return {"version": _("Choose a published version of a shipped curriculum or of your program's own.")}
     plans = {p.code: p for p in seq.track_plans(version_structure(target.id))}
-    name = f"{target.title} (version {target.label})"
+    name = _("%(title)s (version %(label)s)", title=target.title, label=target.label)
     for slot in group.slots:
         plan = plans.get(slot.track_code)
         if plan is None or not plan.scheduled or not plan.modules:
-            return {"version": f"The group meets for {slot.track_code}, and {name} has no {slot.track_code} modules "
-                               "to deliver on a weekly pattern."}
+            return {"version": _("The group meets for %(track)s, and %(name)s has no %(track)s modules "
+                                 "to deliver on a weekly pattern.", track=slot.track_code, name=name)}
     used = set(db.session.scalars(select(Meeting.track_code).where(Meeting.group_id == group.id).distinct()))
     used |= {t for t in db.session.scalars(select(Cancellation.track_code).where(Cancellation.group_id == group.id))
              if t}
     if missing := sorted(used - plans.keys()):
-        return {"version": f"The group's records name {', '.join(missing)}, which {name} does not have."}
+        return {"version": _("The group's records name %(codes)s, which %(name)s does not have.",
+                               codes=", ".join(missing), name=name)}
     live = {code for plan in plans.values() for code in plan.modules}
     people = _followers(group)
     credited = set(db.session.scalars(select(Module.code).join(Credit, Credit.module_id == Module.id).where(
@@ -111,9 +113,10 @@ def move_problems(group: Group, target: CurriculumVersion) -> dict[str, str]:
     # Progress counts explicit credits by module code in the group's version; one it does not
     # deliver cannot be placed (see the report to the lead), so such a move waits.
     if orphans := sorted((credited | planned) - live):
-        return {"version": f"Members have make-up, individual or override credits (or planned make-ups) for "
-                           f"{', '.join(orphans)}, which {name} does not deliver. Choose a version that still "
-                           "delivers them, or complete or cancel those make-ups first."}
+        return {"version": _("Members have make-up, individual or override credits (or planned make-ups) for "
+                             "%(codes)s, which %(name)s does not deliver. Choose a version that still "
+                             "delivers them, or complete or cancel those make-ups first.",
+                             codes=", ".join(orphans), name=name)}
     return {}
 
 
@@ -138,7 +141,7 @@ def _apply_move(group: Group, target: CurriculumVersion, today: date) -> list[st
     notes = []
     frozen = _freeze_past(group, today)
     if frozen:
-        notes.append(f"{frozen} past meeting(s) nobody recorded keep the modules they were planned with.")
+        notes.append(_("%(count)s past meeting(s) nobody recorded keep the modules they were planned with.", count=frozen))
     plans = {p.code: p for p in seq.track_plans(version_structure(target.id))}
     kept = {}
     for track, code in sorted((group.starting_modules or {}).items()):
@@ -146,8 +149,8 @@ def _apply_move(group: Group, target: CurriculumVersion, today: date) -> list[st
         if plan is not None and code in plan.position:
             kept[track] = code
         elif plan is not None and plan.modules:
-            notes.append(f"{track} started at {code}, which the new version does not deliver; "
-                         f"it starts at {plan.modules[0]}.")
+            notes.append(_("%(track)s started at %(code)s, which the new version does not deliver; "
+                           "it starts at %(first)s.", track=track, code=code, first=plan.modules[0]))
     group.version = target
     group.starting_modules = kept
     db.session.flush()

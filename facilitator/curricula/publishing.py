@@ -9,10 +9,12 @@ import re
 from dataclasses import dataclass, field
 from typing import Any
 
+from flask_babel import gettext as _
 from sqlalchemy import select
 
 from ..domain import curriculum as dom
 from ..domain.curriculum_files import MANIFEST, errors_only, parse_curriculum
+from ..domain.curriculum_languages import LANGUAGE_NAMES
 from ..domain.problems import Problem
 from ..extensions import db
 from ..models_base import utcnow
@@ -23,6 +25,7 @@ from .services import (
     check_curriculum,
     content_hash,
     curriculum_named,
+    domain_module,
     import_curriculum,
     latest_published,
     load_version,
@@ -128,9 +131,49 @@ def change_lines(parent: dom.Curriculum | None, draft: dom.Curriculum) -> list[s
             if _guide(m) != _guide(o):
                 lines.append(f"Edited the guide of {m.code}.")
             lines += _worksheet_lines(o, m)
+            lines += _language_lines(o, m)
     for code in sorted(old_tracks.keys() - {t.code for t in draft.tracks}):
         lines.append(f"Removed track {code}.")
     return lines
+
+
+def _language_lines(old: dom.Module, new: dom.Module) -> list[str]:
+    """What changed in a module's other languages, and which language now awaits review."""
+    out = []
+    for language, twin in new.translations:
+        before = dict(old.translations).get(language)
+        name = LANGUAGE_NAMES.get(language, language)
+        if language in new.needs_review and language not in old.needs_review:
+            out.append(f"{new.code}: the English changed; its {name} text awaits review and prints in English until then.")
+        elif before is not None and language not in new.needs_review and _text_of(before) != _text_of(twin):
+            if _text_of(old) == _text_of(new):
+                out.append(f"Edited the {name} text of {new.code}; its English did not change: have a bilingual "
+                           f"reader check that both still say the same.")
+            else:
+                out.append(f"Edited the {name} text of {new.code}.")
+    return out
+
+
+def _text_of(m: dom.Module) -> tuple:
+    return (m.title, *_guide(m), tuple((w.title, w.intro, w.fields) for w in m.worksheets))
+
+
+def mark_unchanged_twins_for_review(parent: CurriculumVersion, version: CurriculumVersion) -> None:
+    """An imported file whose English changed while a module's other language did not: that language
+    awaits review, as after an edit in the app (curricula.drafts.flag_translations_for_review)."""
+    before = {m.code: m for m in to_domain(load_version(parent.id)).modules()}
+    for track in version.tracks:
+        for module in track.modules:
+            old, new = before.get(module.code), domain_module(module)
+            if old is None or _text_of(old) == _text_of(new):
+                continue
+            stale = {language for language, twin in new.translations
+                     if dict(old.translations).get(language) is not None
+                     and _text_of(dict(old.translations)[language]) == _text_of(twin)}
+            if stale:
+                module.translations = {language: {**text, "needs_review": True} if language in stale else text
+                                       for language, text in module.translations.items()}
+    db.session.flush()
 
 
 def _worksheet_lines(old: dom.Module, new: dom.Module) -> list[str]:
@@ -185,13 +228,15 @@ def publish(draft: CurriculumVersion, user: Any) -> CurriculumVersion:
     parent = load_version(draft.parent_id) if draft.parent_id else None
     lines = change_lines(to_domain(parent) if parent else None, content)
     if not lines:
-        raise PublishRefused([Problem(MANIFEST, f"nothing changed since version {parent.label}; "  # type: ignore[union-attr]
-                                                "change something before publishing")])
+        raise PublishRefused([Problem(MANIFEST, _("nothing changed since version %(label)s; "
+                                                  "change something before publishing",
+                                                  label=parent.label))])  # type: ignore[union-attr]
     digest = content_hash(content)
     clash = db.session.scalar(select(CurriculumVersion.number).where(
         CurriculumVersion.curriculum_id == draft.curriculum_id, CurriculumVersion.content_hash == digest))
     if clash is not None:
-        raise PublishRefused([Problem(MANIFEST, f"version {clash} already has exactly this content")])
+        raise PublishRefused([Problem(MANIFEST, _("version %(number)s already has exactly this content",
+                                                  number=clash))])
     draft.content_hash, draft.change_summary = digest, "\n".join(lines)
     draft.status, draft.published_at, draft.published_by_id = "published", utcnow(), user.id
     db.session.flush()
@@ -213,21 +258,25 @@ def import_zip(data: bytes, user: Any) -> tuple[CurriculumVersion, bool]:
     curriculum, problems = parse_curriculum(files)
     errors = errors_only(problems)
     if curriculum is None or errors:
-        raise ZipRefused(errors or [Problem(MANIFEST, "the curriculum could not be read")])
+        raise ZipRefused(errors or [Problem(MANIFEST, _("the curriculum could not be read"))])
     shipped = curriculum_named(curriculum.name, None)
     if shipped is not None and curriculum_named(curriculum.name, user.program_id) is None:
         same = db.session.scalar(select(CurriculumVersion).where(
             CurriculumVersion.curriculum_id == shipped.id, CurriculumVersion.content_hash == content_hash(curriculum)))
         if same is not None:
             return same, False
-        raise ZipRefused([Problem(MANIFEST, f"{curriculum.name} is the name of a curriculum that ships with "
-                                            f"facilitator; give yours its own name, for example {curriculum.name}-local",
+        raise ZipRefused([Problem(MANIFEST, _("%(name)s is the name of a curriculum that ships with "
+                                              "facilitator; give yours its own name, for example %(name)s-local",
+                                              name=curriculum.name),
                                   _manifest_line(files[MANIFEST], "name"), "name")])
     version, created = import_curriculum(curriculum, program_id=user.program_id, user=user, publish=False)
     if not created:
         return version, False
     parent = latest_published(version.curriculum_id, version.number)
     version.parent_id = parent.id if parent else None
+    if parent is not None:
+        # The stored hash stays the file's, so importing the same file again is still "nothing new".
+        mark_unchanged_twins_for_review(parent, version)
     version.change_summary = summary_text(parent, version) if parent else "Imported from a curriculum file."
     version.status, version.published_at, version.published_by_id = "published", utcnow(), user.id
     db.session.flush()

@@ -31,6 +31,8 @@ from datetime import date
 from functools import cache
 
 from flask import Blueprint, abort, flash, make_response, redirect, render_template, request, url_for
+from flask_babel import gettext as _
+from flask_babel import lazy_gettext as _l
 from flask_login import current_user
 from sqlalchemy import func, select
 from sqlalchemy.orm import selectinload
@@ -68,25 +70,29 @@ def _today() -> date:
     return program_today(current_user.program)
 
 
-_WORDS = {"goals": "Goals", "outline": "Timed outline", "body": "Key points", "questions": "Discussion questions",
-          "considerations": "Considerations", "worksheets": "Worksheets", "title": "Title", "minutes": "Minutes",
-          "code": "Code", "fields": "Fields", "tracks": "Tracks", "pattern": "Weekly pattern", "name": "Name"}
+_WORDS = {"goals": _l("Goals"), "outline": _l("Timed outline"), "body": _l("Key points"),
+          "questions": _l("Discussion questions"), "considerations": _l("Considerations"),
+          "worksheets": _l("Worksheets"), "title": _l("Title"), "minutes": _l("Minutes"), "code": _l("Code"),
+          "fields": _l("Fields"), "tracks": _l("Tracks"), "pattern": _l("Weekly pattern"), "name": _l("Name")}
+# One of a list, numbered: "field 3" (the problem paths of the file checks).
+_NUMBERED = {"fields": _l("field %(number)s"), "outline": _l("outline step %(number)s"), "goals": _l("goal %(number)s"),
+             "questions": _l("question %(number)s"), "considerations": _l("consideration %(number)s"),
+             "worksheets": _l("worksheet %(number)s"), "tracks": _l("track %(number)s")}
 
 
 def where(field: str, module: Module | None = None) -> str:
     """A problem's field path in words: "worksheets[0].fields[2].columns" -> "RP 12A, field 3, columns"."""
     out = []
     for part in field.split("."):
-        name, _, index = part.partition("[")
+        name, _sep, index = part.partition("[")
         number = int(index.rstrip("]")) if index.rstrip("]").isdigit() else None
         if name == "worksheets" and number is not None and module is not None and number < len(module.worksheets):
-            out.append(f"Worksheet {module.worksheets[number].code}")
+            out.append(_("Worksheet %(code)s", code=module.worksheets[number].code))
         elif number is not None:
-            singular = {"fields": "field", "outline": "outline step", "goals": "goal", "questions": "question",
-                        "considerations": "consideration", "worksheets": "worksheet", "tracks": "track"}
-            out.append(f"{singular.get(name, name)} {number + 1}")
+            numbered = _NUMBERED.get(name)
+            out.append(str(numbered) % {"number": number + 1} if numbered else f"{name} {number + 1}")
         else:
-            out.append(_WORDS.get(name, name.replace("_", " ")))
+            out.append(str(_WORDS.get(name, name.replace("_", " "))))
     text = ", ".join(out)
     return text[:1].upper() + text[1:]
 
@@ -101,20 +107,21 @@ def _published(error: drafts.VersionPublished):
     """Any change to a published version: refused, with the way forward."""
     db.session.rollback()
     return render_template("errors/error.html", code=409,
-                           message=f"{error}. Published versions never change: fork it or start a new draft."), 409
+                           message=_("%(error)s. Published versions never change: fork it or start a new draft.",
+                                             error=str(error))), 409
 
 
 @bp.errorhandler(PermissionError)
 def _forbidden(error: PermissionError):
     db.session.rollback()
-    return render_template("errors/error.html", code=403, message="You do not have access to this page."), 403
+    return render_template("errors/error.html", code=403, message=_("You do not have access to this page.")), 403
 
 
 @bp.errorhandler(drafts.NotInVersion)
 def _not_here(error: drafts.NotInVersion):
     db.session.rollback()
     return render_template("errors/error.html", code=404,
-                           message="There is no such page, or it is not part of your program."), 404
+                           message=_("There is no such page, or it is not part of your program.")), 404
 
 
 def _version_or_404(version_id: int) -> CurriculumVersion:
@@ -230,7 +237,7 @@ def import_zip():
     upload = form.file.data
     problems = []
     if upload is None or not getattr(upload, "filename", ""):
-        problems = [services.Problem("upload", "Choose a zip file to upload.")]
+        problems = [services.Problem("upload", _("Choose a zip file to upload."))]
     else:
         try:
             created_version, created = publishing.import_zip(upload.read(services.ZIP_MAX_BYTES + 1), current_user)
@@ -240,8 +247,9 @@ def import_zip():
     if problems:
         return _index_page(form, problems, 422)
     db.session.commit()
-    flash(f"Imported {created_version.title} as version {created_version.label}." if created else
-          f"Nothing new: this is already version {created_version.label} of {created_version.title}.", "info")
+    flash(_("Imported %(title)s as version %(label)s.", title=created_version.title, label=created_version.label)
+          if created else _("Nothing new: this is already version %(label)s of %(title)s.",
+                            label=created_version.label, title=created_version.title), "info")
     return redirect(url_for(".version", version_id=created_version.id), 303)
 
 
@@ -259,8 +267,8 @@ def fork(version_id: int):
             _refused(form, refused)
             return _version_page(source, 422, fork_form=form)
         db.session.commit()
-        flash(f"{draft.title} is a draft copy of {source.title} (version {source.label}). Edit it, then publish.",
-              "info")
+        flash(_("%(title)s is a draft copy of %(source)s (version %(label)s). Edit it, then publish.",
+                title=draft.title, source=source.title, label=source.label), "info")
         return redirect(url_for(".version", version_id=draft.id), 303)
     return _version_page(source, fork_form=form)
 
@@ -274,7 +282,7 @@ def new_draft(version_id: int):
         abort(400)
     draft = drafts.new_draft(source, current_user)
     db.session.commit()
-    flash(f"Version {draft.label} is a draft copy of version {source.label}.", "info")
+    flash(_("Version %(label)s is a draft copy of version %(source)s.", label=draft.label, source=source.label), "info")
     return redirect(url_for(".version", version_id=draft.id), 303)
 
 
@@ -294,7 +302,7 @@ def settings(version_id: int):
         _refused(form, refused)
         return _version_page(draft, 422, settings_form=form)
     db.session.commit()
-    flash("Saved.", "info")
+    flash(_("Saved."), "info")
     return redirect(url_for(".version", version_id=draft.id), 303)
 
 
@@ -311,8 +319,8 @@ def publish(version_id: int):
         db.session.rollback()
         return _version_page(draft, 422, review=publishing.review(draft, refused.problems))
     db.session.commit()
-    flash(f"Published version {draft.label} of {draft.title}. Groups keep their version until you move them.",
-          "info")
+    flash(_("Published version %(label)s of %(title)s. Groups keep their version until you move them.",
+            label=draft.label, title=draft.title), "info")
     return redirect(url_for(".version", version_id=draft.id), 303)
 
 
@@ -326,7 +334,7 @@ def discard(version_id: int):
     title = draft.title
     drafts.discard(draft, current_user)
     db.session.commit()
-    flash(f"The draft of {title} was deleted.", "info")
+    flash(_("The draft of %(title)s was deleted.", title=title), "info")
     return redirect(url_for(".index"), 303)
 
 
@@ -341,7 +349,7 @@ def _track_page(version: CurriculumVersion, track: Track, status: int = 200, **f
     codes = [(str(m.id), f"{m.code} {m.title}") for m in track.modules]
     move_form = forms.get("move_form") or MoveBeforeForm(formdata=None)
     move_form.module.choices = options(codes)
-    move_form.before.choices = options([*codes, ("end", f"the end of {track.code}")])
+    move_form.before.choices = options([*codes, ("end", _("the end of %(track)s", track=track.code))])
     return render_template(
         "curricula/track.html", version=version, track=track, editable=editable, problems=problems,
         track_form=forms.get("track_form") or TrackForm(formdata=None, data={
@@ -376,10 +384,10 @@ def track(version_id: int, code: str):
         return _track_page(found, row, 422, **{("new_form" if which == "new" else "track_form"): form})
     db.session.commit()
     if which == "new":
-        flash(f"Added {module.code} {module.title} at the end of {row.code}. Write its guide and add a worksheet.",
-              "info")
+        flash(_("Added %(code)s %(title)s at the end of %(track)s. Write its guide and add a worksheet.",
+                code=module.code, title=module.title, track=row.code), "info")
         return redirect(url_for(".module", version_id=found.id, module_id=module.id), 303)
-    flash(f"Saved {row.code}.", "info")
+    flash(_("Saved %(code)s.", code=row.code), "info")
     return redirect(url_for(".track", version_id=found.id, code=row.code), 303)
 
 
@@ -395,16 +403,18 @@ def move(version_id: int, code: str):
         abort(400)
     try:
         if button:
-            module_id, _, direction = button.partition(":")
+            module_id, _sep, direction = button.partition(":")
             module = _row_or_404(Module, int(module_id) if module_id.isdigit() else 0, found)
             editing.move_module(found, module, current_user, direction)
-            message = f"Moved {module.code} {direction}."
+            message = (_("Moved %(code)s up.", code=module.code) if direction == "up"
+                       else _("Moved %(code)s down.", code=module.code))
         else:
             module = _row_or_404(Module, int(form.module.data) if (form.module.data or "").isdigit() else 0, found)
             target = None if form.before.data == "end" else _row_or_404(
                 Module, int(form.before.data) if (form.before.data or "").isdigit() else 0, found)
             editing.move_before(found, module, target, current_user)
-            message = f"Moved {module.code} " + (f"before {target.code}." if target else f"to the end of {row.code}.")
+            message = (_("Moved %(code)s before %(target)s.", code=module.code, target=target.code) if target
+                       else _("Moved %(code)s to the end of %(track)s.", code=module.code, track=row.code))
     except drafts.EditRefused as refused:
         db.session.rollback()
         form = MoveBeforeForm(formdata=None)
@@ -448,7 +458,7 @@ def module(version_id: int, module_id: int):
         _refused(form, refused)
         return _module_page(found, row, 422, form=form)
     db.session.commit()
-    flash(f"Saved {row.code}.", "info")
+    flash(_("Saved %(code)s.", code=row.code), "info")
     return redirect(url_for(".module", version_id=found.id, module_id=row.id), 303)
 
 
@@ -468,7 +478,8 @@ def retire(version_id: int, module_id: int):
         flash(" ".join(refused.problems.values()), "error")
         return redirect(url_for(".module", version_id=version_id, module_id=module_id), 303)
     db.session.commit()
-    flash(f"{row.code} is {'retired: it is no longer delivered' if retired else 'delivered again'}.", "info")
+    flash(_("%(code)s is retired: it is no longer delivered.", code=row.code) if retired
+          else _("%(code)s is delivered again.", code=row.code), "info")
     return redirect(url_for(".module", version_id=found.id, module_id=row.id), 303)
 
 
@@ -488,7 +499,7 @@ def delete_module(version_id: int, module_id: int):
         flash(" ".join(refused.problems.values()), "error")
         return redirect(url_for(".module", version_id=version_id, module_id=module_id), 303)
     db.session.commit()
-    flash(f"Deleted {code}.", "info")
+    flash(_("Deleted %(code)s.", code=code), "info")
     return redirect(url_for(".track", version_id=found.id, code=track_code), 303)
 
 
@@ -508,7 +519,7 @@ def add_worksheet(version_id: int, module_id: int):
         _refused(form, refused)
         return _module_page(found, row, 422, sheet_form=form)
     db.session.commit()
-    flash(f"Added worksheet {sheet.code}. Add its fields.", "info")
+    flash(_("Added worksheet %(code)s. Add its fields.", code=sheet.code), "info")
     return redirect(url_for(".worksheet", version_id=found.id, worksheet_id=sheet.id), 303)
 
 
@@ -576,7 +587,8 @@ def worksheet(version_id: int, worksheet_id: int):
         return _worksheet_page(found, sheet, 422, form=form)
     action = request.form.get("action", "save")
     if not _editable(found):
-        raise drafts.VersionPublished(f"version {found.label} of {found.curriculum.title} is published and cannot change")
+        raise drafts.VersionPublished(_("version %(label)s of %(title)s is published and cannot change",
+                                         label=found.label, title=found.curriculum.title))
     rows = form.rows()
     if action not in ("save", "preview"):
         try:
@@ -596,7 +608,7 @@ def worksheet(version_id: int, worksheet_id: int):
         _refused(form, refused)
         return _worksheet_page(found, sheet, 422, form=form)
     db.session.commit()
-    flash(f"Saved {sheet.code}.", "info")
+    flash(_("Saved %(code)s.", code=sheet.code), "info")
     anchor = f"#field-{action.partition(':')[2]}" if ":" in action else ""
     if action.startswith("add"):
         anchor = f"#field-{len(rows) - 1}"
@@ -628,15 +640,17 @@ def delete_worksheet(version_id: int, worksheet_id: int):
     module_id, code = sheet.module_id, sheet.code
     worksheets.delete_worksheet(found, sheet, current_user)
     db.session.commit()
-    flash(f"Deleted worksheet {code}.", "info")
+    flash(_("Deleted worksheet %(code)s.", code=code), "info")
     return redirect(url_for(".module", version_id=found.id, module_id=module_id), 303)
 
 
 # --- moving a group to another version ---------------------------------------------------------------
 
 def _version_choices(group: Group) -> list:
-    return options([(str(v.id), f"{v.title}, version {v.label}" + ("" if v.curriculum.program_id else " (shipped)"))
-            for v in moves.move_targets(group)])
+    return options([(str(v.id), _("%(title)s, version %(label)s", title=v.title, label=v.label)
+                     if v.curriculum.program_id else
+                     _("%(title)s, version %(label)s (shipped)", title=v.title, label=v.label))
+                    for v in moves.move_targets(group)])
 
 
 @bp.route("/groups/<int:group_id>/version", methods=["GET", "POST"])
@@ -653,7 +667,7 @@ def move_group(group_id: int):
     target = services.visible_version(int(form.version.data), current_user.program_id) \
         if (form.version.data or "").isdigit() else None
     if target is None:
-        form.version.errors = ["Choose a published version."]
+        form.version.errors = [_("Choose a published version.")]
         return render_template("curricula/move_group.html", group=group, form=form, effect=None), 422
     today = _today()
     try:
@@ -672,5 +686,6 @@ def move_group(group_id: int):
         form.version.errors = list(refused.problems.values())
         return render_template("curricula/move_group.html", group=group, form=form, effect=None), 422
     db.session.commit()
-    flash(f"{group.name} now runs {target.title} (version {target.label}). " + " ".join(notes), "info")
+    flash(" ".join([_("%(group)s now runs %(title)s (version %(label)s).", group=group.name, title=target.title,
+                        label=target.label), *notes]), "info")
     return redirect(url_for("groups.show", group_id=group.id), 303)

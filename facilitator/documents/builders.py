@@ -1,51 +1,66 @@
 """Turn curriculum objects and plain identity data into print HTML through the Jinja templates.
 
-Nothing here touches the database, Flask or WeasyPrint, so a render worker can build the
-per-copy frames of a personalized packet itself. Curriculum text comes from directors and is
-treated as untrusted: Jinja escapes every string, and the Markdown key points go through nh3.
+The templates' own words are marked with gettext (Flask-Babel) and rendered in the document's
+language inside `in_language(lang)` (flask_babel.force_locale: a web request, the command line and
+the worker all have an app context); the curriculum's words come from its twin in that language.
+Nothing here touches the database or WeasyPrint, and the frame (frame_html, built by a render
+worker) takes its few words as data (FrameWords), so a worker needs no locale. Curriculum text
+comes from directors and is treated as untrusted: Jinja escapes every string, and the Markdown key
+points go through nh3.
 """
 
 from __future__ import annotations
 
 import re
+from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
+from datetime import date, time
 from pathlib import Path
 from typing import Any
 
 import jinja2
 import nh3
+from flask_babel import force_locale, get_translations
+from flask_babel import gettext as _
+from flask_babel import lazy_gettext as _l
 
 from ..domain.curriculum import Curriculum, Field, Module, Worksheet
+from ..web.i18n import LANGUAGE_NAMES, LANGUAGES, current_language, format_clock, format_when
 from ..web.markdown import markdown_html
 
 TEMPLATE_DIR = Path(__file__).resolve().parents[2] / "templates" / "documents"
 
 # The 42 CFR 2.32 notice, in plain words. It goes on every page that carries participant data.
-REDISCLOSURE_NOTICE = (
+REDISCLOSURE_NOTICE = _l(
     "Confidential (42 CFR 2.32). This record is from a substance use treatment program. Federal law 42 CFR "
     "part 2 prohibits further disclosure of it without the written consent of the person it is about, or as "
     "the regulation otherwise permits. A general release of medical information is not enough, and the record "
     "may not be used against this person in a legal case."
 )
 
-# Words printed by the templates themselves, per document language. Only English ships today;
-# a curriculum in another language needs its row here before it can be printed.
-CHROME: dict[str, dict[str, str]] = {
-    "en": {
-        "name": "Name", "group": "Group", "date": "Date", "page": "Page", "of": "of", "other": "Other",
-        "initials": "Initials", "signature": "signature", "month": "Month", "time": "Time",
-        "plan": "What I will do", "circle_one": "Circle one number.", "tick": "Check",
-        "guide": "Facilitator guide", "handbook": "Participant handbook", "contents": "Contents",
-        "belongs_to": "This handbook belongs to", "goals": "Goals", "outline": "Timed outline",
-        "clock": "Clock", "minutes": "Min", "activity": "Activity", "key_points": "Key points",
-        "questions": "Discussion questions", "considerations": "Considerations", "when": "If this happens",
-        "what_to_do": "What to do",
-        "handouts": "Handouts used", "pages": "pages", "one_page": "page", "minutes_long": "minutes",
-        "weekdays": "Sun Mon Tue Wed Thu Fri Sat", "week": "week", "row": "row",
-        "packet_title": "Meeting packet: {module}, {group}, {when}",
-        "my_answer": "My answer",
-    },
-}
+# Answer keys of a calendar field ("w1_sun"): English day codes whatever the language printed.
+WEEKDAY_KEYS = ("sun", "mon", "tue", "wed", "thu", "fri", "sat")
+_A_SUNDAY = date(2027, 1, 3)
+
+
+@dataclass(frozen=True)
+class FrameWords:
+    """The words of the per-copy headers and footers, in the document's language, as plain data: the
+    frame is laid out by whoever renders (a worker too), after the body."""
+
+    name: str = "Name"
+    group: str = "Group"
+    date: str = "Date"
+    page_of: str = "Page %(n)s of %(total)s"  # "%(n)s" and "%(total)s" are the page number and count
+    notice: str = ""  # the 42 CFR 2.32 notice
+
+    def page_css(self) -> str:
+        """The page counter as a CSS content value: "Page " counter(page) " of " counter(pages)."""
+        text = self.page_of.replace('"', "").replace("\\", "")
+        text = text.replace("%(n)s", '" counter(page) "').replace("%(total)s", '" counter(pages) "')
+        return f'"{text}"'
+
 
 _CLEANER = nh3.Cleaner(
     tags={"p", "ul", "ol", "li", "strong", "em", "b", "i", "code", "blockquote", "br", "h2", "h3", "h4",
@@ -63,6 +78,36 @@ class UnknownLanguage(LookupError):
     """The document cannot be printed in the requested language."""
 
 
+def check_language(lang: str) -> str:
+    """The language if the printed documents have words in it; UnknownLanguage otherwise."""
+    if lang not in LANGUAGES:
+        raise UnknownLanguage(f"the documents are not printed in {lang!r} (available: {', '.join(LANGUAGES)})")
+    return lang
+
+
+def language_name(lang: str) -> str:
+    """A language by its own name (English, Español), or its code."""
+    return LANGUAGE_NAMES.get(lang, lang)
+
+
+@contextmanager
+def in_language(lang: str) -> Iterator[None]:
+    """Templates, gettext and the date filters in this language for the duration (force_locale)."""
+    with force_locale(check_language(lang)):
+        yield
+
+
+def frame_words(lang: str) -> FrameWords:
+    """The frame's words in a language."""
+    with in_language(lang):
+        return FrameWords(name=_("Name"), group=_("Group"), date=_("Date"),
+                          page_of=_("Page %(n)s of %(total)s"), notice=str(REDISCLOSURE_NOTICE))
+
+
+def translated(text: Any) -> str:
+    """A label another module marked (a lazy string or its English) in the current language."""
+    return _(str(text)) if text else ""
+
 
 def safe_markdown(text: str) -> str:
     """Markdown from a curriculum file as sanitized HTML (headings shifted below the page's own)."""
@@ -76,11 +121,10 @@ def slug(code: str) -> str:
     return re.sub(r"[^a-z0-9]", "", code.lower())
 
 
-def chrome(lang: str) -> dict[str, str]:
-    """The template's own words in a language; UnknownLanguage if there are none."""
-    if lang not in CHROME:
-        raise UnknownLanguage(f"no print wording for language {lang!r} (available: {', '.join(sorted(CHROME))})")
-    return CHROME[lang]
+def weekday_labels() -> list[tuple[str, str]]:
+    """The calendar field's columns, Sunday first: (answer key, printed short name) in the current language."""
+    return [(key, format_when(date.fromordinal(_A_SUNDAY.toordinal() + n), "weekday_short"))
+            for n, key in enumerate(WEEKDAY_KEYS)]
 
 
 # --- layout helpers the templates call -----------------------------------------------------
@@ -120,12 +164,14 @@ def table_rows(field: Field) -> list[str]:
 
 
 def hour_label(hour: int) -> str:
-    """24-hour clock to a printed hour: 7 -> "7 AM", 12 -> "Noon", 0 -> "Midnight"."""
+    """24-hour clock to a printed hour: 7 -> "7 AM", 12 -> "Noon", 0 -> "Midnight" (Spanish: "7 a. m.")."""
     if hour % 24 == 0:
-        return "Midnight"
+        return _("Midnight")
     if hour == 12:
-        return "Noon"
-    return f"{hour % 12} {'AM' if hour % 24 < 12 else 'PM'}"
+        return _("Noon")
+    if current_language() == "en":
+        return f"{hour % 12} {'AM' if hour % 24 < 12 else 'PM'}"
+    return format_clock(time(hour % 24)).replace(":00", "")
 
 
 def checklist_columns(field: Field) -> list[list[tuple[int, str]]]:
@@ -163,10 +209,16 @@ _env = jinja2.Environment(
     undefined=jinja2.StrictUndefined,
     trim_blocks=True,
     lstrip_blocks=True,
+    extensions=["jinja2.ext.i18n"],
 )
+# gettext as the app's templates have it (newstyle: values are escaped), in the locale forced around a render.
+_env.install_gettext_callables(gettext=lambda s: get_translations().ugettext(s),
+                               ngettext=lambda s, p, n: get_translations().ungettext(s, p, n), newstyle=True)
+_env.filters.update(when=format_when, clock=format_clock)
 _env.globals.update(table_columns=table_columns, table_rows=table_rows, hour_label=hour_label,
                     checklist_columns=checklist_columns, slug=slug, outline_rows=outline_rows,
-                    notice_text=REDISCLOSURE_NOTICE)
+                    notice_text=REDISCLOSURE_NOTICE, weekday_labels=weekday_labels, tr=translated,
+                    current_language=current_language)
 
 
 # --- documents -----------------------------------------------------------------------------
@@ -200,34 +252,37 @@ def worksheets_html(sheets: list[Sheet], *, title: str, lang: str, fillable: boo
     A fillable body carries the Name / Group / Date row itself (identity=None leaves it blank).
     answers (worksheet code -> the workbook's answers keyed by field id) prints each answer in its place.
     """
-    return _env.get_template("worksheets.html").render(
-        sheets=sheets, title=title, t=chrome(lang), lang=lang, fillable=fillable, identity=identity, answers=answers)
+    with in_language(lang):
+        return _env.get_template("worksheets.html").render(
+            sheets=sheets, title=title, lang=lang, fillable=fillable, identity=identity, answers=answers)
 
 
-def frame_html(pages: list[tuple[str, Sheet | None]], *, heading: str, lang: str,
+def frame_html(pages: list[tuple[str, Sheet | None]], *, heading: str, lang: str, words: FrameWords,
                copies: tuple[dict[str, str] | None, ...], notice: bool, with_identity: bool = True) -> str:
     """The page headers and footers of every copy: an empty page per (page name, sheet) of the body,
     once per copy. A copy's identity=None prints blank Name / Group / Date lines; notice adds the
-    42 CFR 2.32 notice to every page."""
+    42 CFR 2.32 notice to every page. The words are data: a worker lays the frame out without a locale."""
     return _env.get_template("frame.html").render(
-        pages=pages, heading=heading, t=chrome(lang), lang=lang, copies=copies, notice=notice,
+        pages=pages, heading=heading, words=words, lang=lang, copies=copies, notice=notice,
         with_identity=with_identity)
 
 
 def guide_html(module: Module, *, heading: str, track_name: str, lang: str) -> str:
     """The facilitator guide of a module."""
-    return _env.get_template("guide.html").render(
-        module=module, heading=heading, track_name=track_name, t=chrome(lang), lang=lang,
-        key_points=safe_markdown(module.key_points))
+    with in_language(lang):
+        return _env.get_template("guide.html").render(
+            module=module, heading=heading, track_name=track_name, lang=lang,
+            key_points=safe_markdown(module.key_points))
 
 
 def handbook_html(curriculum: Curriculum, sheets: list[Sheet], *, heading: str, lang: str) -> str:
     """The handbook body: cover, contents with page numbers, then the sheets (headers come from a frame)."""
     tracks = [{"name": t.name, "code": t.code, "sheets": [s for s in sheets if s.module_code.split(" ")[0] == t.code]}
               for t in curriculum.tracks]
-    return _env.get_template("handbook.html").render(
-        curriculum=curriculum, tracks=[t for t in tracks if t["sheets"]], sheets=sheets, heading=heading,
-        t=chrome(lang), lang=lang, fillable=False, identity=None)
+    with in_language(lang):
+        return _env.get_template("handbook.html").render(
+            curriculum=curriculum, tracks=[t for t in tracks if t["sheets"]], sheets=sheets, heading=heading,
+            lang=lang, fillable=False, identity=None)
 
 
 def template_files() -> list[Path]:

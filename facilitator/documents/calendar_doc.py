@@ -1,6 +1,7 @@
 """The group calendar for the wall: one landscape page per month, each meeting's module on its day.
 
-It carries no participant data, so it is cacheable by browsers and needs no redisclosure notice.
+It carries no participant data, so it is cacheable by browsers and needs no redisclosure notice. It
+prints in the language asked for (month and day names, times, module titles from the curriculum's twin).
 Everything the page shows is gathered into plain data first; the cache key hashes exactly that data,
 so any change to what would be printed (a cancelled meeting, a renamed group, a new holiday) makes a
 new file, and a repeat request costs the calendar's queries and a file lookup, never a layout.
@@ -13,6 +14,7 @@ import re
 from dataclasses import asdict, dataclass, replace
 from datetime import date, time, timedelta
 
+from flask_babel import gettext as _
 from sqlalchemy import select
 
 from ..domain import curriculum as dom
@@ -20,18 +22,22 @@ from ..domain import sequencer as seq
 from ..extensions import db
 from ..groups.calendars import group_calendar, group_spec, version_structure
 from ..groups.models import Group, Meeting
-from ..groups.services import NOT_IN_PATTERN, clock, titles_of
+from ..groups.services import NOT_IN_PATTERN, titles_of
 from ..programs.models import Holiday, Program
+from ..web.i18n import format_clock, format_when
 from . import builders
-from .catalog import DocumentNotFound, Order, domain_of, page_size_for, version_digest
+from .catalog import DocumentNotFound, Order, domain_of, language_for, page_size_for, version_digest
 from .service import RenderInput, cache_key
 
 MAX_MONTHS = 12
-MONTH_NAMES = ("January", "February", "March", "April", "May", "June", "July", "August", "September",
-               "October", "November", "December")
 # US clinics hang Sunday-first calendars.
-WEEKDAY_NAMES = ("Sunday", "Monday", "Tuesday", "Wednesday", "Thursday", "Friday", "Saturday")
 SUNDAY_FIRST = (6, 0, 1, 2, 3, 4, 5)  # date.weekday() values in printed column order
+A_SUNDAY = date(2027, 1, 3)  # day names come from the dates of a Sunday-first week, in the language printed
+
+
+def weekday_names(style: str = "weekday") -> tuple[str, ...]:
+    """The day names Sunday first, in the current language ("Sunday", "domingo"; "weekday_short": "Sun")."""
+    return tuple(format_when(A_SUNDAY + timedelta(days=n), style) for n in range(7))
 
 # The room of the month grid, in points. Its height is the landscape page height less what
 # calendar.css fixes: the page margins (0.4in + 0.55in; the legend is in the bottom margin), the
@@ -97,13 +103,22 @@ class MonthPage:
 
 
 def calendar_order(group: Group, *, program: Program, month: date, months: int = 1,
-                   page_size: str | None = None) -> Order:
-    """The wall calendar of a group: `months` landscape pages from the month of `month`."""
+                   page_size: str | None = None, lang: str | None = None, preferred: str | None = None) -> Order:
+    """The wall calendar of a group: `months` landscape pages from the month of `month`, in `lang` (else
+    `preferred`, the page's language, where the curriculum has it; else the curriculum's own)."""
     if group.program_id != program.id:
         raise DocumentNotFound(f"no group with id {group.id} in {program.name}")
     if not 1 <= months <= MAX_MONTHS:
         raise DocumentNotFound(f"a calendar prints 1 to {MAX_MONTHS} months at a time, not {months}")
     size = page_size_for(program, page_size)
+    curriculum = domain_of(group.version)
+    language = language_for(curriculum, lang, preferred)
+    with builders.in_language(language):
+        return _calendar_order(group, program, month, months, size, curriculum, language)
+
+
+def _calendar_order(group: Group, program: Program, month: date, months: int, size: str,
+                    curriculum: dom.Curriculum, language: str) -> Order:
     first = month.replace(day=1)
     firsts = [add_months(first, n) for n in range(months)]
     last = add_months(first, months) - timedelta(days=1)
@@ -112,28 +127,35 @@ def calendar_order(group: Group, *, program: Program, month: date, months: int =
     spec = group_spec(group, structure)
     shown = meetings_between(group, first, last)
     holidays = holiday_names(program.id, first, last)
+    text = curriculum.in_language(language)
     titles = titles_of(structure)
+    if language != curriculum.language:
+        titles = {**titles, **{m.code: m.title for m in text.modules()}}
+    track_names = {t.code: t.name for t in text.tracks}
     pages = tuple(month_page(f, size, shown, holidays, titles) for f in firsts)
     tracks = {s.track for s in spec.slots} | {m.track for m in shown}
     pattern = pattern_line(spec.slots)
     page_data = {
         "group": group.name, "heading": heading(group.name), "program": program.name,
         "location": group.location or "", "pattern": pattern, "long_pattern": len(pattern) > LONG_PATTERN,
-        "version": f"{structure.title} ({structure.version})", "size": size,
-        "legend": tuple((t.code, t.name) for t in structure.tracks if t.code in tracks),
+        "version": f"{text.title if language != curriculum.language else structure.title} ({structure.version})",
+        "size": size, "lang": language, "weekday_names": weekday_names(),
+        "legend": tuple((t.code, track_names.get(t.code, t.name)) for t in structure.tracks if t.code in tracks),
     }
-    key = cache_key("calendar", {"version_digest": version_digest(group.version, domain_of(group.version)),
+    key = cache_key("calendar", {"version_digest": version_digest(group.version, curriculum),
                                  "pages": [asdict(p) for p in pages], **page_data})
 
     def build() -> RenderInput:
         # The print templates' own environment: the same loader, autoescaping and strict undefined.
-        html = builders._env.get_template("calendar.html").render(
-            pages=pages, weekday_names=WEEKDAY_NAMES, **page_data)
-        return RenderInput(html, size, "en", stylesheets=("calendar.css",))
+        with builders.in_language(language):
+            html = builders._env.get_template("calendar.html").render(pages=pages, **page_data)
+            return RenderInput(html, size, language, stylesheets=("calendar.css",))
 
     span = f"{first:%Y-%m}" + (f"-to-{firsts[-1]:%Y-%m}" if months > 1 else "")
-    return Order("calendar", key, f"{slug(group.name)}-calendar-{span}.pdf", months, build,
-                 program_id=program.id, detail={"group": group.id, "month": f"{first:%Y-%m}", "months": months})
+    suffix = "" if language == "en" else f"-{language}"
+    return Order("calendar", key, f"{slug(group.name)}-calendar-{span}{suffix}.pdf", months, build,
+                 program_id=program.id,
+                 detail={"group": group.id, "month": f"{first:%Y-%m}", "months": months, "lang": language})
 
 
 # --- the data shown ------------------------------------------------------------------------------
@@ -181,19 +203,19 @@ def month_page(first: date, size: str, meetings: list[seq.Meeting], holidays: di
             return Day(day, False)  # blank: the neighbouring month's page shows it
         entries = by_day.get(day, [])
         if day in holidays:
-            label = f"Closed: {holidays[day]}"
+            label = _("Closed: %(holiday)s", holiday=holidays[day])
         else:
-            label = "Cancelled" if entries and all(e.cancelled for e in entries) else ""
+            label = _("Cancelled") if entries and all(e.cancelled for e in entries) else ""
         density, fitted, more = fit(entries, label, height, CELL_WIDTH[size])
         return Day(day, True, label, day in holidays, fitted, density, more)
 
-    title = f"{MONTH_NAMES[first.month - 1]} {first.year}"
+    title = format_when(first, "month_year")
     return MonthPage(first, title, tuple(tuple(cell(d) for d in week) for week in weeks), height)
 
 
 def entry(meeting: seq.Meeting, titles: dict[str, str]) -> Entry:
     """A meeting as its day cell lists it."""
-    return Entry(clock(meeting.time), meeting.module or meeting.track, titles.get(meeting.module or "", ""),
+    return Entry(format_clock(meeting.time), meeting.module or meeting.track, titles.get(meeting.module or "", ""),
                  not meeting.held)
 
 
@@ -249,15 +271,16 @@ def heading(name: str) -> tuple[str, str]:
 def pattern_line(slots: tuple[dom.PatternSlot, ...]) -> str:
     """The weekly times, Sunday first: "Mon 5:30 PM ERS, 6:30 PM RP · Wed 6:30 PM FE / SS"."""
     days = []
+    short_names = weekday_names("weekday_short")
     for weekday in SUNDAY_FIRST:
         todays = sorted((s for s in slots if dom.WEEKDAYS.index(s.weekday) == weekday), key=lambda s: (s.time, s.track))
         times: dict[str, list[str]] = {}
         for s in todays:
             times.setdefault(s.time, []).append(s.track)
         if times:
-            words = ", ".join(f"{clock(at)} {' / '.join(tracks)}" for at, tracks in times.items())
-            days.append(f"{WEEKDAY_NAMES[(weekday + 1) % 7][:3]} {words}")
-    return " · ".join(days) or "No weekly pattern yet"
+            words = ", ".join(f"{format_clock(at)} {' / '.join(tracks)}" for at, tracks in times.items())
+            days.append(f"{short_names[(weekday + 1) % 7]} {words}")
+    return " · ".join(days) or _("No weekly pattern yet")
 
 
 def slug(name: str) -> str:

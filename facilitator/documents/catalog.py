@@ -10,6 +10,7 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from datetime import date
 
+from flask_babel import gettext as _
 from sqlalchemy import select
 from sqlalchemy.orm import selectinload
 
@@ -20,6 +21,7 @@ from ..extensions import db
 from ..participants.models import Enrollment, Participant
 from ..programs import services as programs
 from ..programs.models import Program
+from ..web.i18n import LANGUAGES, format_when
 from . import builders
 from .service import PAGE_SIZES, RenderInput, cache_key
 
@@ -32,6 +34,11 @@ class DocumentNotFound(LookupError):
 
 class NotPrintable(DocumentNotFound):
     """The record exists but the document does not apply to it yet (a certificate before completion)."""
+
+
+class LanguageMissing(DocumentNotFound):
+    """The document cannot be printed in the language asked for (the curriculum has no text in it, or
+    the app no words): its message says which languages there are."""
 
 
 @dataclass(frozen=True)
@@ -138,13 +145,14 @@ def version_for(people: Sequence[Participant], enrollments: dict[int, Enrollment
     return find_version(name, program_id, number)
 
 
-def identity(person: Participant, enrollment: Enrollment | None, on: date, group_name: str | None = None
-             ) -> dict[str, str]:
-    """What a personalized copy shows: preferred name, group and date (the minimum necessary)."""
+def identity(person: Participant, enrollment: Enrollment | None, on: date, group_name: str | None = None,
+             lang: str = "en") -> dict[str, str]:
+    """What a personalized copy shows: preferred name, group and date (the minimum necessary), the date
+    in the copy's language ("Mar 2, 2027", "2 mar 2027")."""
     if group_name is None:
         group_name = enrollment.group.name if enrollment else ""
-    return {"name": person.preferred_name, "group": group_name,
-            "date": f"{on:%b} {on.day}, {on.year}"}
+    with builders.in_language(lang):
+        return {"name": person.preferred_name, "group": group_name, "date": format_when(on, "year")}
 
 
 def program_today(program: Program | None) -> date:
@@ -171,16 +179,30 @@ def page_size_for(program: Program | None, page_size: str | None) -> str:
     return size
 
 
-def _settings(program: Program | None, page_size: str | None, lang: str | None,
-              content_lang: str) -> tuple[str, str, str]:
+def language_for(curriculum: dom.Curriculum, lang: str | None = None, preferred: str | None = None) -> str:
+    """The language to print the curriculum in: `lang` if given (LanguageMissing if the curriculum or the
+    app has no text in it), else `preferred` (the page's or the person's language) where the curriculum
+    has it, else the curriculum's own."""
+    if lang:
+        lang = lang.strip().lower()
+        if lang not in LANGUAGES:
+            raise LanguageMissing(f"there are no printed documents in {lang!r}: use "
+                                  + " or ".join(f"{code} ({builders.language_name(code)})" for code in LANGUAGES))
+        if lang not in curriculum.languages:
+            raise LanguageMissing(
+                f"{curriculum.name} {curriculum.version} has no {builders.language_name(lang)} text ({lang}); "
+                f"it can be printed in " + ", ".join(f"{code} ({builders.language_name(code)})"
+                                                     for code in curriculum.languages if code in LANGUAGES))
+        return lang
+    if preferred in LANGUAGES and preferred in curriculum.languages:
+        return preferred
+    return curriculum.language if curriculum.language in LANGUAGES else "en"
+
+
+def _settings(program: Program | None, page_size: str | None, lang: str | None, curriculum: dom.Curriculum,
+              preferred: str | None = None) -> tuple[str, str, str]:
     size = page_size_for(program, page_size)
-    language = lang or content_lang
-    if language != content_lang:
-        raise DocumentNotFound(f"this curriculum is written in {content_lang!r}; there is no {language!r} version")
-    try:
-        builders.chrome(language)
-    except builders.UnknownLanguage as exc:
-        raise DocumentNotFound(str(exc)) from exc
+    language = language_for(curriculum, lang, preferred)
     return size, language, program_heading(program) if program else ""
 
 
@@ -194,49 +216,61 @@ def program_heading(program: Program) -> str:
 def worksheet_order(code: str, *, version: CurriculumVersion, program: Program | None = None,
                     people: Sequence[Participant] = (), enrollments: dict[int, Enrollment] | None = None,
                     fillable: bool = False, lang: str | None = None, page_size: str | None = None,
-                    on: date | None = None, group_name: str | None = None, blank_copies: int = 0) -> Order:
+                    on: date | None = None, group_name: str | None = None, blank_copies: int = 0,
+                    preferred: str | None = None) -> Order:
     """Worksheets of a module or one worksheet: blank, personalized (a copy per person) or fillable.
 
     A copy shows the person's current group, or group_name when given (a packet names its meeting's group);
-    blank_copies adds copies with blank Name / Group / Date lines after the named ones."""
+    blank_copies adds copies with blank Name / Group / Date lines after the named ones. The language is
+    `lang` if given; else personalized copies print in their people's language (all of them the same:
+    a packet orders a document per language) and blank ones in `preferred` (the page's), where the
+    curriculum has it."""
     curriculum = domain_of(version)
     module, worksheets = lookup(curriculum, code)
     if not worksheets:
         raise DocumentNotFound(f"{module.code} {module.title} has no worksheets")
     if fillable and len(people) > 1:
         raise DocumentNotFound("a fillable copy is for one participant at a time")
-    size, language, heading = _settings(program, page_size, lang, worksheets[0].language)
-    heading = heading or curriculum.title
+    if people and len({p.language for p in people}) == 1:
+        preferred = people[0].language
+    size, language, heading = _settings(program, page_size, lang, curriculum, preferred)
+    module = module.in_language(language)
+    worksheets = [next((t for t in module.worksheets if t.code == w.code), w) for w in worksheets]
+    heading = heading or curriculum.in_language(language).title
     on = on or program_today(program)
     enrollments = enrollments if enrollments is not None else (current_enrollments(people) if people else {})
-    named = tuple(identity(p, enrollments.get(p.id), on, group_name) for p in people)
+    named = tuple(identity(p, enrollments.get(p.id), on, group_name, language) for p in people)
     copies = (named + (None,) * blank_copies) or (None,)
     sheets = tuple(builders.Sheet(w, module.code, module.title) for w in worksheets)
     codes = [w.code for w in worksheets]
     key = cache_key("worksheet", {"version": version_digest(version, curriculum), "codes": codes, "size": size,
                                   "lang": language, "fillable": fillable, "heading": heading, "copies": copies})
-    title = f"{codes[0]} {worksheets[0].title}" if len(codes) == 1 else f"{module.code} {module.title}: worksheets"
 
     def build() -> RenderInput:
-        html = builders.worksheets_html(list(sheets), title=title, lang=language, fillable=fillable,
-                                        identity=copies[0] if fillable else None)
-        return RenderInput(html, size, language, fillable, sheets, copies, heading, notice=bool(people))
+        with builders.in_language(language):
+            title = (f"{codes[0]} {worksheets[0].title}" if len(codes) == 1 else
+                     _("%(code)s %(title)s: worksheets", code=module.code, title=module.title))
+            html = builders.worksheets_html(list(sheets), title=title, lang=language, fillable=fillable,
+                                            identity=copies[0] if fillable else None)
+            return RenderInput(html, size, language, fillable, sheets, copies, heading, notice=bool(people))
 
     variant = "fillable" if fillable else ("personalized" if people else "blank")
     name = (codes[0] if len(codes) == 1 else module.code).replace(" ", "-")
-    return Order("worksheet", key, f"{name}-{variant}.pdf", sum(w.pages for w in worksheets) * len(copies), build,
-                 tuple(p.id for p in people), program.id if program else None,
-                 {"codes": codes, "variant": variant, "page_size": size, "copies": len(copies)})
+    suffix = "" if language == "en" else f"-{language}"
+    return Order("worksheet", key, f"{name}-{variant}{suffix}.pdf", sum(w.pages for w in worksheets) * len(copies),
+                 build, tuple(p.id for p in people), program.id if program else None,
+                 {"codes": codes, "variant": variant, "page_size": size, "copies": len(copies), "lang": language})
 
 
 def guide_order(code: str, *, version: CurriculumVersion, program: Program | None = None,
-                lang: str | None = None, page_size: str | None = None) -> Order:
+                lang: str | None = None, page_size: str | None = None, preferred: str | None = None) -> Order:
     """The facilitator guide of a module (a worksheet code gives its module's guide)."""
     curriculum = domain_of(version)
-    module, _ = lookup(curriculum, code)
-    size, language, heading = _settings(program, page_size, lang, curriculum.language)
-    heading = heading or curriculum.title
-    track = curriculum.track(module.track_code)
+    module, _sheets = lookup(curriculum, code)
+    size, language, heading = _settings(program, page_size, lang, curriculum, preferred)
+    heading = heading or curriculum.in_language(language).title
+    module = module.in_language(language)
+    track = curriculum.in_language(language).track(module.track_code)
     key = cache_key("guide", {"version": version_digest(version, curriculum), "module": module.code, "size": size,
                               "lang": language, "heading": heading})
 
@@ -244,18 +278,21 @@ def guide_order(code: str, *, version: CurriculumVersion, program: Program | Non
         return RenderInput(builders.guide_html(module, heading=heading, track_name=track.name, lang=language),
                            size, language)
 
-    return Order("guide", key, f"{module.code.replace(' ', '-')}-guide.pdf", 3, build,
-                 program_id=program.id if program else None, detail={"module": module.code, "page_size": size})
+    suffix = "" if language == "en" else f"-{language}"
+    return Order("guide", key, f"{module.code.replace(' ', '-')}-guide{suffix}.pdf", 3, build,
+                 program_id=program.id if program else None,
+                 detail={"module": module.code, "page_size": size, "lang": language})
 
 
 def handbook_order(*, version: CurriculumVersion, program: Program | None = None, lang: str | None = None,
-                   page_size: str | None = None) -> Order:
+                   page_size: str | None = None, preferred: str | None = None) -> Order:
     """The participant handbook: cover, contents, every worksheet of the curriculum in order."""
-    curriculum = domain_of(version)
-    size, language, heading = _settings(program, page_size, lang, curriculum.language)
+    source = domain_of(version)
+    size, language, heading = _settings(program, page_size, lang, source, preferred)
+    curriculum = source.in_language(language)
     heading = heading or curriculum.title
     sheets = tuple(builders.sheets_of(curriculum))
-    key = cache_key("handbook", {"version": version_digest(version, curriculum), "size": size, "lang": language,
+    key = cache_key("handbook", {"version": version_digest(version, source), "size": size, "lang": language,
                                  "heading": heading})
 
     def build() -> RenderInput:
@@ -263,5 +300,7 @@ def handbook_order(*, version: CurriculumVersion, program: Program | None = None
         return RenderInput(html, size, language, False, sheets, (None,), heading)
 
     pages = sum(s.worksheet.pages for s in sheets) + 1 + (len(sheets) + len(curriculum.tracks) * 3) // 45 + 1
-    return Order("handbook", key, f"{curriculum.name}-handbook-{size}.pdf", pages, build,
-                 program_id=program.id if program else None, detail={"curriculum": curriculum.name, "page_size": size})
+    suffix = "" if language == "en" else f"-{language}"
+    return Order("handbook", key, f"{curriculum.name}-handbook-{size}{suffix}.pdf", pages, build,
+                 program_id=program.id if program else None,
+                 detail={"curriculum": curriculum.name, "page_size": size, "lang": language})

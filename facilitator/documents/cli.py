@@ -38,7 +38,11 @@ _output = click.option("-o", "--output", required=True, type=click.Path(dir_okay
                        help="The PDF file to write.")
 _page_size = click.option("--page-size", type=click.Choice(["letter", "a4"]),
                           help="Default: the participant's program setting, else letter.")
-_lang = click.option("--lang", help="Language of the document (default: the curriculum's).")
+_lang = click.option("--lang", help="Language of the document: en or es (default: the curriculum's; a personalized "
+                                    "copy: the participant's).")
+_person_lang = click.option("--lang", help="Language of the document: en or es (default: the participant's).")
+_packet_lang = click.option("--lang", help="Language of the guide and the blank copies: en or es (default: the "
+                                           "curriculum's); each person's copy prints in their own language.")
 _curriculum = click.option("--curriculum", help=f"Curriculum name (default: the participant's group's, else "
                                                 f"{catalog.DEFAULT_CURRICULUM}).")
 
@@ -146,18 +150,19 @@ def _meeting(reference: str) -> meeting_docs.MeetingContext:
 @_page_size
 @_output
 def signin_command(meeting: str, page_size: str | None, output: Path) -> None:
-    """Print a meeting's sign-in sheet. MEETING is its id or GROUP_ID/YYYY-MM-DD/HHMM/TRACK."""
+    """Print a meeting's sign-in sheet (in English and Spanish). MEETING is its id or GROUP_ID/YYYY-MM-DD/HHMM/TRACK."""
     order = meeting_docs.signin_order(_meeting(meeting), page_size=page_size)
     _deliver(order, output)
 
 
 @print_cli.command("packet")
 @click.argument("meeting")
+@_packet_lang
 @_page_size
 @_output
-def packet_command(meeting: str, page_size: str | None, output: Path) -> None:
+def packet_command(meeting: str, lang: str | None, page_size: str | None, output: Path) -> None:
     """Print a meeting's packet: guide, sign-in sheet, a personalized worksheet copy per person expected."""
-    order = meeting_docs.packet_order(_meeting(meeting), page_size=page_size)
+    order = meeting_docs.packet_order(_meeting(meeting), page_size=page_size, lang=lang)
     _deliver(order, output, progress_bar=True)
 
 
@@ -170,26 +175,29 @@ def _participant(participant_id: int) -> tuple[Participant, Program]:
 
 @print_cli.command("progress")
 @click.argument("participant_id", type=int)
+@_person_lang
 @_page_size
 @_output
-def progress_command(participant_id: int, page_size: str | None, output: Path) -> None:
+def progress_command(participant_id: int, lang: str | None, page_size: str | None, output: Path) -> None:
     """Print a participant's progress report (it carries the 42 CFR 2.32 notice)."""
     person, program = _participant(participant_id)
     order = participant_docs.progress_order(person, program=program, today=catalog.program_today(program),
-                                            page_size=page_size)
+                                            page_size=page_size, lang=lang)
     _deliver(order, output)
 
 
 @print_cli.command("certificate")
 @click.argument("participant_id", type=int)
 @click.option("--name", help="The name as the participant wants it printed (default: their preferred name).")
+@_person_lang
 @_page_size
 @_output
-def certificate_command(participant_id: int, name: str | None, page_size: str | None, output: Path) -> None:
+def certificate_command(participant_id: int, name: str | None, lang: str | None, page_size: str | None,
+                        output: Path) -> None:
     """Print the completion certificate of a participant who completed the program."""
     person, program = _participant(participant_id)
     order = participant_docs.certificate_order(person, program=program, today=catalog.program_today(program),
-                                               name=name, page_size=page_size)
+                                               name=name, page_size=page_size, lang=lang)
     _deliver(order, output)
 
 
@@ -197,9 +205,11 @@ def certificate_command(participant_id: int, name: str | None, page_size: str | 
 @click.argument("group_id", type=int)
 @click.option("--month", required=True, help="The first month to print, as YYYY-MM (2027-03).")
 @click.option("--months", type=int, default=1, show_default=True, help="How many months (1 to 12), a page each.")
+@_lang
 @_page_size
 @_output
-def calendar_command(group_id: int, month: str, months: int, page_size: str | None, output: Path) -> None:
+def calendar_command(group_id: int, month: str, months: int, lang: str | None, page_size: str | None,
+                     output: Path) -> None:
     """Print a group's calendar for the wall: a month per page with each meeting's module."""
     group = db.session.get(Group, group_id)
     if group is None:
@@ -208,5 +218,5 @@ def calendar_command(group_id: int, month: str, months: int, page_size: str | No
     if first is None:
         raise click.ClickException(f"{month!r} is not a month: give it as YYYY-MM (2027-03)")
     order = calendar_doc.calendar_order(group, program=db.session.get(Program, group.program_id), month=first,
-                                        months=months, page_size=page_size)
+                                        months=months, page_size=page_size, lang=lang)
     _deliver(order, output)

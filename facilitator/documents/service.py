@@ -23,6 +23,7 @@ from pathlib import Path
 from typing import Any
 from urllib.parse import urlsplit
 
+from ..web.i18n import TRANSLATIONS
 from . import builders, forms
 from .cache import DEFAULT_CACHE_BYTES, DEFAULT_PERSONAL_SECONDS, DocumentCache
 
@@ -60,6 +61,13 @@ class RenderInput:
     parts: tuple[RenderInput, ...] = ()
     # The PDF's /Title when the HTML's <title> does not name the document (a packet's is its guide's).
     title: str = ""
+    # The frame's and the page counter's words in `lang`: filled when the input is made (in the app),
+    # so the process that renders (a worker) needs no locale.
+    words: builders.FrameWords | None = None
+
+    def __post_init__(self) -> None:
+        if self.words is None:
+            object.__setattr__(self, "words", builders.frame_words(self.lang))
 
 
 # --- the engine: WeasyPrint, fonts, stylesheet, fetcher (once per process) --------------------
@@ -91,18 +99,18 @@ class _Engine:
                                                           font_config=self.fonts, url_fetcher=self.fetcher)
         return self.extra_sheets[name]
 
-    def page_sheet(self, page_size: str, lang: str) -> Any:
+    def page_sheet(self, page_size: str, counter: str) -> Any:
         """The one-rule stylesheet with the page size and the page-number wording (parsed once)."""
-        if (page_size, lang) not in self.page_sheets:
-            words = builders.chrome(lang)
-            rule = (f'@page {{ size: {PAGE_SIZES[page_size]}; @bottom-right {{ content: "{words["page"]} " '
-                    f'counter(page) " {words["of"]} " counter(pages); }} }}')
-            self.page_sheets[page_size, lang] = self.weasyprint.CSS(string=rule, font_config=self.fonts)
-        return self.page_sheets[page_size, lang]
+        if (page_size, counter) not in self.page_sheets:
+            rule = f"@page {{ size: {PAGE_SIZES[page_size]}; @bottom-right {{ content: {counter}; }} }}"
+            self.page_sheets[page_size, counter] = self.weasyprint.CSS(string=rule, font_config=self.fonts)
+        return self.page_sheets[page_size, counter]
 
-    def layout(self, html: str, page_size: str, lang: str = "en", extra: tuple[str, ...] = (), **options: Any):
+    def layout(self, html: str, page_size: str, words: builders.FrameWords | None = None, extra: tuple[str, ...] = (),
+               **options: Any):
         """Parse and lay out one HTML string into a WeasyPrint Document."""
-        sheets = [self.stylesheet, self.page_sheet(page_size, lang), *(self.extra_sheet(n) for n in extra)]
+        counter = (words or builders.FrameWords()).page_css()
+        sheets = [self.stylesheet, self.page_sheet(page_size, counter), *(self.extra_sheet(n) for n in extra)]
         return self.weasyprint.HTML(string=html, url_fetcher=self.fetcher).render(
             font_config=self.fonts, stylesheets=sheets, **options)
 
@@ -186,7 +194,7 @@ def render(job: RenderInput, progress: Callable[[int], None] | None = None) -> b
 def _layout(eng: _Engine, job: RenderInput, progress: Callable[[int], None] | None, options: dict[str, Any]):
     """One document laid out, with its per-copy frames if it shows worksheets."""
     with _progress_to(progress):  # the body's pages; frames are quick and would restart the count
-        document = eng.layout(job.html, job.page_size, job.lang, job.stylesheets, **options)
+        document = eng.layout(job.html, job.page_size, job.words, job.stylesheets, **options)
     if job.sheets:
         document = _with_frames(eng, document, job)
     return document
@@ -206,9 +214,9 @@ def _with_frames(eng: _Engine, body: Any, job: RenderInput) -> Any:
 
     pages_of_body = [(page._page_box.page_type.name, sheet)
                      for page, sheet in zip(body.pages, sheets_by_page(body, job.sheets), strict=True)]
-    html = builders.frame_html(pages_of_body, heading=job.heading, lang=job.lang, copies=job.copies,
-                               notice=job.notice, with_identity=not job.fillable)
-    frame = eng.layout(html, job.page_size, job.lang)
+    html = builders.frame_html(pages_of_body, heading=job.heading, lang=job.lang, words=job.words,
+                               copies=job.copies, notice=job.notice, with_identity=not job.fillable)
+    frame = eng.layout(html, job.page_size, job.words)
     if len(frame.pages) != len(body.pages) * len(job.copies):
         raise RuntimeError(f"frame has {len(frame.pages)} pages for {len(job.copies)} copies of {len(body.pages)}")
     pages = []
@@ -269,9 +277,11 @@ class _progress_to:
 
 @lru_cache(maxsize=1)
 def fingerprint() -> str:
-    """A hash of the templates, the stylesheet and this package's code: a change makes new keys."""
+    """A hash of the templates, the stylesheet, this package's code and the compiled translations (the
+    documents' words in other languages): a change makes new keys."""
     digest = hashlib.sha256()
-    for path in [*builders.template_files(), *sorted(Path(__file__).parent.glob("*.py"))]:
+    translations = sorted(TRANSLATIONS.glob("*/LC_MESSAGES/*.mo"))
+    for path in [*builders.template_files(), *sorted(Path(__file__).parent.glob("*.py")), *translations]:
         digest.update(path.name.encode() + b"\0" + path.read_bytes())
     return digest.hexdigest()[:16]
 

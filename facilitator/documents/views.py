@@ -12,6 +12,11 @@ URL table:
                                                                   (staff; a participant: own)
   GET /documents/groups/<id>/calendar.pdf?month=2027-03&months=1  a month per page, for the wall
   GET /documents/jobs/<id>  (.json, .pdf)                         progress page, status, finished file
+
+Every document takes ?lang=en|es. Without it, worksheets, guides, the handbook, calendars and the packet's
+guide print in the page's language (where the curriculum has it); a personalized copy, a progress report,
+a certificate and printed answers in the participant's own language. A language the curriculum lacks is a
+404 that says so.
 """
 
 from __future__ import annotations
@@ -19,6 +24,7 @@ from __future__ import annotations
 import io
 
 from flask import Blueprint, abort, current_app, jsonify, redirect, render_template, request, send_file, url_for
+from flask_babel import gettext as _
 from flask_login import current_user, login_required
 
 from ..audit import services as audit
@@ -27,10 +33,22 @@ from ..groups.models import Group
 from ..participants.models import Participant
 from ..queue import queue_for
 from ..web.access import own_participant_or_404
+from ..web.i18n import current_language
 from ..workbook import services as workbook
-from . import calendar_doc, catalog, jobs, meeting_docs, participant_docs, service, workbook_docs
+from . import builders, calendar_doc, catalog, jobs, meeting_docs, participant_docs, service, workbook_docs
 
 bp = Blueprint("documents", __name__, url_prefix="/documents")
+
+
+def _lang() -> str | None:
+    """The language asked for (?lang=es), or None for the default."""
+    return request.args.get("lang") or None
+
+
+def _no_language() -> None:
+    """The answer when the document has no text in the language asked for."""
+    abort(404, description=_("This document cannot be printed in %(language)s: the curriculum has no text in it.",
+                             language=builders.language_name(request.args.get("lang", ""))))
 
 
 def _people():
@@ -91,7 +109,10 @@ def worksheet(code: str):
         version = catalog.version_for(people, enrollments, request.args.get("curriculum"), current_user.program_id,
                                       request.args.get("version"))
         order = catalog.worksheet_order(code, version=version, program=current_user.program, people=people,
-                                        enrollments=enrollments, fillable=request.args.get("fillable") == "1")
+                                        enrollments=enrollments, fillable=request.args.get("fillable") == "1",
+                                        lang=_lang(), preferred=current_language())
+    except catalog.LanguageMissing:
+        _no_language()
     except catalog.DocumentNotFound:
         abort(404)
     return _deliver(order)
@@ -106,7 +127,10 @@ def guide(code: str):
     try:
         version = catalog.find_version(request.args.get("curriculum"), current_user.program_id,
                                        request.args.get("version"))
-        order = catalog.guide_order(code, version=version, program=current_user.program)
+        order = catalog.guide_order(code, version=version, program=current_user.program, lang=_lang(),
+                                    preferred=current_language())
+    except catalog.LanguageMissing:
+        _no_language()
     except catalog.DocumentNotFound:
         abort(404)
     return _deliver(order)
@@ -118,7 +142,10 @@ def handbook():
     """The participant handbook (rendered by a worker; the first request waits on a progress page)."""
     try:
         version = catalog.find_version(request.args.get("curriculum"), current_user.program_id)
-        order = catalog.handbook_order(version=version, program=current_user.program)
+        order = catalog.handbook_order(version=version, program=current_user.program, lang=_lang(),
+                                       preferred=current_language())
+    except catalog.LanguageMissing:
+        _no_language()
     except catalog.DocumentNotFound:
         abort(404)
     return _deliver(order)
@@ -149,9 +176,12 @@ def signin(group_id: int, day: str, at: str, track: str):
 def packet(group_id: int, day: str, at: str, track: str):
     """A meeting's packet: guide, sign-in sheet and a personalized worksheet copy per person expected."""
     try:
-        order = meeting_docs.packet_order(_meeting_or_404(group_id, day, at, track))
+        order = meeting_docs.packet_order(_meeting_or_404(group_id, day, at, track), lang=_lang(),
+                                          preferred=current_language())
     except catalog.NotPrintable as exc:
         abort(409, description=str(exc))
+    except catalog.LanguageMissing:
+        _no_language()
     return _deliver(order)
 
 
@@ -162,7 +192,10 @@ def progress(participant_id: int):
     person = own_participant_or_404(participant_id)
     program = current_user.program
     try:
-        order = participant_docs.progress_order(person, program=program, today=catalog.program_today(program))
+        order = participant_docs.progress_order(person, program=program, today=catalog.program_today(program),
+                                                lang=_lang())
+    except catalog.LanguageMissing:
+        _no_language()
     except catalog.DocumentNotFound:
         abort(404)
     return _deliver(order)
@@ -176,9 +209,11 @@ def certificate(participant_id: int):
     program = current_user.program
     try:
         order = participant_docs.certificate_order(person, program=program, today=catalog.program_today(program),
-                                                   name=request.args.get("name") or None)
+                                                   name=request.args.get("name") or None, lang=_lang())
     except catalog.NotPrintable as exc:
         abort(409, description=str(exc))
+    except catalog.LanguageMissing:
+        _no_language()
     except catalog.DocumentNotFound:
         abort(404)
     return _deliver(order)
@@ -212,9 +247,12 @@ def calendar(group_id: int):
     month, months = request.args.get("month"), request.args.get("months", "1")
     first = catalog.parse_month(month) if month else catalog.program_today(program).replace(day=1)
     if first is None or not months.isdigit():
-        abort(400, description="Give the month as YYYY-MM (2027-03) and the number of months as 1 to 12.")
+        abort(400, description=_("Give the month as YYYY-MM (2027-03) and the number of months as 1 to 12."))
     try:
-        order = calendar_doc.calendar_order(group, program=program, month=first, months=int(months))
+        order = calendar_doc.calendar_order(group, program=program, month=first, months=int(months), lang=_lang(),
+                                            preferred=current_language())
+    except catalog.LanguageMissing:
+        _no_language()
     except catalog.DocumentNotFound as exc:
         abort(400, description=str(exc))
     return _deliver(order)

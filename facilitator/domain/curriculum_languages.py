@@ -12,10 +12,11 @@ import re
 from collections.abc import Iterable
 from dataclasses import dataclass
 from statistics import mean
+from typing import Any
 
 from textstat.textstat import textstatistics
 
-from .curriculum import Curriculum, Field, Module
+from .curriculum import Curriculum, Field, Module, Worksheet
 from .curriculum_rules import participant_text
 from .problems import Problem
 
@@ -168,3 +169,23 @@ def language_report(curriculum: Curriculum) -> list[LanguageReport]:
                                        round(min(ease), 1) if ease else 0.0,
                                        round(mean(s[1] for s in scores), 1) if scores else 0.0))
     return rows
+
+
+def answers_between(source: Worksheet, target: Worksheet, answers: dict[str, Any]) -> dict[str, Any]:
+    """Answers given on a worksheet in one language, as they read on its twin in another.
+
+    Answers are stored by field id, and written answers stay as the person wrote them; only a
+    checklist's checked items are words of the sheet, so they are carried over by their place on
+    the list (twins have the same items in the same order). An item the source does not have (an
+    answer kept from another version) is left as it was."""
+    fields = {f.id: (f, t) for f, t in zip(source.fields, target.fields, strict=False) if f.id == t.id}
+    out = dict(answers)
+    for field_id, value in answers.items():
+        pair = fields.get(field_id)
+        if pair is None or pair[0].type != "checklist" or not isinstance(value, dict):
+            continue
+        places = {item: n for n, item in enumerate(pair[0].items)}
+        checked = [pair[1].items[places[item]] if item in places and places[item] < len(pair[1].items) else item
+                   for item in value.get("checked", [])]
+        out[field_id] = {**value, "checked": checked} if "checked" in value else value
+    return out

@@ -6,6 +6,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import date, time, timedelta
 
+from flask_babel import gettext as _
 from sqlalchemy import func, select
 
 from ..auth.models import User
@@ -14,6 +15,7 @@ from ..domain import curriculum as dom
 from ..domain import sequencer as seq
 from ..domain.curriculum import WEEKDAYS
 from ..extensions import db
+from ..web.i18n import format_when
 from .calendars import (
     group_calendar,
     group_cancellations,
@@ -32,8 +34,8 @@ from .services import (
     CalendarRow,
     GroupRefused,
     rotating_tracks,
+    shown_titles,
     taught_instead,
-    titles_of,
 )
 
 NEW_GROUP_EARLIEST = timedelta(days=366)  # a new group may have started up to a year ago
@@ -113,31 +115,31 @@ def check_settings(program_id: int, settings: GroupSettings, group: Group | None
     problems: dict[str, str] = {}
     name = settings.name.strip()
     if not name:
-        problems["name"] = "Give the group a name, for example Evening IOP (Mon/Wed/Fri)."
+        problems["name"] = _("Give the group a name, for example Evening IOP (Mon/Wed/Fri).")
     elif len(name) > 80:
-        problems["name"] = "Keep the name under 80 characters."
+        problems["name"] = _("Keep the name under 80 characters.")
     else:
         clash = db.session.scalar(select(Group.id).where(
             Group.program_id == program_id, func.lower(Group.name) == name.lower(),
             Group.id != (group.id if group else -1)))
         if clash is not None:
-            problems["name"] = f"Another group of this program is already called {name}."
+            problems["name"] = _("Another group of this program is already called %(name)s.", name=name)
     versions = {v.id: v for v in allowed_versions(program_id)}
     recorded = _has_records(group)
     if group is not None and recorded and settings.version_id != group.version_id:
-        problems["version"] = ("This group has recorded meetings, so it keeps its curriculum version and its "
-                               "history stays true. Start a new group for the other version.")
+        problems["version"] = _("This group has recorded meetings, so it keeps its curriculum version and its "
+                                "history stays true. Start a new group for the other version.")
         return problems
     if settings.version_id not in versions and not (group and settings.version_id == group.version_id):
-        problems["version"] = "Choose a published curriculum version."
+        problems["version"] = _("Choose a published curriculum version.")
         return problems
     if settings.mode not in seq.MODES:
-        problems["mode"] = "Choose open or cohort."
+        problems["mode"] = _("Choose open or cohort.")
     if settings.cancellation_policy not in seq.POLICIES:
-        problems["cancellation_policy"] = "Choose what happens to a cancelled meeting's module."
+        problems["cancellation_policy"] = _("Choose what happens to a cancelled meeting's module.")
     problems.update(_check_start(settings, group, recorded, today))
     if settings.facilitator_id is not None and settings.facilitator_id not in {u.id for u in program_staff(program_id)}:
-        problems["facilitator"] = "Choose a director or facilitator of this program."
+        problems["facilitator"] = _("Choose a director or facilitator of this program.")
     structure = version_structure(settings.version_id)
     problems.update(_check_slots(settings.slots, structure))
     if settings.mode == "open":
@@ -145,47 +147,49 @@ def check_settings(program_id: int, settings: GroupSettings, group: Group | None
             plans = {p.code: p for p in seq.track_plans(structure)}
             plan = plans.get(track)
             if plan is None or track not in {t.code for t in rotating_tracks(structure)}:
-                problems[f"start_{track}"] = f"{track} is not a rotating track of this curriculum version."
+                problems[f"start_{track}"] = _("%(track)s is not a rotating track of this curriculum version.", track=track)
             elif module not in plan.position:
-                problems[f"start_{track}"] = (f"{module} is not a module of {track} "
-                                              f"({plan.modules[0]} to {plan.modules[-1]}).")
+                problems[f"start_{track}"] = _("%(module)s is not a module of %(track)s (%(first)s to %(last)s).",
+                                               module=module, track=track, first=plan.modules[0],
+                                               last=plan.modules[-1])
     return problems
 
 
 def _check_start(settings: GroupSettings, group: Group | None, recorded: bool, today: date) -> dict[str, str]:
     day = settings.start_date
     if group is not None and day != group.start_date and (recorded or group.start_date <= today):
-        return {"start_date": f"This group started on {group.start_date:%b %-d, %Y}; its start date is part "
-                              "of the record and stays."}
+        return {"start_date": _("This group started on %(day)s; its start date is part of the record and stays.",
+                                day=format_when(group.start_date, "year"))}
     if group is not None and day == group.start_date:
         return {}
     if day < today - NEW_GROUP_EARLIEST:
-        return {"start_date": "A group cannot start more than a year ago."}
+        return {"start_date": _("A group cannot start more than a year ago.")}
     if day > today + NEW_GROUP_LATEST:
-        return {"start_date": "Pick a start date within the next two years."}
+        return {"start_date": _("Pick a start date within the next two years.")}
     if group is not None and group.end_date is not None and day > group.end_date:
-        return {"start_date": f"The group ends on {group.end_date:%b %-d, %Y}; start before that."}
+        return {"start_date": _("The group ends on %(day)s; start before that.", day=format_when(group.end_date, "year"))}
     return {}
 
 
 def _check_slots(slots: tuple[dom.PatternSlot, ...], structure: dom.Curriculum) -> dict[str, str]:
     problems: dict[str, str] = {}
     if not slots:
-        return {"slots": "Add at least one meeting to the weekly pattern."}
+        return {"slots": _("Add at least one meeting to the weekly pattern.")}
     plans = {p.code: p for p in seq.track_plans(structure)}
     seen: dict[tuple[str, str, str], int] = {}
     for index, slot in enumerate(slots):
         plan = plans.get(slot.track)
         if plan is None:
-            problems[f"slots-{index}-track"] = f"Choose a track of {structure.title}."
+            problems[f"slots-{index}-track"] = _("Choose a track of %(title)s.", title=structure.title)
         elif not plan.scheduled:
-            problems[f"slots-{index}-track"] = (f"{slot.track} sessions are booked one by one, not on the weekly "
-                                                "pattern. Choose a group or family track.")
+            problems[f"slots-{index}-track"] = _("%(track)s sessions are booked one by one, not on the weekly "
+                                                 "pattern. Choose a group or family track.", track=slot.track)
         if not 0 < slot.minutes <= MAX_SLOT_MINUTES:
-            problems[f"slots-{index}-minutes"] = f"Enter between 1 and {MAX_SLOT_MINUTES} minutes."
+            problems[f"slots-{index}-minutes"] = _("Enter between 1 and %(top)s minutes.", top=MAX_SLOT_MINUTES)
         key = (slot.weekday, slot.time, slot.track)
         if key in seen:
-            problems[f"slots-{index}-track"] = f"Meeting {seen[key] + 1} is already {slot.track} at this day and time."
+            problems[f"slots-{index}-track"] = _("Meeting %(n)s is already %(track)s at this day and time.",
+                                                 n=seen[key] + 1, track=slot.track)
         seen.setdefault(key, index)
     return problems
 
@@ -199,12 +203,13 @@ def pattern_warnings(settings: GroupSettings) -> list[str]:
             continue
         lengths = [s.minutes for s in settings.slots if s.track == plan.code]
         if not lengths and plan.required:
-            out.append(f"No meeting for {plan.code}: members of this group cannot complete {plan.code}, "
-                       "which is required.")
+            out.append(_("No meeting for %(track)s: members of this group cannot complete %(track)s, "
+                         "which is required.", track=plan.code))
         elif lengths and min(lengths) < structure.credit_share * max(plan.module_minutes):
             need = structure.credit_share * max(plan.module_minutes)
-            out.append(f"{plan.code} meetings of {min(lengths)} minutes are shorter than the {need:.0f} minutes some "
-                       f"{plan.code} modules need for credit.")
+            out.append(_("%(track)s meetings of %(minutes)s minutes are shorter than the %(need)s minutes some "
+                         "%(track)s modules need for credit.", track=plan.code, minutes=min(lengths),
+                         need=f"{need:.0f}"))
     return out
 
 
@@ -259,7 +264,7 @@ def _frozen_past(group: Group, settings: GroupSettings, today: date) -> list[tup
 def preview_settings(program_id: int, settings: GroupSettings, group: Group | None, today: date) -> Preview:
     """The next 4 weeks of meetings under the new settings and, for a stored group, what changes."""
     structure = version_structure(settings.version_id)
-    titles = titles_of(structure)
+    titles = shown_titles(structure, settings.version_id)
     until = today + PREVIEW_AHEAD
     look = today + LOOK_AHEAD
     if group is None:
@@ -279,7 +284,7 @@ def preview_settings(program_id: int, settings: GroupSettings, group: Group | No
     window = [m for m in after.meetings if today <= m.date <= until]
     rows = []
     for m in window:
-        reason = {"holiday": "Holiday", "cancelled": "Cancelled ahead of time"}.get(m.reason, "Cancelled")
+        reason = {"holiday": _("Holiday"), "cancelled": _("Cancelled ahead of time")}.get(m.reason, _("Cancelled"))
         rows.append(CalendarRow(m, titles.get(m.module or "", ""), "coming" if m.held else "cancelled",
                                 "" if m.held else reason, None if m.held else taught_instead(after, m),
                                 settings.cancellation_policy))

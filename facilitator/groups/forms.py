@@ -9,6 +9,8 @@ from __future__ import annotations
 
 from datetime import date, datetime
 
+from flask_babel import gettext as _
+from flask_babel import lazy_gettext as _l
 from wtforms import BooleanField, FieldList, Form, FormField, SelectChoice, SelectField, StringField, SubmitField
 from wtforms.validators import Length
 
@@ -24,10 +26,10 @@ def choices(pairs) -> list[SelectChoice]:
     return [SelectChoice(str(value), label) for value, label in pairs]
 
 
-DAY_CHOICES = choices([("", "Choose a day"), *zip(WEEKDAYS, ("Monday", "Tuesday", "Wednesday", "Thursday", "Friday",
-                                                             "Saturday", "Sunday"), strict=True)])
-MODE_CHOICES = choices([("open", "Open (rolling admission)"), ("cohort", "Cohort (everyone starts together)")])
-POLICY_CHOICES = choices([("postpone", "Postpone its module"), ("skip", "Skip its module")])
+DAY_CHOICES = choices([("", _l("Choose a day")), *zip(WEEKDAYS, (_l("Monday"), _l("Tuesday"), _l("Wednesday"), _l("Thursday"),
+                                                                 _l("Friday"), _l("Saturday"), _l("Sunday")), strict=True)])
+MODE_CHOICES = choices([("open", _l("Open (rolling admission)")), ("cohort", _l("Cohort (everyone starts together)"))])
+POLICY_CHOICES = choices([("postpone", _l("Postpone its module")), ("skip", _l("Skip its module"))])
 BLANK_ROWS = 2  # empty pattern rows offered at the end of the form
 
 
@@ -56,11 +58,11 @@ def parse_time(raw: str | None) -> str | None:
 class SlotForm(Form):
     """One row of the weekly pattern (the outer form carries the CSRF token)."""
 
-    weekday = SelectField("Day", choices=DAY_CHOICES, validate_choice=False)
-    time = StringField("Starts at", render_kw={"type": "time"})
-    track = SelectField("Track", choices=[], validate_choice=False)
-    minutes = StringField("Minutes", render_kw={"inputmode": "numeric"})
-    remove = BooleanField("Remove this meeting")
+    weekday = SelectField(_l("Day"), choices=DAY_CHOICES, validate_choice=False)
+    time = StringField(_l("Starts at"), render_kw={"type": "time"})
+    track = SelectField(_l("Track"), choices=[], validate_choice=False)
+    minutes = StringField(_l("Minutes"), render_kw={"inputmode": "numeric"})
+    remove = BooleanField(_l("Remove this meeting"))
 
     def is_blank(self) -> bool:
         """Nothing typed in the row: it is ignored."""
@@ -71,16 +73,16 @@ class SlotForm(Form):
 class GroupForm(AppForm):
     """A group's settings and weekly pattern; starting-module fields are added per version (group_form)."""
 
-    name = StringField("Name", validators=[Length(max=80, message="Keep the name under 80 characters.")])
-    version = SelectField("Curriculum version", choices=[], validate_choice=False)
-    mode = SelectField("Mode", choices=MODE_CHOICES, validate_choice=False)
-    start_date = StringField("Start date", render_kw={"type": "date"})
-    cancellation_policy = SelectField("When a meeting is cancelled", choices=POLICY_CHOICES, validate_choice=False)
-    facilitator = SelectField("Facilitator", choices=[], validate_choice=False)
+    name = StringField(_l("Name"), validators=[Length(max=80, message=_l("Keep the name under 80 characters."))])
+    version = SelectField(_l("Curriculum version"), choices=[], validate_choice=False)
+    mode = SelectField(_l("Mode"), choices=MODE_CHOICES, validate_choice=False)
+    start_date = StringField(_l("Start date"), render_kw={"type": "date"})
+    cancellation_policy = SelectField(_l("When a meeting is cancelled"), choices=POLICY_CHOICES, validate_choice=False)
+    facilitator = SelectField(_l("Facilitator"), choices=[], validate_choice=False)
     slots = FieldList(FormField(SlotForm), min_entries=1)
-    add_row = SubmitField("Add another meeting")
-    preview = SubmitField("Preview")
-    save = SubmitField("Save")
+    add_row = SubmitField(_l("Add another meeting"))
+    preview = SubmitField(_l("Preview"))
+    save = SubmitField(_l("Save"))
 
     pattern_errors: list[str]
     start_fields: list[tuple[str, str]]  # (field name, track code) of the starting-module fields
@@ -92,7 +94,7 @@ class GroupForm(AppForm):
     def add_blank_rows(self) -> None:
         """Offer a couple of empty rows after the filled ones."""
         blanks = sum(1 for row in self.slots if row.form.is_blank())
-        for _ in range(max(0, BLANK_ROWS - blanks)):
+        for _row in range(max(0, BLANK_ROWS - blanks)):
             self.slots.append_entry()
 
     def read(self, structure: dom.Curriculum) -> tuple[GroupSettings | None, dict[str, str], list[int]]:
@@ -107,25 +109,25 @@ class GroupForm(AppForm):
             at = parse_time(sub.time.data)
             minutes = (sub.minutes.data or "").strip()
             if sub.weekday.data not in WEEKDAYS:
-                problems[prefix + "weekday"] = "Choose a day."
+                problems[prefix + "weekday"] = _("Choose a day.")
             if at is None:
-                problems[prefix + "time"] = "Enter a time like 18:30."
+                problems[prefix + "time"] = _("Enter a time like 18:30.")
             if not sub.track.data:
-                problems[prefix + "track"] = "Choose a track."
+                problems[prefix + "track"] = _("Choose a track.")
             if not minutes.lstrip("-").isdigit():
-                problems[prefix + "minutes"] = "Enter the minutes as a whole number, for example 90."
+                problems[prefix + "minutes"] = _("Enter the minutes as a whole number, for example 90.")
             if not any(key.startswith(prefix) for key in problems):
                 slots.append(dom.PatternSlot(sub.weekday.data, at, sub.track.data, int(minutes)))
                 rows.append(index)
         start = parse_date(self.start_date.data)
         if start is None:
-            problems["start_date"] = "Enter the date as YYYY-MM-DD, for example 2027-01-04."
+            problems["start_date"] = _("Enter the date as YYYY-MM-DD, for example 2027-01-04.")
         raw_version = self.version.data or ""
         if not raw_version.isdigit():
-            problems["version"] = "Choose a curriculum version."
+            problems["version"] = _("Choose a curriculum version.")
         raw_facilitator = self.facilitator.data or ""
         if raw_facilitator and not raw_facilitator.isdigit():
-            problems["facilitator"] = "Choose a director or facilitator of this program."
+            problems["facilitator"] = _("Choose a director or facilitator of this program.")
         if problems:
             return None, problems, rows
         starts = tuple((track, self[name].data) for name, track in self.start_fields if self[name].data)
@@ -140,7 +142,7 @@ class GroupForm(AppForm):
         """Put each problem next to its field ("slots-3-minutes" is row 3 of the form)."""
         for key, message in problems.items():
             if key.startswith("slots-"):
-                _, index, name = key.split("-", 2)
+                _part, index, name = key.split("-", 2)
                 field = self.slots[int(index)].form[name]
                 field.errors = [*field.errors, message]
             elif key != "slots" and key in self:
@@ -154,19 +156,21 @@ def rows_of(problems: dict[str, str], rows: list[int]) -> dict[str, str]:
     out = {}
     for key, message in problems.items():
         if key.startswith("slots-"):
-            _, index, name = key.split("-", 2)
+            _part, index, name = key.split("-", 2)
             key = f"slots-{rows[int(index)]}-{name}"
         out[key] = message
     return out
 
 
-def group_form(structure: dom.Curriculum, **kwargs) -> GroupForm:
-    """A GroupForm with one starting-module choice per rotating track of the version."""
+def group_form(structure: dom.Curriculum, titles: dict[str, str] | None = None, **kwargs) -> GroupForm:
+    """A GroupForm with one starting-module choice per rotating track of the version (module titles as
+    given, else the curriculum's)."""
     attrs = {}
     fields = []
+    titles = titles or {}
     for track in rotating_tracks(structure):
-        options = choices((m.code, f"{m.code} {m.title}") for m in track.modules if not m.retired)
-        attrs[f"start_{track.code}"] = SelectField(f"{track.name} ({track.code}) starts at", choices=options,
+        options = choices((m.code, f"{m.code} {titles.get(m.code, m.title)}") for m in track.modules if not m.retired)
+        attrs[f"start_{track.code}"] = SelectField(_("%(track)s (%(code)s) starts at", track=track.name, code=track.code), choices=options,
                                                    validate_choice=False)
         fields.append((f"start_{track.code}", track.code))
     form_class = type("GroupFormForVersion", (GroupForm,), attrs)
@@ -179,23 +183,23 @@ def group_form(structure: dom.Curriculum, **kwargs) -> GroupForm:
 class CancellationForm(AppForm):
     """Cancel one group's meetings on a day: every track or one."""
 
-    date = StringField("Date", render_kw={"type": "date"})
-    track = SelectField("Which meetings", choices=[], validate_choice=False)
-    reason = StringField("Reason", validators=[Length(max=200, message="Keep the reason under 200 characters.")])
-    show_effect = SubmitField("Show the effect")
-    cancel_meetings = SubmitField("Cancel these meetings")
+    date = StringField(_l("Date"), render_kw={"type": "date"})
+    track = SelectField(_l("Which meetings"), choices=[], validate_choice=False)
+    reason = StringField(_l("Reason"), validators=[Length(max=200, message=_l("Keep the reason under 200 characters."))])
+    show_effect = SubmitField(_l("Show the effect"))
+    cancel_meetings = SubmitField(_l("Cancel these meetings"))
 
 
 class HolidayForm(AppForm):
     """Close the whole program on a day."""
 
-    date = StringField("Date", render_kw={"type": "date"})
-    name = StringField("Holiday", validators=[Length(max=80, message="Keep the name under 80 characters.")])
-    show_effect = SubmitField("Show the effect")
-    add_holiday = SubmitField("Add holiday")
+    date = StringField(_l("Date"), render_kw={"type": "date"})
+    name = StringField(_l("Holiday"), validators=[Length(max=80, message=_l("Keep the name under 80 characters."))])
+    show_effect = SubmitField(_l("Show the effect"))
+    add_holiday = SubmitField(_l("Add holiday"))
 
 
 class RemoveForm(AppForm):
     """A confirmed removal (a POST with a CSRF token)."""
 
-    remove = SubmitField("Remove")
+    remove = SubmitField(_l("Remove"))

@@ -7,6 +7,7 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import date, timedelta
 
+from flask_babel import gettext as _
 from sqlalchemy import select
 from sqlalchemy.orm import selectinload
 
@@ -14,9 +15,10 @@ from ..auth.models import User
 from ..domain import sequencer as seq
 from ..extensions import db
 from ..programs.models import Holiday
+from ..web.i18n import format_when
 from .calendars import group_cancellations, group_spec, program_holidays, recorded_meetings, version_structure
 from .models import Cancellation, Group, Meeting
-from .services import LOOK_AHEAD, SLOT_DAY_NAMES, GroupRefused, slot_tracks, taught_instead, titles_of
+from .services import LOOK_AHEAD, GroupRefused, slot_tracks, taught_instead, titles_of, weekday_short
 
 HOLIDAY_HORIZON = timedelta(days=3 * 366)  # further ahead than this is a typing mistake
 
@@ -88,15 +90,15 @@ def check_holiday(program_id: int, day: date, name: str, today: date) -> dict[st
     """What is wrong with a new program holiday (empty if nothing)."""
     problems = {}
     if not name.strip():
-        problems["name"] = "Name the holiday, for example Thanksgiving."
+        problems["name"] = _("Name the holiday, for example Thanksgiving.")
     if day < today:
-        problems["date"] = "Pick today or a later day: past meetings are already part of the record."
+        problems["date"] = _("Pick today or a later day: past meetings are already part of the record.")
     elif day > today + HOLIDAY_HORIZON:
-        problems["date"] = "Pick a day within the next three years."
+        problems["date"] = _("Pick a day within the next three years.")
     else:
         existing = db.session.scalar(select(Holiday.name).where(Holiday.program_id == program_id, Holiday.date == day))
         if existing is not None:
-            problems["date"] = f"{day:%a %b %-d, %Y} is already a holiday ({existing})."
+            problems["date"] = _("%(day)s is already a holiday (%(name)s).", day=format_when(day, "day_year"), name=existing)
     return problems
 
 
@@ -148,45 +150,56 @@ def upcoming_cancellations(group_id: int, today: date) -> list[Cancellation]:
 
 
 def _days_in_words(weekdays: Iterable[int]) -> str:
-    names = [SLOT_DAY_NAMES[d] for d in sorted(set(weekdays))]
-    return names[0] if len(names) == 1 else ", ".join(names[:-1]) + " and " + names[-1]
+    names = [weekday_short(d) for d in sorted(set(weekdays))]
+    return names[0] if len(names) == 1 else _("%(days)s and %(last)s", days=", ".join(names[:-1]), last=names[-1])
+
+
+def _weekday_plural(day: date) -> str:
+    """ "Mondays": every such weekday, in the current language."""
+    return (_("Mondays"), _("Tuesdays"), _("Wednesdays"), _("Thursdays"), _("Fridays"), _("Saturdays"),
+            _("Sundays"))[day.weekday()]
 
 
 def check_cancellation(group: Group, day: date, track: str | None, reason: str, today: date) -> dict[str, str]:
     """What is wrong with cancelling this group's meetings on a day (empty if nothing)."""
     problems = {}
     if not reason.strip():
-        problems["reason"] = "Say why, for example: staff training."
+        problems["reason"] = _("Say why, for example: staff training.")
     structure = version_structure(group.version_id)
     if track is not None and track not in {t.code for t in slot_tracks(structure)}:
-        problems["track"] = "Choose a track this group meets for, or all tracks."
+        problems["track"] = _("Choose a track this group meets for, or all tracks.")
         return problems
     if day < group.start_date:
-        problems["date"] = f"The group starts on {group.start_date:%a %b %-d, %Y}; pick that day or a later one."
+        problems["date"] = _("The group starts on %(day)s; pick that day or a later one.",
+                             day=format_when(group.start_date, "day_year"))
     elif group.end_date is not None and day > group.end_date:
-        problems["date"] = f"The group ends on {group.end_date:%a %b %-d, %Y}; pick that day or an earlier one."
+        problems["date"] = _("The group ends on %(day)s; pick that day or an earlier one.",
+                             day=format_when(group.end_date, "day_year"))
     elif day < today:
-        problems["date"] = "That day has passed. Record a past meeting as cancelled on its meeting page."
+        problems["date"] = _("That day has passed. Record a past meeting as cancelled on its meeting page.")
     if problems.get("date"):
         return problems
     on_day = [s for s in group.slots if s.weekday == day.weekday()]
     if not on_day:
-        problems["date"] = (f"The group does not meet on {day:%A}s. It meets on "
-                            f"{_days_in_words(s.weekday for s in group.slots)}.")
+        problems["date"] = _("The group does not meet on %(weekdays)s. It meets on %(days)s.",
+                             weekdays=_weekday_plural(day), days=_days_in_words(s.weekday for s in group.slots))
         return problems
     if track is not None and not any(s.track_code == track for s in on_day):
-        problems["track"] = f"The group has no {track} meeting on {day:%A}s."
+        problems["track"] = _("The group has no %(track)s meeting on %(weekdays)s.", track=track,
+                              weekdays=_weekday_plural(day))
         return problems
     holiday = db.session.scalar(select(Holiday.name).where(Holiday.program_id == group.program_id,
                                                            Holiday.date == day))
     if holiday is not None:
-        problems["date"] = f"{day:%a %b %-d} is a program holiday ({holiday}): every meeting that day is cancelled."
+        problems["date"] = _("%(day)s is a program holiday (%(name)s): every meeting that day is cancelled.",
+                             day=format_when(day, "day"), name=holiday)
         return problems
     existing = {row.track_code for row in db.session.scalars(
         select(Cancellation).where(Cancellation.group_id == group.id, Cancellation.date == day))}
     if None in existing or (track is not None and track in existing):
-        what = "Every meeting" if None in existing else f"The {track} meeting"
-        problems["date"] = f"{what} on {day:%a %b %-d} is already cancelled."
+        when = format_when(day, "day")
+        problems["date"] = (_("Every meeting on %(day)s is already cancelled.", day=when) if None in existing
+                            else _("The %(track)s meeting on %(day)s is already cancelled.", track=track, day=when))
         return problems
     stored = db.session.execute(select(Meeting.track_code, Meeting.status).where(
         Meeting.group_id == group.id, Meeting.date == day)).all()
@@ -194,12 +207,14 @@ def check_cancellation(group: Group, day: date, track: str | None, reason: str, 
         if track is not None and code != track:
             continue
         if status == "held":
-            problems["date"] = f"Attendance is already recorded for the {code} meeting on {day:%a %b %-d}."
+            problems["date"] = _("Attendance is already recorded for the %(track)s meeting on %(day)s.", track=code,
+                                  day=format_when(day, "day"))
         elif status == "cancelled":
-            problems["date"] = f"The {code} meeting on {day:%a %b %-d} is already cancelled on its meeting page."
+            problems["date"] = _("The %(track)s meeting on %(day)s is already cancelled on its meeting page.",
+                                  track=code, day=format_when(day, "day"))
         else:
-            problems["date"] = (f"The {code} meeting on {day:%a %b %-d} is already open; "
-                                "cancel it on its meeting page.")
+            problems["date"] = _("The %(track)s meeting on %(day)s is already open; cancel it on its meeting page.",
+                                 track=code, day=format_when(day, "day"))
         return problems
     return problems
 
@@ -238,7 +253,7 @@ def remove_cancellation(group: Group, cancellation_id: int, user: User, today: d
     if row is None or row.group_id != group.id:
         return None
     if row.date < today:
-        raise GroupRefused({"cancellation": "That day has passed; the cancellation is part of the record."})
+        raise GroupRefused({"cancellation": _("That day has passed; the cancellation is part of the record.")})
     db.session.delete(row)
     db.session.flush()
     return row

@@ -7,11 +7,13 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import date, timedelta
 
+from flask_babel import gettext as _
 from sqlalchemy import func, select
 from sqlalchemy.orm import selectinload
 
 from ..alerts.services import alerts_for
 from ..auth.models import User
+from ..curricula.models import Module, Track
 from ..domain import curriculum as dom
 from ..domain import sequencer as seq
 from ..domain.curriculum import WEEKDAYS
@@ -19,6 +21,7 @@ from ..extensions import db
 from ..participants.models import Enrollment, Participant
 from ..programs.models import Holiday
 from ..progress.services import progress_for
+from ..web.i18n import current_language, format_clock, format_when
 from .calendars import group_calendar, group_calendars, group_spec, version_structure
 from .models import Cancellation, Group, Meeting
 
@@ -46,16 +49,52 @@ def clock(hhmm: str) -> str:
     return f"{(hour - 1) % 12 + 1}:{minute:02d} {'AM' if hour < 12 else 'PM'}"
 
 
+def weekday_short(index: int) -> str:
+    """A weekday (0 = Monday) as people read it, short: "Mon" ("lun" in Spanish)."""
+    return format_when(date(2024, 1, 1) + timedelta(days=index), "weekday_short")
+
+
 def pattern_words(slots: Iterable[dom.PatternSlot]) -> str:
     """A weekly pattern in words: "Mon 5:30 PM ERS 50 min, Mon 6:30 PM RP 90 min, ..."."""
     ordered = sorted(slots, key=lambda s: (WEEKDAYS.index(s.weekday), s.time, s.track))
-    return ", ".join(f"{SLOT_DAY_NAMES[WEEKDAYS.index(s.weekday)]} {clock(s.time)} {s.track} {s.minutes} min"
-                     for s in ordered) or "No weekly pattern yet"
+    return ", ".join(_("%(day)s %(time)s %(track)s %(minutes)s min", day=weekday_short(WEEKDAYS.index(s.weekday)),
+                       time=format_clock(s.time), track=s.track, minutes=s.minutes)
+                     for s in ordered) or _("No weekly pattern yet")
 
 
 def titles_of(structure: dom.Curriculum) -> dict[str, str]:
     """Module code -> title, for one version."""
     return {m.code: m.title for t in structure.tracks for m in t.modules}
+
+
+def shown_track_names(structure: dom.Curriculum, version_id: int) -> dict[str, str]:
+    """Track code -> name as the page shows it: in the current language where the track has a name
+    there (one query, only in a language other than English), else as the curriculum has it."""
+    names = {t.code: t.name for t in structure.tracks}
+    language = current_language()
+    if language == "en":
+        return names
+    for code, translations in db.session.execute(
+            select(Track.code, Track.translations).where(Track.version_id == version_id)).all():
+        name = ((translations or {}).get(language) or {}).get("name")
+        if name:
+            names[code] = name
+    return names
+
+
+def shown_titles(structure: dom.Curriculum, version_id: int) -> dict[str, str]:
+    """Module code -> title as the page shows it: in the current language where a module has a reviewed
+    twin there (one query, only in a language other than English), else as the curriculum has it."""
+    titles = titles_of(structure)
+    language = current_language()
+    if language == "en":
+        return titles
+    for code, translations in db.session.execute(
+            select(Module.code, Module.translations).where(Module.version_id == version_id)).all():
+        twin = (translations or {}).get(language)
+        if twin and twin.get("title") and not twin.get("needs_review"):
+            titles[code] = twin["title"]
+    return titles
 
 
 def rotating_tracks(structure: dom.Curriculum) -> list[dom.Track]:
@@ -202,7 +241,7 @@ def calendar_weeks(group: Group, today: date, calendar: seq.Calendar | None = No
     reasons = ({(c.date, c.track_code): c.reason for c in cancellations} if cancellations is not None
                else _cancellation_reasons(group.id))
     stored = _stored_rows(group.id, first, last)
-    titles = titles_of(structure)
+    titles = shown_titles(structure, group.version_id)
     by_week: dict[date, list[CalendarRow]] = {}
     for m in calendar.meetings:
         if not first <= m.date <= last:
@@ -214,11 +253,11 @@ def calendar_weeks(group: Group, today: date, calendar: seq.Calendar | None = No
         if m.status == "cancelled":
             label = "cancelled"
             if m.reason == "holiday":
-                reason = f"Holiday: {holidays.get(m.date, 'program closed')}"
+                reason = _("Holiday: %(name)s", name=holidays.get(m.date) or _("program closed"))
             elif m.reason == "cancelled":
-                reason = reasons.get((m.date, m.track)) or reasons.get((m.date, None)) or "Cancelled ahead of time"
+                reason = reasons.get((m.date, m.track)) or reasons.get((m.date, None)) or _("Cancelled ahead of time")
             else:
-                reason = stored_reason or "Cancelled"
+                reason = stored_reason or _("Cancelled")
             taught = taught_instead(calendar, m)
         elif status == "held":
             label = "held"

@@ -17,6 +17,8 @@ from __future__ import annotations
 from datetime import date, timedelta
 
 from flask import Blueprint, abort, flash, redirect, render_template, request, url_for
+from flask_babel import gettext as _
+from flask_babel import ngettext
 from flask_login import current_user
 
 from ..audit import services as audit
@@ -24,6 +26,7 @@ from ..extensions import db
 from ..programs.services import program_today
 from ..progress.services import HORIZON
 from ..web.access import director_required, own_group_or_404, staff_required
+from ..web.i18n import format_clock, format_when, role_name
 from . import calendars, editing, feeds, schedule, services
 from .forms import CancellationForm, GroupForm, HolidayForm, RemoveForm, choices, group_form, parse_date, rows_of
 from .models import Group
@@ -37,7 +40,7 @@ def _today() -> date:
 
 @bp.context_processor
 def _helpers() -> dict:
-    return {"clock": services.clock}
+    return {"clock": format_clock}
 
 
 @bp.route("/groups/")
@@ -55,11 +58,12 @@ def _move_words(moves: list[schedule.Move]) -> str:
     for move in moves:
         module = move.cancelled.module or move.cancelled.track
         if move.taught is None:
-            parts.append(f"{module} is not taught again in the next 40 weeks.")
+            parts.append(_("%(module)s is not taught again in the next 40 weeks.", module=module))
         elif move.policy == "skip":
-            parts.append(f"{module} is skipped; it comes round again on {move.taught.date:%a %b %-d}.")
+            parts.append(_("%(module)s is skipped; it comes round again on %(day)s.", module=module,
+                           day=format_when(move.taught.date, "day")))
         else:
-            parts.append(f"{module} moves to {move.taught.date:%a %b %-d}.")
+            parts.append(_("%(module)s moves to %(day)s.", module=module, day=format_when(move.taught.date, "day")))
     return " ".join(parts)
 
 
@@ -67,7 +71,8 @@ def _cancellation_form(group: Group, form: CancellationForm | None = None) -> Ca
     form = form or CancellationForm(formdata=None, prefix="cancel")
     structure = calendars.version_structure(group.version_id)
     own = {s.track_code for s in group.slots}
-    form.track.choices = choices([("", "All tracks"), *((t.code, f"{t.code} {t.name}")
+    names = services.shown_track_names(structure, group.version_id)
+    form.track.choices = choices([("", _("All tracks")), *((t.code, f"{t.code} {names.get(t.code, t.name)}")
                                                         for t in services.slot_tracks(structure) if t.code in own)])
     return form
 
@@ -130,7 +135,7 @@ def add_cancellation(group_id: int):
         return _page(group, 422, cancel_form=form)
     day = parse_date(form.date.data)
     if day is None:
-        form.date.errors = ["Enter the date as YYYY-MM-DD, for example 2027-01-04."]
+        form.date.errors = [_("Enter the date as YYYY-MM-DD, for example 2027-01-04.")]
         return _page(group, 422, cancel_form=form)
     track = _track_or_none(form.track.data)
     reason = form.reason.data or ""
@@ -148,8 +153,10 @@ def add_cancellation(group_id: int):
     audit.record("group.cancel_add", "group", group.id, user=current_user,
                  detail={"date": day.isoformat(), "track": track})
     db.session.commit()
-    what = f"{track} meeting" if track else "meetings"
-    flash(f"Cancelled the {what} on {day:%a %b %-d}. {_move_words(moves)}", "info")
+    when = format_when(day, "day")
+    done = (_("Cancelled the %(track)s meeting on %(day)s.", track=track, day=when) if track
+            else _("Cancelled the meetings on %(day)s.", day=when))
+    flash(f"{done} {_move_words(moves)}", "info")
     return redirect(url_for(".show", group_id=group.id, _anchor="calendar"))
 
 
@@ -170,7 +177,7 @@ def remove_cancellation(group_id: int, cancellation_id: int):
     audit.record("group.cancel_remove", "group", group.id, user=current_user,
                  detail={"date": row.date.isoformat(), "track": row.track_code})
     db.session.commit()
-    flash(f"The meetings on {row.date:%a %b %-d} take place again.", "info")
+    flash(_("The meetings on %(day)s take place again.", day=format_when(row.date, "day")), "info")
     return redirect(url_for(".show", group_id=group.id, _anchor="cancellations"))
 
 
@@ -185,9 +192,9 @@ def share_feed(group_id: int):
     feeds.share_feed(group, current_user, replace=replace)
     audit.record("group.feed_replace" if replace else "group.feed_share", "group", group.id, user=current_user)
     db.session.commit()
-    flash("A new subscription address is ready; the old one no longer works." if replace else
-          "The subscription address is ready. Anyone with it sees this group's meetings and topics, "
-          "never who attends.", "info")
+    flash(_("A new subscription address is ready; the old one no longer works.") if replace else
+          _("The subscription address is ready. Anyone with it sees this group's meetings and topics, "
+            "never who attends."), "info")
     return redirect(url_for(".show", group_id=group.id, _anchor="subscribe"))
 
 
@@ -201,7 +208,7 @@ def add_holiday(group_id: int):
         return _page(group, 422, holiday_form=form)
     day = parse_date(form.date.data)
     if day is None:
-        form.date.errors = ["Enter the date as YYYY-MM-DD, for example 2027-11-25."]
+        form.date.errors = [_("Enter the date as YYYY-MM-DD, for example 2027-11-25.")]
         return _page(group, 422, holiday_form=form)
     name = form.name.data or ""
     problems = schedule.check_holiday(group.program_id, day, name, _today())
@@ -217,8 +224,9 @@ def add_holiday(group_id: int):
     holiday = schedule.add_holiday(group.program_id, day, name, current_user, _today())
     audit.record("holiday.add", "holiday", holiday.id, user=current_user, detail={"date": day.isoformat()})
     db.session.commit()
-    flash(f"{holiday.name} on {day:%a %b %-d} is a holiday for the whole program. "
-          f"{len(moves)} meeting{'s' if len(moves) != 1 else ''} cancelled.", "info")
+    flash(ngettext("%(name)s on %(day)s is a holiday for the whole program. %(num)s meeting cancelled.",
+                   "%(name)s on %(day)s is a holiday for the whole program. %(num)s meetings cancelled.",
+                   len(moves), name=holiday.name, day=format_when(day, "day")), "info")
     return redirect(url_for(".show", group_id=group.id, _anchor="holidays"))
 
 
@@ -239,7 +247,8 @@ def remove_holiday(group_id: int, holiday_id: int):
     audit.record("holiday.remove", "holiday", holiday_id, user=current_user,
                  detail={"date": holiday.date.isoformat()})
     db.session.commit()
-    flash(f"{holiday.name} is no longer a holiday; meetings on {holiday.date:%a %b %-d} take place.", "info")
+    flash(_("%(name)s is no longer a holiday; meetings on %(day)s take place.", name=holiday.name,
+            day=format_when(holiday.date, "day")), "info")
     return redirect(url_for(".show", group_id=group.id, _anchor="holidays"))
 
 
@@ -267,7 +276,7 @@ def _edit(group: Group | None):
     program_id = current_user.program_id
     versions = editing.allowed_versions(program_id)
     if not versions and group is None:
-        flash("There is no published curriculum version yet. Import or publish one first.", "error")
+        flash(_("There is no published curriculum version yet. Import or publish one first."), "error")
         return redirect(url_for(".index"))
     by_id = {v.id: v for v in versions}
     raw = request.form.get("version", "") if request.method == "POST" else ""
@@ -275,9 +284,10 @@ def _edit(group: Group | None):
     version_id = int(raw) if raw.isdigit() and int(raw) in by_id else current
     structure = calendars.version_structure(version_id)
     if request.method == "POST":
-        form = group_form(structure)
+        form = group_form(structure, services.shown_titles(structure, version_id))
     else:
-        form = group_form(structure, data=_initial_data(group, by_id.get(version_id) or group.version))
+        form = group_form(structure, services.shown_titles(structure, version_id),
+                          data=_initial_data(group, by_id.get(version_id) or group.version))
     preview, status = None, 200
     if request.method == "POST" and form.add_row.data:
         form.slots.append_entry()
@@ -286,7 +296,7 @@ def _edit(group: Group | None):
         if saved is not None:
             return saved
     form.add_blank_rows()
-    _set_choices(form, versions, group, structure, program_id)
+    _set_choices(form, versions, group, structure, program_id, version_id)
     started = group is not None and group.start_date <= _today()
     return render_template("groups/edit.html", form=form, group=group, preview=preview, started=started,
                            refused=status == 422), status
@@ -308,18 +318,22 @@ def _submit(form: GroupForm, structure, group: Group | None, program_id: int):
     saved = editing.save_group(program_id, settings, current_user, _today(), group)
     audit.record("group.create" if creating else "group.update", "group", saved.id, user=current_user)
     db.session.commit()
-    flash(f"{saved.name} {'created' if creating else 'saved'}.", "info")
+    flash(_("%(name)s created.", name=saved.name) if creating else _("%(name)s saved.", name=saved.name), "info")
     return 200, None, redirect(url_for(".show", group_id=saved.id))
 
 
-def _set_choices(form: GroupForm, versions, group: Group | None, structure, program_id: int) -> None:
-    shown = [(v.id, f"{v.title} (version {v.label})") for v in versions]
+def _set_choices(form: GroupForm, versions, group: Group | None, structure, program_id: int,
+                 version_id: int) -> None:
+    shown = [(v.id, _("%(title)s (version %(version)s)", title=v.title, version=v.label)) for v in versions]
     if group is not None and group.version_id not in {v.id for v in versions}:
-        shown.insert(0, (group.version_id, f"{group.version.title} (version {group.version.label})"))
+        shown.insert(0, (group.version_id, _("%(title)s (version %(version)s)", title=group.version.title,
+                                             version=group.version.label)))
     form.version.choices = choices(shown)
-    form.facilitator.choices = choices([("", "No one yet"), *((u.id, f"{u.display_name} ({u.role})")
+    form.facilitator.choices = choices([("", _("No one yet")), *((u.id, f"{u.display_name} ({role_name(u.role)})")
                                                               for u in editing.program_staff(program_id))])
-    tracks = choices([("", "Choose a track"), *((t.code, f"{t.code} {t.name}") for t in services.slot_tracks(structure))])
+    names = services.shown_track_names(structure, version_id)
+    tracks = choices([("", _("Choose a track")), *((t.code, f"{t.code} {names.get(t.code, t.name)}")
+                                                   for t in services.slot_tracks(structure))])
     for row in form.slots:
         row.form.track.choices = tracks
 

@@ -9,7 +9,7 @@ from zoneinfo import ZoneInfo
 
 from sqlalchemy import select
 
-from ..attendance.models import Attendance
+from ..attendance.models import Attendance, status_label
 from ..auth.models import User
 from ..extensions import db
 from ..groups.models import Group, Meeting
@@ -59,7 +59,7 @@ def conflict(group: Group, row: Meeting, lines: list[AttendanceLine], note: str)
         select(Attendance).where(Attendance.meeting_id == row.id, Attendance.participant_id.is_not(None)))}
     statuses = {s.code: s for s in db.session.scalars(
         select(AttendanceStatus).where(AttendanceStatus.program_id == group.program_id))}
-    labels = {s.id: s.label for s in statuses.values()}
+    labels = {s.id: status_label(s.label) for s in statuses.values()}
     tried = {line.participant_id: line for line in lines}
     ids = set(stored) | set(tried)
     names = dict(db.session.execute(select(Participant.id, Participant.preferred_name).where(
@@ -70,7 +70,7 @@ def conflict(group: Group, row: Meeting, lines: list[AttendanceLine], note: str)
         status = statuses.get(line.status_code) if line else None
         people.append(PersonChange(
             names[pid], labels.get(now.status_id) if now else None, now.minutes if now else None,
-            now.note if now else "", status.label if status else None,
+            now.note if now else "", status_label(status.label) if status else None,
             stored_minutes(status, line.minutes) if status and line else None,
             # a blank note keeps the stored one (see services._upsert), so it is no difference
             (line.note.strip() or (now.note if now else "")) if line else ""))

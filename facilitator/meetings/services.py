@@ -8,6 +8,8 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import date, time, timedelta
 
+from flask_babel import gettext as _
+from flask_babel import lazy_gettext as _l
 from sqlalchemy import select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import joinedload
@@ -24,19 +26,20 @@ from ..participants.models import Enrollment, FamilyGuest, Participant
 from ..programs.models import AttendanceStatus
 from ..programs.services import active_statuses, program_today
 from ..progress.services import HORIZON, ParticipantProgress, progress_for
+from ..web.i18n import format_clock, format_when
 
 FIDELITY_ITEMS = (
-    ("handout", "Topic presented with the handout"),
-    ("open_discussion", "Open discussion held"),
-    ("tests_collected", "Urine or breath tests collected"),
+    ("handout", _l("Topic presented with the handout")),
+    ("open_discussion", _l("Open discussion held")),
+    ("tests_collected", _l("Urine or breath tests collected")),
 )
 MAX_EXTRA_MINUTES = 60  # a meeting may run over, but not by hours: that is a typing mistake
 
 
-NOT_YET = "Attendance for this meeting opens on {day:%A, %B %-d}, the day it takes place. Nothing was saved."
-GUESTS_NOT_YET = "Guests can be recorded from {day:%A, %B %-d}, the day of the meeting. Nothing was saved."
-STALE = ("Someone saved attendance for this meeting after you opened the page. Nothing you entered was saved: "
-         "compare below, then save again.")
+NOT_YET = _l("Attendance for this meeting opens on %(day)s, the day it takes place. Nothing was saved.")
+GUESTS_NOT_YET = _l("Guests can be recorded from %(day)s, the day of the meeting. Nothing was saved.")
+STALE = _l("Someone saved attendance for this meeting after you opened the page. Nothing you entered was saved: "
+           "compare below, then save again.")
 
 
 class MeetingError(ValueError):
@@ -47,7 +50,7 @@ class StaleAttendance(MeetingError):
     """Attendance was saved by someone else after the submitted page was built; nothing changed."""
 
     def __init__(self) -> None:
-        super().__init__(STALE)
+        super().__init__(str(STALE))
 
 
 def attendance_opens_on(group: Group, day: date) -> date | None:
@@ -192,22 +195,22 @@ def save_attendance(group: Group, planned: seq.Meeting, lines: list[AttendanceLi
     StaleAttendance is raised and nothing changes (None: the caller read nothing first, e.g. a seed)."""
     opens = attendance_opens_on(group, planned.date)
     if opens is not None:
-        raise MeetingError(NOT_YET.format(day=opens))
+        raise MeetingError(str(NOT_YET) % {"day": format_when(opens, "long_day")})
     row = ensure_meeting(group, planned)
     if row.locked_at is not None:
-        raise MeetingError("This note is signed and locked. Add an addendum instead.")
+        raise MeetingError(_("This note is signed and locked. Add an addendum instead."))
     if row.status == "cancelled":
-        raise MeetingError("This meeting was cancelled. Reopen it before recording attendance.")
+        raise MeetingError(_("This meeting was cancelled. Reopen it before recording attendance."))
     statuses = {s.code: s for s in active_statuses(group.program_id)}  # a retired status is not offered
     allowed = {e.participant.id for e in roster(group, planned, row)}
     for line in lines:
         status = statuses.get(line.status_code)
         if status is None:
-            raise MeetingError(f"Unknown attendance status {line.status_code!r}.")
+            raise MeetingError(_("Unknown attendance status %(code)s.", code=repr(line.status_code)))
         if line.participant_id not in allowed:
-            raise MeetingError("Someone on the form is not on this meeting's roster.")
+            raise MeetingError(_("Someone on the form is not on this meeting's roster."))
         if not 0 <= line.minutes <= row.minutes + MAX_EXTRA_MINUTES:
-            raise MeetingError(f"Minutes must be between 0 and {row.minutes + MAX_EXTRA_MINUTES}.")
+            raise MeetingError(_("Minutes must be between 0 and %(top)s.", top=row.minutes + MAX_EXTRA_MINUTES))
     _claim(row, version)
     delivered = row.module_id or module_id(group, planned.module)  # before any change: queries autoflush
     row.status, row.module_id = "held", delivered
@@ -262,7 +265,7 @@ def cancel_meeting(group: Group, planned: seq.Meeting, reason: str, user: User) 
     """Cancel a meeting: its module moves to the next meeting of the track (the group's policy)."""
     row = ensure_meeting(group, planned)
     if row.locked_at is not None or db.session.scalar(select(Attendance.id).where(Attendance.meeting_id == row.id)):
-        raise MeetingError("Attendance is already recorded for this meeting; it cannot be cancelled.")
+        raise MeetingError(_("Attendance is already recorded for this meeting; it cannot be cancelled."))
     row.status, row.cancel_reason, row.module_id = "cancelled", reason.strip()[:200], None
     db.session.flush()
     return row
@@ -280,11 +283,11 @@ def reopen_meeting(group: Group, planned: seq.Meeting, user: User) -> Meeting:
 def lock_note(row: Meeting, user: User) -> None:
     """Sign and lock the group note; from now on only addenda."""
     if row.status != "held":
-        raise MeetingError("Record attendance before signing the note.")
+        raise MeetingError(_("Record attendance before signing the note."))
     if row.locked_at is not None:
-        raise MeetingError("This note is already signed.")
+        raise MeetingError(_("This note is already signed."))
     if not row.note.strip():
-        raise MeetingError("Write the group note before signing it.")
+        raise MeetingError(_("Write the group note before signing it."))
     row.locked_at, row.locked_by_id = utcnow(), user.id
     db.session.flush()
 
@@ -292,9 +295,9 @@ def lock_note(row: Meeting, user: User) -> None:
 def add_addendum(row: Meeting, text: str, user: User) -> MeetingAddendum:
     """Add a signed addendum to a locked note."""
     if row.locked_at is None:
-        raise MeetingError("Edit the note itself until it is signed; addenda are for signed notes.")
+        raise MeetingError(_("Edit the note itself until it is signed; addenda are for signed notes."))
     if not text.strip():
-        raise MeetingError("Write the addendum first.")
+        raise MeetingError(_("Write the addendum first."))
     addendum = MeetingAddendum(meeting_id=row.id, author_id=user.id, text=text.strip())
     db.session.add(addendum)
     db.session.flush()
@@ -305,10 +308,10 @@ def add_guest(row: Meeting, participant: Participant, name: str, relationship: s
               user: User) -> Attendance:
     """A family member or friend at family education, recorded without becoming a participant."""
     if row.locked_at is not None:
-        raise MeetingError("This note is signed and locked. Add an addendum instead.")
+        raise MeetingError(_("This note is signed and locked. Add an addendum instead."))
     opens = attendance_opens_on(row.group, row.date)
     if opens is not None:
-        raise MeetingError(GUESTS_NOT_YET.format(day=opens))
+        raise MeetingError(str(GUESTS_NOT_YET) % {"day": format_when(opens, "long_day")})
     guest = db.session.scalar(select(FamilyGuest).where(
         FamilyGuest.participant_id == participant.id, FamilyGuest.name == name.strip()))
     if guest is None:
@@ -356,4 +359,6 @@ def upcoming(groups: list[Group], start: date, days: int,
 
 def locked_label(row: Meeting) -> str:
     """"Signed Nov 27, 9:05 PM" for a locked note."""
-    return f"Signed {row.locked_at:%b %-d, %-I:%M %p}" if row.locked_at else ""
+    if not row.locked_at:
+        return ""
+    return _("Signed %(day)s, %(time)s", day=format_when(row.locked_at, "short"), time=format_clock(row.locked_at))

@@ -2,23 +2,30 @@
 
 from __future__ import annotations
 
+from dataclasses import replace
 from datetime import date
 
 from flask import Blueprint, abort, flash, g, redirect, render_template, request, url_for
+from flask_babel import gettext as _
+from flask_babel import ngettext
 from flask_login import current_user
 from sqlalchemy import select
 from sqlalchemy.orm import selectinload
 
 from ..alerts.services import alerts_for, schedule_under_floor
+from ..attendance.models import status_label
 from ..audit import services as audit
 from ..curricula.models import Curriculum, CurriculumVersion, Module
+from ..curricula.services import domain_module
 from ..extensions import db
 from ..groups.calendars import version_structure
 from ..groups.models import Group
+from ..groups.services import shown_titles
 from ..participants.models import Enrollment, Participant
 from ..programs.services import active_statuses, program_today
 from ..progress.services import progress_for
 from ..web.access import own_group_or_404, staff_required
+from ..web.i18n import current_language
 from ..workbook import services as workbook
 from . import conflicts, services
 from .forms import AddendumForm, AttendanceForm, CancelForm, GuestForm, LockForm, ReopenForm
@@ -52,8 +59,11 @@ def today():
     meetings = services.upcoming(groups, day, DAYS_AHEAD, calendars) if groups else []
     alerts = alerts_for(groups[0].program, plans, day) if groups else {}
     structures = {g.id: version_structure(g.version_id) for g in groups}  # cached: published versions never change
+    groups_by_id = {g.id: g for g in groups}
     first_weeks = {gid: {t.code: t.first_week for t in s.tracks} for gid, s in structures.items()}
-    titles = {gid: {m.code: m.title for t in s.tracks for m in t.modules} for gid, s in structures.items()}
+    shown: dict[int, dict[str, str]] = {}  # per version: the module titles in the page's language
+    titles = {gid: shown.setdefault(groups_by_id[gid].version_id, shown_titles(s, groups_by_id[gid].version_id))
+              for gid, s in structures.items()}
     rows = []
     for group, meeting in meetings:
         members = [p for p in plans.values() if p.group is not None and p.group.id == group.id]
@@ -88,6 +98,16 @@ def _planned_or_404(group_id: int, day: str, at: str, track: str, with_calendar:
     return (group, planned, calendar) if with_calendar else (group, planned)
 
 
+def _guide_text(module: Module | None):
+    """The module as the guide shows it: in the current language where it has a reviewed twin there."""
+    language = current_language()
+    if module is None or language == "en" or language not in (module.translations or {}):
+        return module
+    english = domain_module(module)
+    twin = english.in_language(language)
+    return replace(twin, code=english.code, worksheets=twin.worksheets or english.worksheets)
+
+
 def _page(group, planned, status=200, page_error="", conflict=None, calendar=None, **forms):
     """Render the meeting page with whatever forms the caller already holds (with their errors), and
     what a refused stale save would have changed. `calendar`: the group's page_calendar, if held."""
@@ -106,14 +126,14 @@ def _page(group, planned, status=200, page_error="", conflict=None, calendar=Non
     form = forms.get("attendance")
     lines = _submitted_lines(form) if form is not None else _stored_lines(entries, planned, default)
     form = form or _attendance_form(row)
-    choices = [(s.code, s.label) for s in statuses]
+    choices = [(s.code, status_label(s.label)) for s in statuses]
     guest_form = forms.get("guest") or GuestForm(minutes=planned.minutes)
     guest_form.participant_id.choices = [(e.participant.id, e.participant.preferred_name) for e in entries]
     guests = services.guests_at(row) if row is not None and planned.track == "FE" else []  # shown at FE only
     audit.record_many("meeting.roster_view", "meeting", row.id if row else None,
                       [e.participant.id for e in entries], user=current_user, remote_addr=request.remote_addr or "")
     html = render_template(
-        "meetings/meeting.html", group=group, planned=planned, row=row, entries=entries, module=module,
+        "meetings/meeting.html", group=group, planned=planned, row=row, entries=entries, module=_guide_text(module),
         form=form, cancel_form=forms.get("cancel") or CancelForm(), reopen_form=ReopenForm(),
         lock_form=LockForm(), addendum_form=forms.get("addendum") or AddendumForm(), guest_form=guest_form,
         guests=guests, fidelity_items=services.FIDELITY_ITEMS, addenda=addenda, status_choices=choices, lines=lines,
@@ -177,7 +197,7 @@ def save_attendance(group_id: int, day: str, at: str, track: str):
         sub.status.choices = [(c, c) for c in codes]
     form.limit_minutes(planned.minutes)
     if not form.validate_on_submit():
-        return _page(group, planned, 422, page_error=" ".join(form.version.errors), attendance=form)
+        return _page(group, planned, 422, page_error=" ".join(str(e) for e in form.version.errors), attendance=form)
     lines = [services.AttendanceLine(int(sub.participant_id.data), sub.status.data, sub.minutes.data,
                                      sub.note.data or "") for sub in form.rows if sub.participant_id.data.isdigit()]
     fidelity = {key: getattr(form, key).data for key, _ in services.FIDELITY_ITEMS}
@@ -193,7 +213,8 @@ def save_attendance(group_id: int, day: str, at: str, track: str):
     audit.record_many("attendance.save", "meeting", row.id, [line.participant_id for line in lines],
                       user=current_user, remote_addr=request.remote_addr or "")
     db.session.commit()
-    flash(f"Attendance saved for {len(lines)} people. Credits are up to date.", "info")
+    flash(ngettext("Attendance saved for %(num)s person. Credits are up to date.",
+                   "Attendance saved for %(num)s people. Credits are up to date.", len(lines)), "info")
     return _back(group, planned)
 
 
@@ -221,7 +242,8 @@ def cancel(group_id: int, day: str, at: str, track: str):
         return _page(group, planned, 422, page_error=str(exc), cancel=form)
     audit.record("meeting.cancel", "group", group.id, user=current_user, detail={"date": day, "track": track})
     db.session.commit()
-    flash(f"Meeting cancelled. {planned.module} moves to the next {planned.track} meeting.", "info")
+    flash(_("Meeting cancelled. %(module)s moves to the next %(track)s meeting.", module=planned.module, track=planned.track),
+          "info")
     return _back(group, planned)
 
 
@@ -234,7 +256,7 @@ def reopen(group_id: int, day: str, at: str, track: str):
         services.reopen_meeting(group, planned, current_user)
         audit.record("meeting.reopen", "group", group.id, user=current_user, detail={"date": day, "track": track})
         db.session.commit()
-        flash("Meeting reopened.", "info")
+        flash(_("Meeting reopened."), "info")
     return _back(group, planned)
 
 
@@ -261,7 +283,7 @@ def lock(group_id: int, day: str, at: str, track: str):
             return _back(group, planned)
         audit.record("meeting.lock", "meeting", row.id, user=current_user)
         db.session.commit()
-        flash("Note signed and locked. Add an addendum to change it.", "info")
+        flash(_("Note signed and locked. Add an addendum to change it."), "info")
     return _back(group, planned)
 
 
@@ -282,7 +304,7 @@ def addendum(group_id: int, day: str, at: str, track: str):
         return _page(group, planned, 422, addendum=form)
     audit.record("meeting.addendum", "meeting", row.id, user=current_user)
     db.session.commit()
-    flash("Addendum added.", "info")
+    flash(_("Addendum added."), "info")
     return _back(group, planned)
 
 
@@ -306,7 +328,7 @@ def add_guest(group_id: int, day: str, at: str, track: str):
         return _page(group, planned, 422, guest=form)
     audit.record("guest.add", "meeting", row.id, user=current_user, participant_id=person.id)
     db.session.commit()
-    flash("Guest added.", "info")
+    flash(_("Guest added."), "info")
     return _back(group, planned)
 
 
@@ -319,6 +341,11 @@ def meeting_url(group_id: int, meeting) -> str:
         pattern = g.meeting_url_pattern = url_for("meetings.meeting", group_id=0, day="D", at="A", track="T").replace(
             "/0/meetings/D/A/T", "/{}/meetings/{}/{}/{}")
     return pattern.format(group_id, meeting.date.isoformat(), meeting.time.replace(":", ""), meeting.track)
+
+
+@bp.app_template_filter("status_label")
+def _status_label_filter(label: str) -> str:
+    return status_label(label)
 
 
 @bp.app_template_global("meeting_url")

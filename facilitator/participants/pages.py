@@ -7,13 +7,14 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from datetime import date, timedelta
 
+from flask_babel import gettext as _
 from sqlalchemy import and_, exists, func, or_, select
 from sqlalchemy.orm import selectinload
 
 from ..alerts.services import Alert, alerts_for
-from ..attendance.models import Attendance
+from ..attendance.models import Attendance, status_label
 from ..auth.models import User
-from ..curricula.models import Module
+from ..curricula.models import CurriculumVersion, Module, Track
 from ..domain import sequencer as seq
 from ..extensions import db
 from ..groups.calendars import group_calendars, version_structure
@@ -21,6 +22,7 @@ from ..groups.models import Group, Meeting
 from ..programs.models import AttendanceStatus, Program
 from ..progress.models import Credit, MakeUp
 from ..progress.services import HORIZON, MAKEUP_LABELS, ParticipantProgress, progress_for
+from ..web.i18n import current_language
 from .models import Enrollment, Participant
 
 STATUSES = ("active", "discharged", "all")
@@ -256,10 +258,29 @@ class ParticipantPage:
 
 
 def _titles(version_ids: set[int]) -> dict[str, str]:
-    """Module code -> title across the given versions (one query)."""
+    """Module code -> title across the given versions (one query), in the current language where a
+    module has a reviewed twin there (the curriculum's own text otherwise)."""
     if not version_ids:
         return {}
-    return dict(db.session.execute(select(Module.code, Module.title).where(Module.version_id.in_(version_ids))).all())
+    language = current_language()
+    rows = db.session.execute(select(Module.code, Module.title, Module.translations, CurriculumVersion.language)
+                              .join(CurriculumVersion, CurriculumVersion.id == Module.version_id)
+                              .where(Module.version_id.in_(version_ids))).all()
+    out = {}
+    for code, title, translations, own in rows:
+        twin = (translations or {}).get(language) if language != own else None
+        out[code] = twin["title"] if twin and twin.get("title") and not twin.get("needs_review") else title
+    return out
+
+
+def _track_names(version_id: int) -> dict[str, str]:
+    """Track code -> name in the current language (the curriculum's own where it has none there)."""
+    language = current_language()
+    rows = db.session.execute(select(Track.code, Track.name, Track.translations, CurriculumVersion.language)
+                              .join(CurriculumVersion, CurriculumVersion.id == Track.version_id)
+                              .where(Track.version_id == version_id)).all()
+    return {code: ((translations or {}).get(language) or {}).get("name") or name if language != own else name
+            for code, name, translations, own in rows}
 
 
 def _absences(participant_id: int, groups: dict[int, Group], titles: dict[str, str],
@@ -280,8 +301,10 @@ def _absences(participant_id: int, groups: dict[int, Group], titles: dict[str, s
     for day, start, group_id, track, code, label, excused, attended, minutes, length in rows:
         if attended and minutes >= credit_share * length - 1e-9:
             continue  # attended long enough: not an absence
+        label = status_label(label)
         if attended:
-            label = f"{label}: {minutes} of {length} min, too short for credit"
+            label = _("%(status)s: %(minutes)s of %(length)s min, too short for credit", status=label, minutes=minutes,
+                      length=length)
         out.append(Absence(day, start.strftime("%H:%M"), group_id, groups[group_id].name if group_id in groups else "",
                            track, code, titles.get(code or "", ""), label, excused))
     return tuple(out)
@@ -301,7 +324,7 @@ def _makeups(participant_id: int, groups: dict[int, Group]) -> tuple[MakeUpRow, 
     user_ids = {m.assigned_by_id for m, *_ in rows} | {m.completed_by_id for m, *_ in rows if m.completed_by_id}
     names = dict(db.session.execute(select(User.id, User.display_name).where(User.id.in_(user_ids))).all()) \
         if user_ids else {}
-    return tuple(MakeUpRow(m, code, title, MAKEUP_LABELS.get(m.method, m.method),
+    return tuple(MakeUpRow(m, code, title, str(MAKEUP_LABELS.get(m.method, m.method)),
                            groups[m.meeting_group_id].name if m.meeting_group_id in groups else "",
                            credited_on, names.get(m.assigned_by_id, ""), names.get(m.completed_by_id or 0, ""))
                  for m, code, title, credited_on in rows)
@@ -313,14 +336,16 @@ def _credit_detail(credit: seq.Credit, groups: dict[int, Group], makeups: dict[s
     recorded the make-up or the individual session."""
     if credit.source == "attendance" and credit.meeting is not None:
         group = groups.get(int(credit.meeting.group))
-        return "Attended" if group is None or group.id == own_group else f"Attended at {group.name}"
+        return _("Attended") if group is None or group.id == own_group else _("Attended at %(group)s", group=group.name)
     if credit.module in makeups and makeups[credit.module].credited_on == credit.date:
         row = makeups[credit.module]
-        by = f", recorded by {row.completed_by}" if row.completed_by else ""
-        return f"Make-up: {row.method.lower()}{by}"
+        if row.completed_by:
+            return _("Make-up: %(method)s, recorded by %(name)s", method=row.method.lower(), name=row.completed_by)
+        return _("Make-up: %(method)s", method=row.method.lower())
     source, by = explicit.get(credit.module, (credit.source, ""))
-    words = {"individual": "Individual session", "override": "Credited by staff", "make-up": "Make-up"}
-    return words.get(source, source.capitalize()) + (f", recorded by {by}" if by else "")
+    words = {"individual": _("Individual session"), "override": _("Credited by staff"), "make-up": _("Make-up")}
+    how = words.get(source, source.capitalize())
+    return _("%(how)s, recorded by %(name)s", how=how, name=by) if by else how
 
 
 def _explicit_credits(participant_id: int) -> dict[str, tuple[str, str]]:
@@ -348,6 +373,7 @@ def _grid(plan: ParticipantProgress, today: date, groups: dict[int, Group], titl
         if absence.module:
             missed_on.setdefault(absence.module, absence.day)
     rows = []
+    names = _track_names(plan.group.version_id) if current_language() != structure.language else {}
     for track in progress.tracks:
         info = structure.track(track.track)
         # A track is not expected before its first program week (SS from week 13, say).
@@ -363,23 +389,25 @@ def _grid(plan: ParticipantProgress, today: date, groups: dict[int, Group], titl
             number = code.split()[-1]
             if code in credits:
                 credit = credits[code]
-                cells.append(Cell(code, number, module.title, "credited", credit.date,
+                cells.append(Cell(code, number, titles.get(code, module.title), "credited", credit.date,
                                   _credit_detail(credit, groups, done, explicit, plan.group.id)))
             elif code in planned:
                 row = planned[code]
-                cells.append(Cell(code, number, module.title, "planned", row.makeup.planned_on,
-                                  row.method + (f" at {row.group}" if row.group else "")))
+                cells.append(Cell(code, number, titles.get(code, module.title), "planned", row.makeup.planned_on,
+                                  _("%(method)s at %(group)s", method=row.method, group=row.group) if row.group
+                                  else row.method))
             elif code in missed:
-                cells.append(Cell(code, number, module.title, "missed", missed_on.get(code), ""))
+                cells.append(Cell(code, number, titles.get(code, module.title), "missed", missed_on.get(code), ""))
             else:
                 coming = calendar.next_deliveries(code, after, 1) if track.scheduled else []
                 if coming and (progress.stay.discharged is None or coming[0].date <= progress.stay.discharged):
-                    cells.append(Cell(code, number, module.title, "coming", coming[0].date, f"at {coming[0].time}"))
+                    cells.append(Cell(code, number, titles.get(code, module.title), "coming", coming[0].date,
+                                      _("at %(time)s", time=coming[0].time)))
                 else:
-                    cells.append(Cell(code, number, module.title, "later", None,
-                                      "" if track.scheduled else "Booked one to one"))
+                    cells.append(Cell(code, number, titles.get(code, module.title), "later", None,
+                                      "" if track.scheduled else _("Booked one to one")))
         due = today >= progress.stay.admitted + timedelta(weeks=info.first_week - 1)
-        rows.append(TrackRow(track.track, info.name, track.required, track.scheduled, tuple(cells),
+        rows.append(TrackRow(track.track, names.get(track.track, info.name), track.required, track.scheduled, tuple(cells),
                              track.completed_on, track.projected_completion, due))
     return tuple(rows)
 
@@ -416,9 +444,9 @@ def _upcoming(plan: ParticipantProgress, today: date, titles: dict[str, str]) ->
         first_week = structure.track(m.track).first_week
         why = ""
         if m.track in done and done[m.track] < m.date:
-            why = f"You completed {m.track}."
+            why = _("You completed %(track)s.", track=m.track)
         elif seq.program_week(plan.progress.stay, m.date) < first_week:
-            why = f"{m.track} starts in week {first_week} of your program."
+            why = _("%(track)s starts in week %(week)s of your program.", track=m.track, week=first_week)
         out.append(Upcoming(m.date, m.time, m.track, m.module, titles.get(m.module or "", ""), not m.held, why))
     return tuple(out)
 
@@ -458,4 +486,5 @@ def missing_modules(page: ParticipantPage) -> list[tuple[str, str]]:
     """(code, "code title") of group modules still needed and not planned: the make-up form's choices."""
     cells = [c for t in page.tracks if t.scheduled for c in t.cells if c.state in ("missed", "coming", "later")]
     cells.sort(key=lambda c: c.state != "missed")  # missed ones first; curriculum order within
-    return [(c.code, f"{c.code} {c.title}" + (" (missed)" if c.state == "missed" else "")) for c in cells]
+    return [(c.code, _("%(code)s %(title)s (missed)", code=c.code, title=c.title) if c.state == "missed"
+             else f"{c.code} {c.title}") for c in cells]

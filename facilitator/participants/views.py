@@ -21,6 +21,7 @@ from __future__ import annotations
 from datetime import date
 
 from flask import Blueprint, abort, flash, redirect, render_template, request, url_for
+from flask_babel import gettext as _
 from flask_login import current_user, login_required
 from flask_wtf import FlaskForm
 
@@ -34,10 +35,10 @@ from ..progress import services as makeups
 from ..progress.forms import CancelMakeUpForm, CompleteMakeUpForm, IndividualSessionForm, MakeUpForm
 from ..progress.models import MakeUp
 from ..web.access import audit_participant, own_participant_or_404, staff_required
+from ..web.i18n import format_when
 from ..workbook import services as workbook
 from . import pages, services
 from .forms import AdmitForm, DischargeForm, ListFilterForm, NewParticipantForm, ProfileForm, TransferForm, options
-from .models import DISCHARGE_LABELS
 
 bp = Blueprint("participants", __name__)
 
@@ -55,9 +56,9 @@ def _refuse(form: FlaskForm, error: services.InputError | makeups.MakeUpError) -
         target.errors = [*target.errors, error.message]
 
 
-def _group_choices(form_field, blank: str = "Choose a group", groups: list | None = None) -> None:
+def _group_choices(form_field, blank: str = "", groups: list | None = None) -> None:
     active = [g for g in (groups if groups is not None else pages.program_groups(current_user.program_id)) if g.active]
-    form_field.choices = options([("", blank)] + [(g.id, g.name) for g in active])
+    form_field.choices = options([("", blank or _("Choose a group"))] + [(g.id, g.name) for g in active])
 
 
 def _audit_many(action: str, participant_ids: list[int]) -> None:
@@ -84,7 +85,7 @@ def index():
     """Participants of the program with group, week, progress, projection and alerts; filters and search."""
     form = ListFilterForm(request.args)
     groups = pages.program_groups(current_user.program_id, with_slots=True)  # the filter's and the progress's
-    _group_choices(form.group, "All groups", groups)
+    _group_choices(form.group, _("All groups"), groups)
     status = form.status.data if form.status.data in pages.STATUSES else "active"
     filters = pages.ListFilters(group_id=form.group.data, status=status, search=(form.q.data or "")[:60])
     rows = pages.list_rows(current_user.program, filters, _today(), groups)
@@ -113,7 +114,7 @@ def new():
                                                                         "record_number", "language"])
             audit_participant("enrollment.admit", person.id, "enrollment", person.enrollments[-1].id)
             db.session.commit()
-            flash(f"{person.preferred_name} is admitted.", "info")
+            flash(_("%(name)s is admitted.", name=person.preferred_name), "info")
             return redirect(url_for("participants.show", participant_id=person.id))
     return render_template("participants/new.html", form=form), _status(form)
 
@@ -132,7 +133,7 @@ def show(participant_id: int):
     audit_participant("participant.view", person.id)  # before "who opened this record" reads the trail
     opened = trail.openings(person.id, person.program_id, current_user.program.timezone, _today())
     cm_panel = incentives.panel_for(person, _today())  # incentives, when the program runs them
-    html = render_template("participants/show.html", page=page, reason_labels=DISCHARGE_LABELS, opened=opened,
+    html = render_template("participants/show.html", page=page, reason_labels=services.reason_labels(), opened=opened,
                            cm_panel=cm_panel,
                            workbook=workbook.staff_panel(person.id, current_user.program.timezone))
     return _committed(html)
@@ -152,7 +153,7 @@ def profile(participant_id: int):
         else:
             audit_participant("participant.update", person.id, fields=changed)
             db.session.commit()
-            flash("Profile saved." if changed else "Nothing changed.", "info")
+            flash(_("Profile saved.") if changed else _("Nothing changed."), "info")
             return redirect(url_for("participants.show", participant_id=person.id))
     else:
         audit_participant("participant.view", person.id, page="profile")
@@ -177,7 +178,7 @@ def admit(participant_id: int):
         else:
             audit_participant("enrollment.admit", person.id, "enrollment", enrollment.id)
             db.session.commit()
-            flash(f"{person.preferred_name} is admitted to {enrollment.group.name}.", "info")
+            flash(_("%(name)s is admitted to %(group)s.", name=person.preferred_name, group=enrollment.group.name), "info")
             return redirect(url_for("participants.show", participant_id=person.id))
     return render_template("participants/admit.html", person=person, form=form,
                            current=services.open_enrollment(person)), _status(form)
@@ -203,7 +204,8 @@ def transfer(participant_id: int):
             audit_participant("enrollment.transfer", person.id, "enrollment", moved.id,
                               from_enrollment=current.id if current else None)
             db.session.commit()
-            flash(f"{person.preferred_name} moves to {moved.group.name} on {moved.admitted_on:%b %-d}.", "info")
+            flash(_("%(name)s moves to %(group)s on %(day)s.", name=person.preferred_name, group=moved.group.name,
+                    day=format_when(moved.admitted_on, "short")), "info")
             return redirect(url_for("participants.show", participant_id=person.id))
     return render_template("participants/transfer.html", person=person, form=form, current=current), _status(form)
 
@@ -227,7 +229,8 @@ def discharge(participant_id: int):
             audit_participant("enrollment.discharge", person.id, "enrollment", closed.id,
                               fields=["discharged_on", "discharge_reason", "discharge_note"])
             db.session.commit()
-            flash(f"{person.preferred_name} is discharged ({services.reason_label(closed.discharge_reason)}).", "info")
+            flash(_("%(name)s is discharged (%(reason)s).", name=person.preferred_name,
+                    reason=services.reason_label(closed.discharge_reason)), "info")
             return redirect(url_for("participants.show", participant_id=person.id))
     return render_template("participants/discharge.html", person=person, form=form, current=current), _status(form)
 
@@ -249,10 +252,10 @@ def new_makeup(participant_id: int):
         else:
             audit_participant("makeup.assign", person.id, "makeup", makeup.id)
             db.session.commit()
-            flash(f"Make-up planned for {makeup.module.code}.", "info")
+            flash(_("Make-up planned for %(code)s.", code=makeup.module.code), "info")
             return redirect(url_for("participants.show", participant_id=person.id, _anchor="makeups"))
     page = pages.participant_page(person, _today())
-    form.module.choices = options([("", "Choose a module"), *pages.missing_modules(page)])
+    form.module.choices = options([("", _("Choose a module")), *pages.missing_modules(page)])
     html = render_template("participants/makeup_new.html", person=person, form=form, page=page)
     audit_participant("participant.view", person.id, page="makeup")
     return _committed(html), _status(form)
@@ -284,7 +287,7 @@ def complete_makeup(participant_id: int, makeup_id: int):
         else:
             audit_participant("makeup.complete", person.id, "makeup", makeup.id, credit_id=credit.id)
             db.session.commit()
-            flash(f"{makeup.module.code} is credited.", "info")
+            flash(_("%(code)s is credited.", code=makeup.module.code), "info")
             return redirect(url_for("participants.show", participant_id=person.id, _anchor="makeups"))
     return render_template("participants/makeup_complete.html", person=person, makeup=makeup,
                            form=form), _status(form)
@@ -306,7 +309,7 @@ def cancel_makeup(participant_id: int, makeup_id: int):
     else:
         audit_participant("makeup.cancel", person.id, "makeup", makeup.id)
         db.session.commit()
-        flash(f"The make-up for {makeup.module.code} is cancelled.", "info")
+        flash(_("The make-up for %(code)s is cancelled.", code=makeup.module.code), "info")
     return redirect(url_for("participants.show", participant_id=person.id, _anchor="makeups"))
 
 
@@ -332,7 +335,7 @@ def record_session(participant_id: int):
     person = own_participant_or_404(participant_id)
     plan = makeups.progress_for([person], _today())[person.id]
     form = IndividualSessionForm()
-    form.module.choices = options([("", "Choose a session")] + [
+    form.module.choices = options([("", _("Choose a session"))] + [
         (code, f"{code} {title}") for code, title in makeups.individual_modules(plan)])
     if request.method == "GET":
         form.held_on.data = _today()
@@ -346,7 +349,7 @@ def record_session(participant_id: int):
         else:
             audit_participant("session.record", person.id, "credit", credit.id)
             db.session.commit()
-            flash(f"{form.module.data} is credited.", "info")
+            flash(_("%(code)s is credited.", code=form.module.data), "info")
             return redirect(url_for("participants.show", participant_id=person.id))
     html = render_template("participants/session_new.html", person=person, form=form)
     audit_participant("participant.view", person.id, page="session")

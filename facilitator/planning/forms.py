@@ -11,6 +11,8 @@ from __future__ import annotations
 import re
 from datetime import date
 
+from flask_babel import gettext as _
+from flask_babel import lazy_gettext as _l
 from wtforms import FieldList, Form, FormField, SelectChoice, SelectField, StringField, SubmitField, TextAreaField
 from wtforms.validators import Length
 
@@ -18,10 +20,12 @@ from ..domain import curriculum as dom
 from ..domain.curriculum import WEEKDAYS
 from ..groups.forms import parse_date, parse_time
 from ..web.forms import AppForm
+from ..web.i18n import curriculum_text
 from .services import DAY_NAMES, MAX_SLOTS, Admission
 
-DAY_CHOICES = [SelectChoice("", "Choose a day"), *(SelectChoice(code, name) for code, name in zip(WEEKDAYS, DAY_NAMES, strict=True))]
-DATE_HINT = "Write dates as YYYY-MM-DD, for example 2027-01-04."
+DAY_CHOICES = [SelectChoice("", _l("Choose a day")),
+               *(SelectChoice(code, name) for code, name in zip(WEEKDAYS, DAY_NAMES, strict=True))]
+DATE_HINT = _l("Write dates as YYYY-MM-DD, for example 2027-01-04.")
 MAX_ROWS = MAX_SLOTS + 5  # a few blank rows beyond the most meetings a pattern may have
 MAX_TEXT = 20_000  # characters in a list field: 200 admissions with a few absences each fit easily
 
@@ -29,11 +33,11 @@ MAX_TEXT = 20_000  # characters in a list field: 200 admissions with a few absen
 class SlotRow(Form):
     """One meeting of the weekly pattern (the outer form carries the CSRF token)."""
 
-    weekday = SelectField("Day", choices=DAY_CHOICES, validate_choice=False)
-    time = StringField("Starts at", render_kw={"type": "time"})
-    track = SelectField("Track", choices=[], validate_choice=False)
-    minutes = StringField("Minutes", render_kw={"inputmode": "numeric"})
-    remove = SubmitField("Remove")
+    weekday = SelectField(_l("Day"), choices=DAY_CHOICES, validate_choice=False)
+    time = StringField(_l("Starts at"), render_kw={"type": "time"})
+    track = SelectField(_l("Track"), choices=[], validate_choice=False)
+    minutes = StringField(_l("Minutes"), render_kw={"inputmode": "numeric"})
+    remove = SubmitField(_l("Remove"))
 
     def is_blank(self) -> bool:
         """Nothing typed in the row: it is ignored."""
@@ -57,14 +61,15 @@ class PatternRows:
 
     def set_tracks(self, tracks: list[dom.Track]) -> None:
         """Offer the tracks of the chosen curriculum version in every row."""
-        choices = [SelectChoice("", "Choose a track"), *(SelectChoice(t.code, f"{t.code} {t.name}") for t in tracks)]
+        choices = [SelectChoice("", _("Choose a track")),
+                   *(SelectChoice(t.code, f"{t.code} {curriculum_text(t.name)}") for t in tracks)]
         for row in self.slots:
             row.form.track.choices = choices
 
     def add_blank_row(self) -> None:
         """One more empty row at the end (unless the form already holds as many as it can)."""
         if len(self.slots.entries) >= MAX_ROWS:
-            self.pattern_errors.append(f"A weekly pattern can have at most {MAX_SLOTS} meetings.")
+            self.pattern_errors.append(_("A weekly pattern can have at most %(most)s meetings.", most=MAX_SLOTS))
             return
         self.slots.append_entry()
 
@@ -88,13 +93,13 @@ class PatternRows:
             minutes = (sub.minutes.data or "").strip()
             before = len(problems)
             if sub.weekday.data not in WEEKDAYS:
-                problems[sub.weekday.name] = "Choose a day."
+                problems[sub.weekday.name] = _("Choose a day.")
             if at is None:
-                problems[sub.time.name] = "Enter a time like 18:30."
+                problems[sub.time.name] = _("Enter a time like 18:30.")
             if not sub.track.data:
-                problems[sub.track.name] = "Choose a track."
+                problems[sub.track.name] = _("Choose a track.")
             if not re.fullmatch(r"-?\d{1,6}", minutes):
-                problems[sub.minutes.name] = "Enter the minutes as a whole number, for example 90."
+                problems[sub.minutes.name] = _("Enter the minutes as a whole number, for example 90.")
             if len(problems) == before:
                 slots.append(dom.PatternSlot(sub.weekday.data, at, sub.track.data, int(minutes)))  # type: ignore[arg-type]
                 rows.append(row)
@@ -126,12 +131,12 @@ class PatternRows:
 class PatternForm(AppForm, PatternRows):
     """The weekly-pattern editor: where to start from, and the meetings."""
 
-    source = SelectField("Start from", choices=[], validate_choice=False)
+    source = SelectField(_l("Start from"), choices=[], validate_choice=False)
     slots = FieldList(FormField(SlotRow), min_entries=0, max_entries=MAX_ROWS)
-    load = SubmitField("Load this pattern")
-    add_row = SubmitField("Add a meeting")
-    show = SubmitField("Show what it implies")
-    to_what_if = SubmitField("Compare in the what-if simulator")
+    load = SubmitField(_l("Load this pattern"))
+    add_row = SubmitField(_l("Add a meeting"))
+    show = SubmitField(_l("Show what it implies"))
+    to_what_if = SubmitField(_l("Compare in the what-if simulator"))
 
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)
@@ -141,17 +146,17 @@ class PatternForm(AppForm, PatternRows):
 class WhatIfForm(AppForm, PatternRows):
     """The what-if simulator: scenario A (a source), scenario B (edited meetings), days and admissions."""
 
-    source = SelectField("Pattern A", choices=[], validate_choice=False)
+    source = SelectField(_l("Pattern A"), choices=[], validate_choice=False)
     slots = FieldList(FormField(SlotRow), min_entries=0, max_entries=MAX_ROWS)
-    start = StringField("First day simulated", render_kw={"type": "date"})
-    until = StringField("Last day simulated", render_kw={"type": "date"})
-    holidays = TextAreaField("Holidays", validators=[Length(max=MAX_TEXT, message="This list is too long.")],
+    start = StringField(_l("First day simulated"), render_kw={"type": "date"})
+    until = StringField(_l("Last day simulated"), render_kw={"type": "date"})
+    holidays = TextAreaField(_l("Holidays"), validators=[Length(max=MAX_TEXT, message=_l("This list is too long."))],
                              render_kw={"rows": 4})
-    admissions = TextAreaField("Admissions", validators=[Length(max=MAX_TEXT, message="This list is too long.")],
+    admissions = TextAreaField(_l("Admissions"), validators=[Length(max=MAX_TEXT, message=_l("This list is too long."))],
                                render_kw={"rows": 6})
-    load = SubmitField("Copy scenario A into B")
-    add_row = SubmitField("Add a meeting")
-    run = SubmitField("Compare A and B")
+    load = SubmitField(_l("Copy scenario A into B"))
+    add_row = SubmitField(_l("Add a meeting"))
+    run = SubmitField(_l("Compare A and B"))
 
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)
@@ -162,9 +167,9 @@ class WhatIfForm(AppForm, PatternRows):
         problems = {}
         start, until = parse_date(self.start.data), parse_date(self.until.data)
         if start is None:
-            problems["start"] = f"Enter the first day. {DATE_HINT}"
+            problems["start"] = _("Enter the first day.") + " " + str(DATE_HINT)
         if until is None:
-            problems["until"] = f"Enter the last day. {DATE_HINT}"
+            problems["until"] = _("Enter the last day.") + " " + str(DATE_HINT)
         return start, until, problems
 
     def read_holidays(self) -> tuple[tuple[date, ...], dict[str, str]]:
@@ -176,14 +181,15 @@ class WhatIfForm(AppForm, PatternRows):
             token = line.split()[0].rstrip(",;")
             day = parse_date(token)
             if day is None:
-                messages.append(f"Line {number}: '{token[:20]}' is not a date.")
+                messages.append(_("Line %(line)s: '%(text)s' is not a date.", line=number, text=token[:20]))
             elif day in seen:
-                messages.append(f"Line {number}: {day:%Y-%m-%d} is already on line {seen[day]}.")
+                messages.append(_("Line %(line)s: %(day)s is already on line %(other)s.", line=number,
+                                  day=f"{day:%Y-%m-%d}", other=seen[day]))
             else:
                 seen[day] = number
                 days.append(day)
         if messages:
-            return (), {"holidays": _join(messages) + " " + DATE_HINT}
+            return (), {"holidays": _join(messages) + " " + str(DATE_HINT)}
         return tuple(days), {}
 
     def read_admissions(self) -> tuple[tuple[Admission, ...], dict[str, str]]:
@@ -195,13 +201,13 @@ class WhatIfForm(AppForm, PatternRows):
             days = [parse_date(t) for t in tokens]
             bad = [t for t, d in zip(tokens, days, strict=True) if d is None]
             if not tokens:
-                messages.append(f"Line {number}: start the line with the admission date.")
+                messages.append(_("Line %(line)s: start the line with the admission date.", line=number))
             elif bad:
-                messages.append(f"Line {number}: '{bad[0][:20]}' is not a date.")
+                messages.append(_("Line %(line)s: '%(text)s' is not a date.", line=number, text=bad[0][:20]))
             else:
                 out.append(Admission(days[0], tuple(days[1:]), number))  # type: ignore[arg-type]
         if messages:
-            return (), {"admissions": _join(messages) + " " + DATE_HINT}
+            return (), {"admissions": _join(messages) + " " + str(DATE_HINT)}
         return tuple(out), {}
 
 
@@ -211,7 +217,7 @@ def _lines(text: str | None) -> list[tuple[int, str]]:
 
 
 def _join(messages: list[str]) -> str:
-    more = f" ({len(messages) - 3} more lines need fixing.)" if len(messages) > 3 else ""
+    more = (" " + _("(%(count)s more lines need fixing.)", count=len(messages) - 3)) if len(messages) > 3 else ""
     return " ".join(messages[:3]) + more
 
 

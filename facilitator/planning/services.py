@@ -12,6 +12,8 @@ import re
 from dataclasses import dataclass
 from datetime import date, timedelta
 
+from flask_babel import gettext as _
+from flask_babel import lazy_gettext as _l
 from sqlalchemy import select
 from sqlalchemy.orm import selectinload
 
@@ -23,6 +25,7 @@ from ..extensions import db
 from ..groups.calendars import group_calendar
 from ..groups.models import Group
 from ..programs.models import Holiday
+from ..web.i18n import curriculum_text, format_clock, format_when
 
 # A Matrix-style IOP runs 12 to 20 weeks; a pattern outside that range deserves a second look.
 LENGTH_WEEKS = (12, 20)
@@ -36,7 +39,8 @@ MAX_HOLIDAYS = 100
 MAX_SPAN_DAYS = 3 * 365 + 1  # three years, one of them a leap year
 EARLIEST_START = timedelta(days=366)  # a what-if may start up to a year ago...
 LATEST_START = timedelta(days=3 * 366)  # ...or up to three years ahead
-DAY_NAMES = ("Monday", "Tuesday", "Wednesday", "Thursday", "Friday", "Saturday", "Sunday")
+DAY_NAMES = (_l("Monday"), _l("Tuesday"), _l("Wednesday"), _l("Thursday"), _l("Friday"), _l("Saturday"), _l("Sunday"))
+DAY_SHORT = (_l("Mon"), _l("Tue"), _l("Wed"), _l("Thu"), _l("Fri"), _l("Sat"), _l("Sun"))
 TIME = re.compile(r"^([01]\d|2[0-3]):[0-5]\d$")
 
 
@@ -69,8 +73,9 @@ class Source:
 
 
 def _version_words(version: CurriculumVersion) -> str:
-    draft = "" if version.is_published else ", draft"
-    return f"{version.title} ({version.label}{draft})"
+    if version.is_published:
+        return f"{version.title} ({version.label})"
+    return _("%(title)s (%(label)s, draft)", title=version.title, label=version.label)
 
 
 def sources(program_id: int) -> list[Source]:
@@ -87,12 +92,12 @@ def sources(program_id: int) -> list[Source]:
     out = []
     for version in versions:
         slots = tuple(dom.PatternSlot(**slot) for slot in version.pattern or ())
-        out.append(Source(f"version-{version.id}", f"Suggested pattern of {_version_words(version)}", version.id,
+        out.append(Source(f"version-{version.id}", _("Suggested pattern of %(version)s", version=_version_words(version)), version.id,
                           _version_words(version), slots))
     for group in groups:
         slots = tuple(dom.PatternSlot(WEEKDAYS[s.weekday], s.start_time.strftime("%H:%M"), s.track_code, s.minutes)
                       for s in group.slots)
-        out.append(Source(f"group-{group.id}", f"{group.name}: its current pattern", group.version_id,
+        out.append(Source(f"group-{group.id}", _("%(group)s: its current pattern", group=group.name), group.version_id,
                           _version_words(group.version), slots, group))
     return out
 
@@ -124,7 +129,8 @@ def clock(hhmm: str) -> str:
 def pattern_words(slots: tuple[dom.PatternSlot, ...]) -> list[str]:
     """Each meeting of a pattern in words, in weekday and time order: "Mon 5:30 PM: ERS, 50 min"."""
     ordered = sorted(slots, key=lambda s: (WEEKDAYS.index(s.weekday), s.time, s.track))
-    return [f"{DAY_NAMES[WEEKDAYS.index(s.weekday)][:3]} {clock(s.time)}: {s.track}, {s.minutes} min" for s in ordered]
+    return [_("%(day)s %(time)s: %(track)s, %(minutes)s min", day=DAY_SHORT[WEEKDAYS.index(s.weekday)],
+              time=format_clock(s.time), track=s.track, minutes=s.minutes) for s in ordered]
 
 
 def hours(minutes: int) -> str:
@@ -139,9 +145,10 @@ def hours(minutes: int) -> str:
 def check_pattern(slots: tuple[dom.PatternSlot, ...], structure: dom.Curriculum) -> dict[str, str]:
     """What is wrong with a weekly pattern (empty if nothing); "slots-2-minutes" is the third slot."""
     if not slots:
-        return {"slots": "Add at least one meeting to the weekly pattern."}
+        return {"slots": _("Add at least one meeting to the weekly pattern.")}
     if len(slots) > MAX_SLOTS:
-        return {"slots": f"A weekly pattern can have at most {MAX_SLOTS} meetings; this one has {len(slots)}."}
+        return {"slots": _("A weekly pattern can have at most %(most)s meetings; this one has %(count)s.", most=MAX_SLOTS,
+                              count=len(slots))}
     problems: dict[str, str] = {}
     tracks = {t.code: t for t in structure.tracks}
     allowed = [t.code for t in slot_tracks(structure)]
@@ -149,25 +156,28 @@ def check_pattern(slots: tuple[dom.PatternSlot, ...], structure: dom.Curriculum)
     for index, slot in enumerate(slots):
         prefix = f"slots-{index}-"
         if slot.weekday not in WEEKDAYS:
-            problems[prefix + "weekday"] = "Choose a day of the week."
+            problems[prefix + "weekday"] = _("Choose a day of the week.")
         if not TIME.match(slot.time or ""):
-            problems[prefix + "time"] = "Enter a time like 18:30."
+            problems[prefix + "time"] = _("Enter a time like 18:30.")
         if slot.track not in tracks:
-            problems[prefix + "track"] = f"Choose a track of {structure.title}: {_or_list(allowed)}."
+            problems[prefix + "track"] = _("Choose a track of %(title)s: %(tracks)s.", title=structure.title,
+                                           tracks=_or_list(allowed))
         elif slot.track not in allowed:
-            problems[prefix + "track"] = (f"{slot.track} sessions are booked one by one, not on the weekly pattern. "
-                                          f"Choose {_or_list(allowed)}.")
+            problems[prefix + "track"] = _("%(track)s sessions are booked one by one, not on the weekly pattern. "
+                                            "Choose %(tracks)s.", track=slot.track, tracks=_or_list(allowed))
         if not 0 < slot.minutes <= MAX_SLOT_MINUTES:
-            problems[prefix + "minutes"] = f"Enter between 1 and {MAX_SLOT_MINUTES} minutes, not {slot.minutes}."
+            problems[prefix + "minutes"] = _("Enter between 1 and %(most)s minutes, not %(value)s.", most=MAX_SLOT_MINUTES,
+                                             value=slot.minutes)
         key = (slot.weekday, slot.time, slot.track)
         if key in seen and prefix + "track" not in problems:
-            problems[prefix + "track"] = f"Meeting {seen[key] + 1} is already {slot.track} on this day at this time."
+            problems[prefix + "track"] = _("Meeting %(number)s is already %(track)s on this day at this time.",
+                                           number=seen[key] + 1, track=slot.track)
         seen.setdefault(key, index)
     return problems
 
 
 def _or_list(codes: list[str]) -> str:
-    return codes[0] if len(codes) == 1 else ", ".join(codes[:-1]) + " or " + codes[-1]
+    return codes[0] if len(codes) == 1 else _("%(codes)s or %(last)s", codes=", ".join(codes[:-1]), last=codes[-1])
 
 
 # --- What a pattern implies for a newcomer ---------------------------------------------------------
@@ -207,10 +217,10 @@ class Phase:
     def weeks_words(self) -> str:
         """ "Weeks 1-4", "Week 12" or "From week 13"."""
         if self.last_week is None:
-            return f"From week {self.first_week}"
+            return _("From week %(week)s", week=self.first_week)
         if self.last_week == self.first_week:
-            return f"Week {self.first_week}"
-        return f"Weeks {self.first_week}-{self.last_week}"
+            return _("Week %(week)s", week=self.first_week)
+        return _("Weeks %(first)s-%(last)s", first=self.first_week, last=self.last_week)
 
     @property
     def under_floor(self) -> bool:
@@ -251,8 +261,8 @@ class Implications:
         if self.shortest is None or self.longest is None:
             return ""
         if self.shortest == self.longest:
-            return f"{self.shortest:.1f} weeks"
-        return f"{self.shortest:.1f} to {self.longest:.1f} weeks"
+            return _("%(weeks)s weeks", weeks=f"{self.shortest:.1f}")
+        return _("%(shortest)s to %(longest)s weeks", shortest=f"{self.shortest:.1f}", longest=f"{self.longest:.1f}")
 
     @property
     def outside_range(self) -> str:
@@ -319,20 +329,21 @@ def _phases(slots: tuple[dom.PatternSlot, ...], plans: tuple[seq.TrackPlan, ...]
 def _blocked(slots: tuple[dom.PatternSlot, ...], plans: tuple[seq.TrackPlan, ...], progress: seq.Progress,
              structure: dom.Curriculum) -> list[str]:
     """Why a newcomer cannot complete the required group tracks, one sentence per track."""
-    names = {t.code: t.name for t in structure.tracks}
+    names = {t.code: curriculum_text(t.name) for t in structure.tracks}
     out = []
     for plan in plans:
         if not plan.scheduled or not plan.required or progress.track(plan.code).projected_completion is not None:
             continue
         lengths = [s.minutes for s in slots if s.track == plan.code]
         if not lengths:
-            out.append(f"No {plan.code} meeting on the pattern: a newcomer cannot complete {names[plan.code]} "
-                       f"({plan.code}), which is required.")
+            out.append(_("No %(code)s meeting on the pattern: a newcomer cannot complete %(name)s "
+                         "(%(code)s), which is required.", code=plan.code, name=names[plan.code]))
         else:
             need = structure.credit_share * max(plan.module_minutes)
-            out.append(f"{plan.code} meetings are too short to earn every module's credit: some {plan.code} modules "
-                       f"need {need:.0f} minutes ({structure.credit_share:.0%} of {max(plan.module_minutes)}), "
-                       f"and the longest {plan.code} meeting has {max(lengths)}.")
+            out.append(_("%(code)s meetings are too short to earn every module's credit: some %(code)s modules "
+                         "need %(need)s minutes (%(share)s of %(most)s), and the longest %(code)s meeting has "
+                         "%(longest)s.", code=plan.code, need=f"{need:.0f}", share=f"{structure.credit_share:.0%}",
+                         most=max(plan.module_minutes), longest=max(lengths)))
     return out
 
 
@@ -400,12 +411,13 @@ def what_if_defaults(program_id: int, today: date) -> tuple[date, date, list[tup
 def check_days(start: date, until: date, today: date) -> dict[str, str]:
     """What is wrong with the days a what-if covers (empty if nothing)."""
     if start < today - EARLIEST_START or start > today + LATEST_START:
-        return {"start": "Pick a first day within a year before today and three years after."}
+        return {"start": _("Pick a first day within a year before today and three years after.")}
     if until < start:
-        return {"until": f"The last day ({until:%b %-d, %Y}) is before the first day ({start:%b %-d, %Y})."}
+        return {"until": _("The last day (%(last)s) is before the first day (%(first)s).",
+                             last=format_when(until, "year"), first=format_when(start, "year"))}
     if (until - start).days > MAX_SPAN_DAYS:
-        return {"until": (f"A what-if covers at most 3 years: pick a last day on or before "
-                          f"{start + timedelta(days=MAX_SPAN_DAYS):%b %-d, %Y}.")}
+        return {"until": _("A what-if covers at most 3 years: pick a last day on or before %(day)s.",
+                             day=format_when(start + timedelta(days=MAX_SPAN_DAYS), "year"))}
     return {}
 
 
@@ -416,21 +428,22 @@ def check_what_if(inputs: WhatIfInput, structure: dom.Curriculum, today: date) -
     problems.update(check_days(start, until, today))
     window = "start" not in problems and "until" not in problems
     if len(inputs.holidays) > MAX_HOLIDAYS:
-        problems["holidays"] = f"List at most {MAX_HOLIDAYS} holidays; there are {len(inputs.holidays)}."
+        problems["holidays"] = _("List at most %(most)s holidays; there are %(count)s.", most=MAX_HOLIDAYS,
+                                 count=len(inputs.holidays))
     elif window:
         outside = [d for d in inputs.holidays if not start <= d <= until]
         if outside:
-            problems["holidays"] = (f"{outside[0]:%Y-%m-%d} is outside the days simulated "
-                                    f"({start:%Y-%m-%d} to {until:%Y-%m-%d}).")
+            problems["holidays"] = _("%(day)s is outside the days simulated (%(start)s to %(end)s).",
+                                      day=f"{outside[0]:%Y-%m-%d}", start=f"{start:%Y-%m-%d}", end=f"{until:%Y-%m-%d}")
     if not inputs.admissions:
-        problems["admissions"] = "Add at least one admission date."
+        problems["admissions"] = _("Add at least one admission date.")
     elif len(inputs.admissions) > MAX_ADMISSIONS:
-        problems["admissions"] = (f"At most {MAX_ADMISSIONS} admissions at a time; there are "
-                                  f"{len(inputs.admissions)}.")
+        problems["admissions"] = _("At most %(most)s admissions at a time; there are %(count)s.", most=MAX_ADMISSIONS,
+                                    count=len(inputs.admissions))
     elif window:
         messages = _admission_problems(inputs.admissions, start, until)
         if messages:
-            more = f" ({len(messages) - 3} more lines need fixing.)" if len(messages) > 3 else ""
+            more = (" " + _("(%(count)s more lines need fixing.)", count=len(messages) - 3)) if len(messages) > 3 else ""
             problems["admissions"] = " ".join(messages[:3]) + more
     return problems
 
@@ -438,20 +451,21 @@ def check_what_if(inputs: WhatIfInput, structure: dom.Curriculum, today: date) -
 def _admission_problems(admissions: tuple[Admission, ...], start: date, until: date) -> list[str]:
     out = []
     for a in admissions:
-        where = f"Line {a.line}:"
         if not start <= a.admitted <= until:
-            out.append(f"{where} admission {a.admitted:%Y-%m-%d} is outside the days simulated "
-                       f"({start:%Y-%m-%d} to {until:%Y-%m-%d}).")
+            out.append(_("Line %(line)s: admission %(day)s is outside the days simulated (%(start)s to %(end)s).",
+                         line=a.line, day=f"{a.admitted:%Y-%m-%d}", start=f"{start:%Y-%m-%d}", end=f"{until:%Y-%m-%d}"))
             continue
         for day in a.absent:
             if day < a.admitted:
-                out.append(f"{where} absence {day:%Y-%m-%d} is before the admission on {a.admitted:%Y-%m-%d}.")
+                out.append(_("Line %(line)s: absence %(day)s is before the admission on %(admitted)s.", line=a.line,
+                             day=f"{day:%Y-%m-%d}", admitted=f"{a.admitted:%Y-%m-%d}"))
                 break
             if day > until:
-                out.append(f"{where} absence {day:%Y-%m-%d} is after the last day simulated ({until:%Y-%m-%d}).")
+                out.append(_("Line %(line)s: absence %(day)s is after the last day simulated (%(end)s).", line=a.line,
+                             day=f"{day:%Y-%m-%d}", end=f"{until:%Y-%m-%d}"))
                 break
         if len(set(a.absent)) < len(a.absent):
-            out.append(f"{where} an absence is listed twice.")
+            out.append(_("Line %(line)s: an absence is listed twice.", line=a.line))
     return out
 
 
@@ -487,7 +501,7 @@ def run_what_if(inputs: WhatIfInput, structure: dom.Curriculum, floor_minutes: i
         try:
             outcomes.append(seq.simulate(data, curriculum=structure, source=f"scenario {label}"))
         except seq.ScenarioError as error:  # pattern A comes from stored rows; say so rather than fail
-            raise PlanRefused({"source": f"Scenario {label} cannot run: {error}"}) from error
+            raise PlanRefused({"source": _("Scenario %(label)s cannot run: %(error)s", label=label, error=error)}) from error
     rows = tuple(
         ComparisonRow(a, _day(pa["projected_completion"]), _day(pb["projected_completion"]))
         for a, pa, pb in zip(inputs.admissions, outcomes[0]["participants"], outcomes[1]["participants"], strict=True))
@@ -501,5 +515,5 @@ def _day(text: str | None) -> date | None:
 
 
 def _empty(floor_minutes: int) -> Implications:
-    return Implications((), (), ("This pattern has no meetings the planner can read.",), (), floor_minutes)
+    return Implications((), (), (_("This pattern has no meetings the planner can read."),), (), floor_minutes)
 

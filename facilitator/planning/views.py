@@ -15,6 +15,7 @@ from __future__ import annotations
 from datetime import date
 
 from flask import Blueprint, abort, current_app, render_template, request, url_for
+from flask_babel import gettext as _
 from flask_login import current_user
 from wtforms import SelectChoice
 
@@ -53,10 +54,11 @@ def _source(choices: list[services.Source], key: str | None) -> services.Source 
 
 def _prepare(form, choices: list[services.Source], source: services.Source | None):
     """Offer the sources and the source version's tracks; return the version's structure."""
-    form.source.choices = [SelectChoice(s.key, s.label, optgroup="Groups" if s.group else "Suggested by a curriculum")
+    form.source.choices = [SelectChoice(s.key, s.label, optgroup=_("Groups") if s.group
+                                        else _("Suggested by a curriculum"))
                            for s in choices]
     if source is None:
-        form.source.errors = ["Choose a group or a curriculum to start from."]
+        form.source.errors = [_("Choose a group or a curriculum to start from.")]
         source = choices[0]
     structure = version_structure(source.version_id)
     form.set_tracks(services.slot_tracks(structure))

@@ -10,6 +10,7 @@ from __future__ import annotations
 from datetime import date, datetime, time, timedelta
 from zoneinfo import ZoneInfo
 
+from flask_babel import gettext as _
 from icalendar import Calendar, Event, vText
 from sqlalchemy import select
 
@@ -93,7 +94,7 @@ def participant_calendar_ics(person: Participant, program: Program, today: date)
     cal = Calendar()
     cal.add("prodid", "-//facilitator//my meetings//EN")
     cal.add("version", "2.0")
-    cal.add("x-wr-calname", vText(f"My meetings, {program.name}"))
+    cal.add("x-wr-calname", vText(_("My meetings, %(program)s", program=program.name)))
     cal.add("x-wr-timezone", vText(program.timezone))
     events: list[Event] = []
     seen: set[tuple] = set()  # a readmission to the same group lists each meeting once
@@ -128,7 +129,7 @@ def participant_calendar_ics(person: Participant, program: Program, today: date)
 def _makeup_event(row, groups: dict[int, Group], calendars: dict, zone: ZoneInfo, stamp: datetime) -> Event:
     """A planned make-up: at the other group's meeting that teaches the module that day (timed), else
     a whole-day entry on the planned day (an individual session, homework, or no matching meeting)."""
-    summary = f"Make-up: {row.code} {row.title}".strip()
+    summary = _("Make-up: %(code)s %(title)s", code=row.code, title=row.title).strip()
     uid = f"me-makeup-{row.id}@facilitator"
     group = groups.get(row.meeting_group_id) if row.meeting_group_id else None
     if group is not None:
@@ -138,12 +139,13 @@ def _makeup_event(row, groups: dict[int, Group], calendars: dict, zone: ZoneInfo
         found.sort(key=lambda m: m.module != row.code)  # the meeting teaching the module first
         if found:
             start = datetime.combine(row.planned_on, time.fromisoformat(found[0].time), tzinfo=zone)
-            event = _event(uid, stamp, summary, f"At {group.name}", group.location)
+            event = _event(uid, stamp, summary, _("At %(group)s", group=group.name), group.location)
             event.add("dtstart", start)
             event.add("dtend", start + timedelta(minutes=found[0].minutes))
             return event
-    words = {"individual": "An individual session with your counselor", "homework": "Homework",
-             "next_rotation": "At your group", "other_group": f"At {group.name}" if group else "At another group"}
+    words = {"individual": _("An individual session with your counselor"), "homework": _("Homework"),
+             "next_rotation": _("At your group"),
+             "other_group": _("At %(group)s", group=group.name) if group else _("At another group")}
     event = _event(uid, stamp, summary, words.get(row.method, ""))
     event.add("dtstart", row.planned_on)
     event.add("dtend", row.planned_on + timedelta(days=1))

@@ -31,7 +31,9 @@ from ..participants.models import DISCHARGE_LABELS, Participant
 from ..participants.pages import STATE_LABELS, participant_page
 from ..programs.models import AttendanceStatus, Program
 from ..reports.exports import NOTICE
+from ..web.i18n import current_language
 from ..workbook.models import WorksheetAnswer
+from ..workbook.services import sheet_in, shown_answers
 from .answers import answered_fields
 
 ANSWER_LABELS = {"draft": "Draft", "submitted": "Submitted", "reviewed": "Reviewed"}
@@ -76,18 +78,21 @@ def _tests(participant_id: int) -> list[dict[str, Any]]:
 
 def _worksheets(participant_id: int) -> list[dict[str, Any]]:
     """Every worksheet the participant has answered, with each question and answer (one query)."""
+    language = current_language()
     rows = db.session.execute(
-        select(WorksheetAnswer, Worksheet.code, Worksheet.title, Worksheet.fields, CurriculumVersion.title,
-               CurriculumVersion.label)
+        select(WorksheetAnswer, Worksheet, CurriculumVersion.title, CurriculumVersion.label)
         .join(Worksheet, Worksheet.id == WorksheetAnswer.worksheet_id)
         .join(CurriculumVersion, CurriculumVersion.id == Worksheet.version_id)
         .where(WorksheetAnswer.participant_id == participant_id)
         .order_by(Worksheet.code, WorksheetAnswer.id)
     ).all()
     out = []
-    for answer, code, title, fields, version_title, version_label in rows:
-        items = answered_fields(fields, answer.answers)
-        out.append({"code": code, "title": title, "curriculum": f"{version_title} ({version_label})",
+    for answer, row, version_title, version_label in rows:
+        # In the reader's language when the curriculum has it: its questions, and checked items in its words.
+        shown = sheet_in(row, language)
+        fields = row.translations[language]["fields"] if shown.language == language != row.language else row.fields
+        items = answered_fields(fields, shown_answers(row, shown, answer.answers))
+        out.append({"code": row.code, "title": shown.title, "curriculum": f"{version_title} ({version_label})",
                     "status": ANSWER_LABELS.get(answer.status, answer.status), "updated_at": _iso(answer.updated_at),
                     "submitted_at": _iso(answer.submitted_at), "reviewed_at": _iso(answer.reviewed_at),
                     "counselor_comment": answer.comment or "", "answers": items})
@@ -99,7 +104,7 @@ def _analyses(participant_id: int, version_id: int | None) -> list[dict[str, Any
     answer given (one query, and one for the worksheet unless it is cached)."""
     rows = list(db.session.scalars(select(RelapseAnalysis).where(RelapseAnalysis.participant_id == participant_id)
                                    .order_by(RelapseAnalysis.occurred_on, RelapseAnalysis.id)))
-    sheet = analysis_worksheet(version_id) if rows else None
+    sheet = analysis_worksheet(version_id, language=current_language()) if rows else None
     return [{"occurred_on": a.occurred_on.isoformat(), "opened_by": TRIGGER_LABELS.get(a.opened_by, a.opened_by),
              "status": "Reviewed" if a.status == "reviewed" else "Open",
              "answers": answered_fields(sheet.fields, a.answers) if sheet else []} for a in rows]
@@ -155,10 +160,13 @@ def records_order(person: Participant, *, program: Program, today: date, page_si
     records = gather(person, today)
     html = records_html(records)
     key = cache_key("records", {"html": hashlib.sha256(html.encode("utf-8")).hexdigest(), "size": size,
+                                "lang": current_language(),
                                 "program": program.id, "participant": person.id})
 
+    language = current_language()
+
     def build() -> RenderInput:
-        return RenderInput(html, size, "en", stylesheets=("progress.css", "records.css"))
+        return RenderInput(html, size, language, stylesheets=("progress.css", "records.css"))
 
     rows = len(records["attendance"]) + len(records["drug_tests"]) + len(records["makeups"]) + sum(
         len(w["answers"]) for w in records["worksheets"])

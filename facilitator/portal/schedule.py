@@ -6,15 +6,16 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import date, timedelta
 
-from sqlalchemy import or_, select
+from flask_babel import gettext as _
+from sqlalchemy import func, or_, select
 
 from ..attendance.models import Attendance
 from ..curricula.models import Curriculum, CurriculumVersion, Module, Worksheet
 from ..extensions import db
 from ..groups.models import Meeting
-from ..groups.services import clock
 from ..participants.pages import ParticipantPage
 from ..programs.models import AttendanceStatus
+from ..web.i18n import current_language, format_clock
 from ..workbook.models import WorksheetAnswer
 
 PAST_DAYS = 28  # the past four weeks: the worksheets of a meeting just attended or missed
@@ -34,7 +35,7 @@ class Session:
     """A meeting (or a planned make-up) and its module's worksheets, ready to show."""
 
     day: date | None
-    time: str  # as staff pages show it: "5:30 PM" ("" when there is no set time)
+    time: str  # in the page's language: "5:30 PM", "5:30 p. m." ("" when there is no set time)
     track: str
     module: str | None
     title: str
@@ -79,9 +80,12 @@ def _versions(version_ids: set[int], module_ids: set[int]) -> tuple[dict[int, _V
     (one query); and module id -> (version id, module code) for the modules asked for by id."""
     if not version_ids and not module_ids:
         return {}, {}
+    language = current_language()  # titles in the reader's language where the curriculum has its twin
     rows = db.session.execute(
-        select(CurriculumVersion.id, Curriculum.name, CurriculumVersion.number, Module.id, Module.code, Module.title,
-               Worksheet.id, Worksheet.code, Worksheet.title)
+        select(CurriculumVersion.id, Curriculum.name, CurriculumVersion.number, Module.id, Module.code,
+               func.coalesce(Module.translations[(language, "title")].as_string(), Module.title),
+               Worksheet.id, Worksheet.code,
+               func.coalesce(Worksheet.translations[(language, "title")].as_string(), Worksheet.title))
         .join(Curriculum, Curriculum.id == CurriculumVersion.curriculum_id)
         .join(Module, Module.version_id == CurriculumVersion.id)
         .outerjoin(Worksheet, Worksheet.module_id == Module.id)
@@ -135,12 +139,13 @@ def my_sessions(page: ParticipantPage) -> MySessions:
 
     own_version = group.version_id if group else None
     upcoming = tuple(
-        session(m.day, clock(m.time), m.track, m.module, m.title,
+        session(m.day, format_clock(m.time), m.track, m.module, m.title,
                 "cancelled" if m.cancelled else "today" if m.day == today else "coming", m.not_needed, own_version)
         for m in page.upcoming)
     makeups = tuple(
         session(m.makeup.planned_on, "", m.code.split(" ", 1)[0], m.code, m.title, "makeup",
-                m.method + (f" at {m.group}" if m.group else ""), modules.get(m.makeup.module_id, (None,))[0])
+                _("%(method)s at %(group)s", method=m.method, group=m.group) if m.group else m.method,
+                modules.get(m.makeup.module_id, (None,))[0])
         for m in planned)
     recorded = {(gid, day, start.strftime("%H:%M"), track): (code, vid, label, counted)
                 for gid, day, start, track, code, vid, label, counted in rows}
@@ -157,13 +162,14 @@ def my_sessions(page: ParticipantPage) -> MySessions:
                 continue  # attendance was taken without them: not a meeting of theirs
             state, note = ("cancelled", "") if not m.held else ("unrecorded", "") if found is None else \
                 ("attended" if found[3] else "missed", found[2])
-            past.append((m.date, m.time, session(m.date, clock(m.time), m.track, m.module,
+            past.append((m.date, m.time, session(m.date, format_clock(m.time), m.track, m.module,
                                                  page.titles.get(m.module or "", ""), state, note, own_version)))
     for (gid, day, time, track), (code, vid, label, counted) in recorded.items():
         name = page.groups[gid].name if gid in page.groups else ""
         title = versions[vid].titles.get(code or "", "") if vid in versions else ""
-        past.append((day, time, session(day, clock(time), track, code, title, "attended" if counted else "missed",
-                                        f"{label} at {name}" if name else label, vid)))
+        past.append((day, time, session(day, format_clock(time), track, code, title, "attended" if counted else "missed",
+                                        _("%(method)s at %(group)s", method=label, group=name) if name else label,
+                                        vid)))
     past.sort(key=lambda entry: entry[:2], reverse=True)
     return MySessions(upcoming, makeups, tuple(entry[2] for entry in past))
 

@@ -15,6 +15,8 @@ import io
 import json
 
 from flask import Blueprint, Response, abort, current_app, flash, redirect, request, send_file, url_for
+from flask_babel import force_locale
+from flask_babel import gettext as _
 from flask_login import current_user, login_required
 
 from ..audit import services as audit
@@ -54,8 +56,8 @@ def share_feed():
     feed.share_feed(person, current_user, replace=replace)
     audit_participant("participant.feed_replace" if replace else "participant.feed_share", person.id)
     db.session.commit()
-    flash("Your new calendar address is ready. The old one no longer works: subscribe again with the new one."
-          if replace else "Your calendar address is ready. Keep it to yourself: anyone with it sees your meetings.",
+    flash(_("Your new calendar address is ready. The old one no longer works: subscribe again with the new one.")
+          if replace else _("Your calendar address is ready. Keep it to yourself: anyone with it sees your meetings."),
           "info")
     return redirect(url_for("participants.me", _anchor="my-calendar"))
 
@@ -70,8 +72,8 @@ def remove_feed(participant_id: int):
     if feed.remove_feed(person, current_user):
         audit_participant("participant.feed_remove", person.id)
         db.session.commit()
-        flash(f"{person.preferred_name}'s calendar address no longer works. They can make a new one on their page.",
-              "info")
+        flash(_("The calendar address of %(name)s no longer works. They can make a new one on their page.",
+                name=person.preferred_name), "info")
     return redirect(url_for("participants.show", participant_id=person.id, _anchor="portal-heading"), 303)
 
 
@@ -83,7 +85,8 @@ def participant_feed(token: str):
     if person is None:
         abort(404)
     program = db.session.get(Program, person.program_id)
-    body = feed.participant_calendar_ics(person, program, program_today(program))
+    with force_locale(person.language or "en"):  # a calendar app signs no one in: the participant's language
+        body = feed.participant_calendar_ics(person, program, program_today(program))
     audit.record("participant.feed_read", "participant", person.id, program_id=person.program_id,
                  participant_id=person.id, remote_addr=request.remote_addr or "")
     response = Response(body, mimetype="text/calendar")
@@ -108,7 +111,7 @@ def _deliver(order: Order):
             return redirect(url_for("documents.job_page", job_id=state["id"]), 303)
         cache.put(order.key, data, True)
     if data is None:
-        data, _ = service.produce_bytes(order.key, order.build, cache, True)
+        data, _cached = service.produce_bytes(order.key, order.build, cache, True)
     response = send_file(io.BytesIO(data), mimetype="application/pdf", download_name=order.filename, max_age=0)
     response.headers["Cache-Control"] = "no-store"
     return response
@@ -134,7 +137,8 @@ def records_json():
     """The participant's records as JSON, the 42 CFR 2.32 notice first."""
     person = _own_record()
     program = current_user.program
-    body = json.dumps(records.gather(person, program_today(program)), ensure_ascii=False, indent=2)
+    # default=str: labels marked for translation (lazy strings) are written as text
+    body = json.dumps(records.gather(person, program_today(program)), ensure_ascii=False, indent=2, default=str)
     audit_participant("participant.records_download", person.id, format="json")
     response = Response(body, mimetype="application/json")
     response.headers["Content-Disposition"] = \

@@ -10,6 +10,8 @@ from functools import cache
 from typing import Any
 from zoneinfo import available_timezones
 
+from flask_babel import gettext as _
+
 from ..extensions import db
 from .models import Program
 from .services import SettingsRefused, _director_of
@@ -68,19 +70,19 @@ def check_details(details: ProgramDetails) -> dict[str, str]:
     """What is wrong with these details (empty if nothing); keys are the fields' names."""
     problems = {}
     if not details.name.strip():
-        problems["name"] = "Name the program, for example Harbour Outpatient IOP."
+        problems["name"] = _("Name the program, for example Harbour Outpatient IOP.")
     elif len(details.name.strip()) > NAME_MAX:
-        problems["name"] = f"Keep the name to {NAME_MAX} characters or fewer."
+        problems["name"] = _("Keep the name to %(most)s characters or fewer.", most=NAME_MAX)
     if details.timezone not in time_zones():
-        problems["timezone"] = ("Choose the program's time zone from the list: an IANA name such as "
-                                "America/Chicago or Europe/Madrid.")
+        problems["timezone"] = _("Choose the program's time zone from the list: an IANA name such as "
+                                  "America/Chicago or Europe/Madrid.")
     if len(details.address.strip()) > ADDRESS_MAX:
-        problems["address"] = f"Keep the address to {ADDRESS_MAX} characters or fewer."
+        problems["address"] = _("Keep the address to %(most)s characters or fewer.", most=ADDRESS_MAX)
     phone = details.phone.strip()
     if len(phone) > PHONE_MAX:
-        problems["phone"] = f"Keep the phone number to {PHONE_MAX} characters or fewer."
+        problems["phone"] = _("Keep the phone number to %(most)s characters or fewer.", most=PHONE_MAX)
     elif phone and (not PHONE.match(phone) or sum(c.isdigit() for c in phone) < 7):
-        problems["phone"] = "Enter a phone number with at least 7 digits, for example (541) 555-0100."
+        problems["phone"] = _("Enter a phone number with at least 7 digits, for example (541) 555-0100.")
     return problems
 
 
@@ -90,10 +92,11 @@ def check_rules(rules: SignInRules) -> dict[str, str]:
     low, high = IDLE_RANGE
     for name in ("idle_minutes_staff", "idle_minutes_participant"):
         if not low <= getattr(rules, name) <= high:
-            problems[name] = f"Enter a whole number of minutes from {low} to {high}."
+            problems[name] = _("Enter a whole number of minutes from %(low)s to %(high)s.", low=low, high=high)
     low, high = PORTAL_DAYS_RANGE
     if not low <= rules.portal_days_after_discharge <= high:
-        problems["portal_days_after_discharge"] = f"Enter a whole number of days from {low} to {high}."
+        problems["portal_days_after_discharge"] = _("Enter a whole number of days from %(low)s to %(high)s.", low=low,
+                                                     high=high)
     return problems
 
 

@@ -10,6 +10,8 @@ from __future__ import annotations
 import re
 from datetime import date, datetime
 
+from flask_babel import gettext as _
+from flask_babel import lazy_gettext as _l
 from wtforms import BooleanField, RadioField, SelectChoice, SelectField, StringField
 from wtforms.validators import Length
 
@@ -35,17 +37,17 @@ def _hours(minutes: int) -> str:
 class SettingsForm(AppForm):
     """Alert thresholds, the hours floor, printing and billing."""
 
-    absence_alert_consecutive = StringField("Absences in a row before an alert", render_kw={"inputmode": "numeric"})
-    attendance_alert_rate = StringField("Alert when attendance over the last 2 weeks is under (%)",
+    absence_alert_consecutive = StringField(_l("Absences in a row before an alert"), render_kw={"inputmode": "numeric"})
+    attendance_alert_rate = StringField(_l("Alert when attendance over the last 2 weeks is under (%)"),
                                         render_kw={"inputmode": "decimal"})
-    hours_floor = StringField("Weekly hours floor (hours)", render_kw={"inputmode": "decimal"})
-    billable_minimum = StringField("Billable minimum a day (hours)", render_kw={"inputmode": "decimal"})
-    service_code = StringField("Service code", render_kw={"autocapitalize": "characters", "spellcheck": "false"})
-    revenue_code = StringField("Revenue code", render_kw={"inputmode": "numeric"})
-    page_size = RadioField("Paper size", choices=[SelectChoice("letter", "Letter (8.5 × 11 in)"),
-                                                  SelectChoice("a4", "A4 (210 × 297 mm)")], validate_choice=False)
-    signin_naming = RadioField("Names on sign-in sheets", choices=[SelectChoice("preferred", "Preferred name"),
-                                                                   SelectChoice("initials", "Initials only")],
+    hours_floor = StringField(_l("Weekly hours floor (hours)"), render_kw={"inputmode": "decimal"})
+    billable_minimum = StringField(_l("Billable minimum a day (hours)"), render_kw={"inputmode": "decimal"})
+    service_code = StringField(_l("Service code"), render_kw={"autocapitalize": "characters", "spellcheck": "false"})
+    revenue_code = StringField(_l("Revenue code"), render_kw={"inputmode": "numeric"})
+    page_size = RadioField(_l("Paper size"), choices=[SelectChoice("letter", _l("Letter (8.5 × 11 in)")),
+                                                  SelectChoice("a4", _l("A4 (210 × 297 mm)"))], validate_choice=False)
+    signin_naming = RadioField(_l("Names on sign-in sheets"), choices=[SelectChoice("preferred", _l("Preferred name")),
+                                                                   SelectChoice("initials", _l("Initials only"))],
                                validate_choice=False)
 
     @classmethod
@@ -65,13 +67,13 @@ class SettingsForm(AppForm):
         rate, floor, minimum = (_number(f.data) for f in (self.attendance_alert_rate, self.hours_floor,
                                                            self.billable_minimum))
         if not WHOLE.match(absences):
-            self.absence_alert_consecutive.errors = ["Enter a whole number of absences, for example 2."]
+            self.absence_alert_consecutive.errors = [_("Enter a whole number of absences, for example 2.")]
         if rate is None:
-            self.attendance_alert_rate.errors = ["Enter a percentage as a number, for example 75."]
+            self.attendance_alert_rate.errors = [_("Enter a percentage as a number, for example 75.")]
         if floor is None:
-            self.hours_floor.errors = ["Enter a number of hours, for example 9."]
+            self.hours_floor.errors = [_("Enter a number of hours, for example 9.")]
         if minimum is None:
-            self.billable_minimum.errors = ["Enter a number of hours, for example 3."]
+            self.billable_minimum.errors = [_("Enter a number of hours, for example 3.")]
         if any(f.errors for f in self):
             return None
         return ProgramSettings(
@@ -90,12 +92,12 @@ class SettingsForm(AppForm):
 class StatusForm(AppForm):
     """A status's name and what it means (one form per status, told apart by a prefix)."""
 
-    label = StringField("Name", validators=[Length(max=200)])
-    counts_attended = BooleanField("Counts as attended")
-    counts_hours = BooleanField("Counts toward hours")
-    excused = BooleanField("Excused absence")
-    billable = BooleanField("Billable")
-    is_default = BooleanField("Default choice on the attendance form")
+    label = StringField(_l("Name"), validators=[Length(max=200)])
+    counts_attended = BooleanField(_l("Counts as attended"))
+    counts_hours = BooleanField(_l("Counts toward hours"))
+    excused = BooleanField(_l("Excused absence"))
+    billable = BooleanField(_l("Billable"))
+    is_default = BooleanField(_l("Default choice on the attendance form"))
 
     def flags(self) -> StatusFlags:
         """The typed status as plain data."""
@@ -111,8 +113,8 @@ class ActionForm(AppForm):
 class HolidayForm(AppForm):
     """Close the whole program on a day."""
 
-    date = StringField("Date", render_kw={"type": "date"})
-    name = StringField("Holiday", validators=[Length(max=80, message="Keep the name to 80 characters or fewer.")])
+    date = StringField(_l("Date"), render_kw={"type": "date"})
+    name = StringField(_l("Holiday"), validators=[Length(max=80, message=_l("Keep the name to 80 characters or fewer."))])
 
     def day(self) -> date | None:
         """The date typed (YYYY-MM-DD, or MM/DD/YYYY), or None with a message on the field."""
@@ -122,17 +124,17 @@ class HolidayForm(AppForm):
                 return datetime.strptime(text, fmt).date()
             except ValueError:
                 continue
-        self.date.errors = ["Enter the date as YYYY-MM-DD, for example 2027-11-25."]
+        self.date.errors = [_("Enter the date as YYYY-MM-DD, for example 2027-11-25.")]
         return None
 
 
 class DetailsForm(AppForm):
     """The program's name, time zone, and the address and phone printed on its documents."""
 
-    name = StringField("Program name", render_kw={"autocomplete": "organization"})
-    timezone = SelectField("Time zone", validate_choice=False)
-    address = StringField("Address", render_kw={"autocomplete": "street-address"})
-    phone = StringField("Phone", render_kw={"type": "tel", "autocomplete": "tel"})
+    name = StringField(_l("Program name"), render_kw={"autocomplete": "organization"})
+    timezone = SelectField(_l("Time zone"), validate_choice=False)
+    address = StringField(_l("Address"), render_kw={"autocomplete": "street-address"})
+    phone = StringField(_l("Phone"), render_kw={"type": "tel", "autocomplete": "tel"})
 
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)
@@ -162,12 +164,12 @@ class DetailsForm(AppForm):
 class SignInRulesForm(AppForm):
     """Automatic sign-out, two-factor sign-in for staff, portal access after discharge."""
 
-    idle_minutes_staff = StringField("Sign staff out after (minutes without activity)",
+    idle_minutes_staff = StringField(_l("Sign staff out after (minutes without activity)"),
                                      render_kw={"inputmode": "numeric"})
-    idle_minutes_participant = StringField("Sign participants out after (minutes without activity)",
+    idle_minutes_participant = StringField(_l("Sign participants out after (minutes without activity)"),
                                            render_kw={"inputmode": "numeric"})
-    require_mfa_staff = BooleanField("Require two-factor sign-in for staff")
-    portal_days_after_discharge = StringField("Portal access ends this many days after discharge",
+    require_mfa_staff = BooleanField(_l("Require two-factor sign-in for staff"))
+    portal_days_after_discharge = StringField(_l("Portal access ends this many days after discharge"),
                                               render_kw={"inputmode": "numeric"})
 
     @classmethod
@@ -182,9 +184,9 @@ class SignInRulesForm(AppForm):
     def to_rules(self) -> SignInRules | None:
         """The rules typed, or None with a message on each field that is not a whole number."""
         numbers = {}
-        for field, message in ((self.idle_minutes_staff, "Enter a whole number of minutes, for example 15."),
-                               (self.idle_minutes_participant, "Enter a whole number of minutes, for example 15."),
-                               (self.portal_days_after_discharge, "Enter a whole number of days, for example 30.")):
+        for field, message in ((self.idle_minutes_staff, _("Enter a whole number of minutes, for example 15.")),
+                               (self.idle_minutes_participant, _("Enter a whole number of minutes, for example 15.")),
+                               (self.portal_days_after_discharge, _("Enter a whole number of days, for example 30."))):
             text = (field.data or "").strip()
             if WHOLE.match(text):
                 numbers[field.name] = int(text)

@@ -6,6 +6,7 @@ import re
 from dataclasses import dataclass, fields
 from datetime import date
 
+from flask_babel import gettext as _
 from sqlalchemy import func, select
 
 from .. import clock
@@ -88,23 +89,25 @@ def check_settings(settings: ProgramSettings) -> dict[str, str]:
     """What is wrong with these settings (empty if nothing); keys are the settings' names."""
     problems = {}
     if not 1 <= settings.absence_alert_consecutive <= 20:
-        problems["absence_alert_consecutive"] = "Enter a whole number of absences from 1 to 20."
+        problems["absence_alert_consecutive"] = _("Enter a whole number of absences from 1 to 20.")
     if not 0 <= settings.attendance_alert_rate <= 1:
-        problems["attendance_alert_rate"] = "Enter a percentage from 0 to 100."
+        problems["attendance_alert_rate"] = _("Enter a percentage from 0 to 100.")
     low, high = HOURS_FLOOR_RANGE
     if not low <= settings.hours_floor_minutes <= high:
-        problems["hours_floor_minutes"] = "Enter the weekly floor in hours, from 1 to 40 (ASAM 2.1: 9 for adults, 6 for adolescents)."
+        problems["hours_floor_minutes"] = _(
+            "Enter the weekly floor in hours, from 1 to 40 (ASAM 2.1: 9 for adults, 6 for adolescents).")
     if settings.page_size not in PAGE_SIZES:
-        problems["page_size"] = "Choose Letter or A4."
+        problems["page_size"] = _("Choose Letter or A4.")
     if settings.signin_naming not in SIGNIN_NAMING:
-        problems["signin_naming"] = "Choose preferred names or initials."
+        problems["signin_naming"] = _("Choose preferred names or initials.")
     low, high = BILLABLE_MINIMUM_RANGE
     if not low <= settings.billable_minimum_minutes <= high:
-        problems["billable_minimum_minutes"] = "Enter the daily billable minimum in hours, from 0 to 12."
+        problems["billable_minimum_minutes"] = _("Enter the daily billable minimum in hours, from 0 to 12.")
     if not SERVICE_CODE.match(settings.service_code):
-        problems["service_code"] = "Enter a HCPCS code (a letter and 4 digits, like H0015) or a 5-digit CPT code."
+        problems["service_code"] = _(
+            "Enter a HCPCS code (a letter and 4 digits, like H0015) or a 5-digit CPT code.")
     if not REVENUE_CODE.match(settings.revenue_code):
-        problems["revenue_code"] = "Enter a 4-digit revenue code, like 0906."
+        problems["revenue_code"] = _("Enter a 4-digit revenue code, like 0906.")
     return problems
 
 
@@ -171,26 +174,27 @@ def check_status(program: Program, flags: StatusFlags, status: AttendanceStatus 
     label = flags.label.strip()
     others = [s for s in program_statuses(program.id) if status is None or s.id != status.id]
     if not label:
-        problems["label"] = "Name the status, for example Present or Telehealth."
+        problems["label"] = _("Name the status, for example Present or Telehealth.")
     elif len(label) > 40:
-        problems["label"] = "Keep the name to 40 characters or fewer."
+        problems["label"] = _("Keep the name to 40 characters or fewer.")
     elif any(s.label.strip().lower() == label.lower() for s in others):
-        problems["label"] = f"There is already a status called {label}."
+        problems["label"] = _("There is already a status called %(label)s.", label=label)
     if flags.counts_attended and flags.excused:
-        problems["excused"] = "A status is either attended or an excused absence, not both."
+        problems["excused"] = _("A status is either attended or an excused absence, not both.")
     if (flags.counts_hours or flags.billable) and not flags.counts_attended:
         problems["counts_hours" if flags.counts_hours else "billable"] = (
-            "Only a status that counts as attended can count toward hours or be billable.")
+            _("Only a status that counts as attended can count toward hours or be billable."))
     if status is not None and is_retired(status) and flags.is_default:
-        problems["is_default"] = "A retired status cannot be the default. Restore it first."
+        problems["is_default"] = _("A retired status cannot be the default. Restore it first.")
     if status is not None and status.is_default and not flags.is_default:
-        problems["is_default"] = "One status must be the default. Make another status the default instead."
+        problems["is_default"] = _("One status must be the default. Make another status the default instead.")
     active = [s for s in others if not is_retired(s)]
     if status is not None and not is_retired(status) and not flags.counts_attended \
             and not any(s.counts_attended for s in active):
-        problems["counts_attended"] = "At least one offered status must count as attended."
+        problems["counts_attended"] = _("At least one offered status must count as attended.")
     if status is None and len(others) >= MAX_STATUSES:
-        problems["label"] = f"A program can have at most {MAX_STATUSES} statuses. Retire one you no longer use."
+        problems["label"] = _("A program can have at most %(most)s statuses. Retire one you no longer use.",
+                               most=MAX_STATUSES)
     return problems
 
 
@@ -253,7 +257,7 @@ def move_status(program: Program, status: AttendanceStatus, direction: str, user
     _director_of(program, user)
     offered = active_statuses(program.id)
     if status not in offered or direction not in ("up", "down"):
-        raise SettingsRefused({"status": "Only an offered status can be moved up or down."})
+        raise SettingsRefused({"status": _("Only an offered status can be moved up or down.")})
     i = offered.index(status)
     j = i - 1 if direction == "up" else i + 1
     if 0 <= j < len(offered):
@@ -267,12 +271,13 @@ def retire_status(program: Program, status: AttendanceStatus, user) -> str:
     """Stop offering a status: deleted if no row uses it, else kept as retired ("deleted" or "retired")."""
     _director_of(program, user)
     if is_retired(status):
-        raise SettingsRefused({"status": f"{status.label} is already retired."})
+        raise SettingsRefused({"status": _("%(label)s is already retired.", label=status.label)})
     if status.is_default:
-        raise SettingsRefused({"status": f"{status.label} is the default. Make another status the default first."})
+        raise SettingsRefused({"status": _("%(label)s is the default. Make another status the default first.",
+                                                label=status.label)})
     rest = [s for s in active_statuses(program.id) if s.id != status.id]
     if not any(s.counts_attended for s in rest):
-        raise SettingsRefused({"status": "At least one offered status must count as attended."})
+        raise SettingsRefused({"status": _("At least one offered status must count as attended.")})
     if statuses_in_use(program.id).get(status.id):
         status.retired = True
         status.position = 10 * MAX_STATUSES  # renumbered just below, after the other retired ones
@@ -290,7 +295,7 @@ def restore_status(program: Program, status: AttendanceStatus, user) -> None:
     """Offer a retired status again, at the end of the list."""
     _director_of(program, user)
     if not is_retired(status):
-        raise SettingsRefused({"status": f"{status.label} is already offered."})
+        raise SettingsRefused({"status": _("%(label)s is already offered.", label=status.label)})
     status.position = len(active_statuses(program.id))
     status.retired = False
     db.session.flush()

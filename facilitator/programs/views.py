@@ -20,6 +20,8 @@ from __future__ import annotations
 from datetime import date
 
 from flask import Blueprint, abort, flash, redirect, render_template, request, url_for
+from flask_babel import gettext as _
+from flask_babel import ngettext
 from flask_login import current_user
 
 from ..audit import services as audit
@@ -28,6 +30,7 @@ from ..groups import schedule
 from ..groups.services import GroupRefused
 from ..programs.models import AttendanceStatus, Program
 from ..web.access import director_required
+from ..web.i18n import format_when
 from . import details, services
 from .forms import ActionForm, DetailsForm, HolidayForm, SettingsForm, SignInRulesForm, StatusForm
 from .services import program_today
@@ -96,7 +99,7 @@ def _save_section(form, values, update, form_name: str, saved: str, anchor: str)
         return _page(422, **{form_name: form})
     _audit("program.settings", "program", current_user.program_id, fields=changed)
     db.session.commit()
-    flash(saved if changed else "Nothing changed.", "info")
+    flash(saved if changed else _("Nothing changed."), "info")
     return redirect(url_for(".index", _anchor=anchor))
 
 
@@ -106,7 +109,7 @@ def save_details():
     """Save the program's name, time zone, address and phone; a bad value is refused next to its field."""
     form = DetailsForm(prefix="program")
     values = form.to_details() if form.validate_on_submit() else None
-    return _save_section(form, values, details.update_details, "details_form", "Program details saved.", "program")
+    return _save_section(form, values, details.update_details, "details_form", _("Program details saved."), "program")
 
 
 @bp.route("/programs/sign-in", methods=["POST"])
@@ -115,7 +118,7 @@ def save_sign_in_rules():
     """Save automatic sign-out, two-factor sign-in and portal access rules; bad values are refused."""
     form = SignInRulesForm()
     values = form.to_rules() if form.validate_on_submit() else None
-    return _save_section(form, values, details.update_rules, "rules_form", "Sign-in rules saved.", "sign-in")
+    return _save_section(form, values, details.update_rules, "rules_form", _("Sign-in rules saved."), "sign-in")
 
 
 @bp.route("/programs/settings", methods=["POST"])
@@ -124,7 +127,7 @@ def save_settings():
     """Save the settings; every bad value is refused with a message next to its field."""
     form = SettingsForm()
     values = form.to_settings() if form.validate_on_submit() else None
-    return _save_section(form, values, services.update_settings, "settings_form", "Settings saved.", "general")
+    return _save_section(form, values, services.update_settings, "settings_form", _("Settings saved."), "general")
 
 
 @bp.route("/programs/statuses", methods=["POST"])
@@ -142,7 +145,7 @@ def add_status():
         return _page(422, new_form=form)
     _audit("status.add", "attendance_status", status.id)
     db.session.commit()
-    flash(f"Added the status {status.label}.", "info")
+    flash(_("Added the status %(label)s.", label=status.label), "info")
     return redirect(url_for(".index", _anchor="statuses"))
 
 
@@ -162,7 +165,7 @@ def update_status(status_id: int):
         return _page(422, edited=(status_id, form))
     _audit("status.update", "attendance_status", status.id)
     db.session.commit()
-    flash(f"Saved the status {status.label}.", "info")
+    flash(_("Saved the status %(label)s.", label=status.label), "info")
     return redirect(url_for(".index", _anchor=f"status-{status_id}"))
 
 
@@ -198,8 +201,8 @@ def retire_status(status_id: int):
     label = status.label
     _audit(f"status.{'retire' if outcome == 'retired' else 'delete'}", "attendance_status", status_id)
     db.session.commit()
-    flash(f"{label} is retired: attendance already recorded with it keeps it." if outcome == "retired"
-          else f"{label} was never used and is removed.", "info")
+    flash(_("%(label)s is retired: attendance already recorded with it keeps it.", label=label) if outcome == "retired"
+          else _("%(label)s was never used and is removed.", label=label), "info")
     return redirect(url_for(".index", _anchor="statuses"))
 
 
@@ -208,12 +211,12 @@ def retire_status(status_id: int):
 def restore_status(status_id: int):
     """Offer a retired status again, at the end of the list."""
     try:
-        status, _ = _action(status_id, services.restore_status)
+        status, _changed = _action(status_id, services.restore_status)
     except services.SettingsRefused as refused:
         return _page(422, problem=(status_id, " ".join(refused.problems.values())))
     _audit("status.restore", "attendance_status", status_id)
     db.session.commit()
-    flash(f"{status.label} is offered again.", "info")
+    flash(_("%(label)s is offered again.", label=status.label), "info")
     return redirect(url_for(".index", _anchor=f"status-{status_id}"))
 
 
@@ -235,9 +238,10 @@ def add_holiday():
     holiday = schedule.add_holiday(program_id, day, form.name.data or "", current_user, _today())
     _audit("holiday.add", "holiday", holiday.id, date=day.isoformat())
     db.session.commit()
-    flash(f"{holiday.name} on {day:%a %b %-d, %Y} is a holiday for the whole program. "
-          f"{len(moved)} meeting{'s' if len(moved) != 1 else ''} cancelled; their modules move to the next meeting.",
-          "info")
+    flash(_("%(holiday)s on %(day)s is a holiday for the whole program.", holiday=holiday.name,
+            day=format_when(day, "day_year")) + " "
+          + ngettext("%(num)d meeting cancelled; their modules move to the next meeting.",
+                     "%(num)d meetings cancelled; their modules move to the next meeting.", len(moved)), "info")
     return redirect(url_for(".index", _anchor="holidays"))
 
 
@@ -256,5 +260,6 @@ def remove_holiday(holiday_id: int):
         abort(404)
     _audit("holiday.remove", "holiday", holiday_id, date=holiday.date.isoformat())
     db.session.commit()
-    flash(f"{holiday.name} is no longer a holiday; meetings on {holiday.date:%a %b %-d, %Y} take place.", "info")
+    flash(_("%(holiday)s is no longer a holiday; meetings on %(day)s take place.", holiday=holiday.name,
+            day=format_when(holiday.date, "day_year")), "info")
     return redirect(url_for(".index", _anchor="holidays"))

@@ -10,6 +10,8 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import date, timedelta
 
+from flask_babel import gettext as _
+from flask_babel import lazy_gettext as _l
 from sqlalchemy import BigInteger, cast, func, select, update
 from sqlalchemy.orm import selectinload
 
@@ -23,6 +25,7 @@ from ..groups.models import Group, Meeting
 from ..models_base import utcnow
 from ..participants.models import Enrollment, Participant
 from ..programs.models import AttendanceStatus, Program
+from ..web.i18n import format_when
 from .models import MAKEUP_METHODS, Credit, MakeUp
 
 HORIZON = timedelta(weeks=20)  # how far ahead calendars are laid out for "coming on" dates
@@ -247,10 +250,10 @@ def planned_makeups(participant_ids: list[int]) -> dict[int, list[MakeUp]]:
 # --- Make-ups: plan how a missed module is covered, then credit it when done. ---------------------
 
 MAKEUP_LABELS = {
-    "next_rotation": "Their group's next rotation",
-    "other_group": "Another group's meeting",
-    "individual": "Individual session",
-    "homework": "Homework",
+    "next_rotation": _l("Their group's next rotation"),
+    "other_group": _l("Another group's meeting"),
+    "individual": _l("Individual session"),
+    "homework": _l("Homework"),
 }
 MAKEUP_NOTE_MAX = 500
 
@@ -274,8 +277,9 @@ def _credit_of(plan: ParticipantProgress, code: str) -> seq.Credit | None:
 
 
 def _credited_message(code: str, credit: seq.Credit) -> str:
-    how = "attended" if credit.source == "attendance" else credit.source
-    return f"{code} is already credited ({how} on {credit.date:%b %-d, %Y}). No make-up is needed."
+    how = _("attended") if credit.source == "attendance" else credit.source
+    return _("%(code)s is already credited (%(how)s on %(day)s). No make-up is needed.", code=code, how=how,
+             day=format_when(credit.date, "year"))
 
 
 def assign_makeup(participant: Participant, module: str, method: str, group_id: int | None,
@@ -284,38 +288,39 @@ def assign_makeup(participant: Participant, module: str, method: str, group_id: 
     session or homework. A group meeting must really deliver the module on the planned date."""
     plan = progress_for([participant], today)[participant.id]
     if plan.current is None or plan.progress is None or plan.group is None:
-        raise MakeUpError("module", "Make-ups are planned for participants who are currently admitted.")
+        raise MakeUpError("module", _("Make-ups are planned for participants who are currently admitted."))
     track = next((t for t in plan.progress.tracks if module in t.credited or module in t.missing), None)
     if track is None or not track.scheduled:
-        raise MakeUpError("module", "Choose a group module of their curriculum.")
+        raise MakeUpError("module", _("Choose a group module of their curriculum."))
     credit = _credit_of(plan, module)
     if credit is not None:
         raise MakeUpError("module", _credited_message(module, credit))
     planned = db.session.scalar(select(MakeUp).join(Module, Module.id == MakeUp.module_id).where(
         MakeUp.participant_id == participant.id, MakeUp.status == "planned", Module.code == module))
     if planned is not None:
-        raise MakeUpError("module", f"A make-up for {module} is already planned "
-                                    f"({MAKEUP_LABELS[planned.method].lower()}).")
+        raise MakeUpError("module", _("A make-up for %(code)s is already planned (%(method)s).", code=module,
+                                      method=str(MAKEUP_LABELS[planned.method]).lower()))
     if method not in MAKEUP_METHODS:
-        raise MakeUpError("method", "Choose how the module will be made up.")
+        raise MakeUpError("method", _("Choose how the module will be made up."))
     note = note.strip()
     if len(note) > MAKEUP_NOTE_MAX:
-        raise MakeUpError("note", f"Keep the note to {MAKEUP_NOTE_MAX} characters or fewer.")
+        raise MakeUpError("note", _("Keep the note to %(max)s characters or fewer.", max=MAKEUP_NOTE_MAX))
     if planned_on is not None and planned_on < today:
-        raise MakeUpError("planned_on", "The planned date has passed. Choose today or a later date.")
+        raise MakeUpError("planned_on", _("The planned date has passed. Choose today or a later date."))
     if planned_on is not None and planned_on > today + HORIZON:
-        raise MakeUpError("planned_on", f"Plan within the next {HORIZON.days // 7} weeks.")
+        raise MakeUpError("planned_on", _("Plan within the next %(weeks)s weeks.", weeks=HORIZON.days // 7))
     meeting_group_id = None
     if method in ("other_group", "next_rotation"):
         group = db.session.get(Group, group_id) if group_id else None
         if group is None or group.program_id != participant.program_id or not group.active:
-            raise MakeUpError("group_id", "Choose the group whose meeting they will attend.")
+            raise MakeUpError("group_id", _("Choose the group whose meeting they will attend."))
         if planned_on is None:
-            raise MakeUpError("planned_on", "Enter the date of that group's meeting.")
+            raise MakeUpError("planned_on", _("Enter the date of that group's meeting."))
         calendar = group_calendars([group], planned_on)[group.id]
         if not any(m.date == planned_on and m.held and m.module == module for m in calendar.meetings):
-            raise MakeUpError("planned_on", f"{group.name} does not deliver {module} on {planned_on:%b %-d, %Y}. "
-                                            "Pick one of the suggested meetings.")
+            raise MakeUpError("planned_on", _("%(group)s does not deliver %(code)s on %(day)s. "
+                                              "Pick one of the suggested meetings.", group=group.name, code=module,
+                                              day=format_when(planned_on, "year")))
         method = "next_rotation" if group.id == plan.current.group_id else "other_group"
         meeting_group_id = group.id
     module_id = db.session.scalar(select(Module.id).where(Module.version_id == plan.group.version_id,
@@ -335,7 +340,7 @@ def _session_minutes(minutes: int | None, module: Module, field: str) -> int:
     if minutes is None:
         return module.minutes
     if not 0 <= minutes <= MAX_SESSION_MINUTES:
-        raise MakeUpError(field, f"Enter the minutes spent, from 0 to {MAX_SESSION_MINUTES}.")
+        raise MakeUpError(field, _("Enter the minutes spent, from 0 to %(max)s.", max=MAX_SESSION_MINUTES))
     return minutes
 
 
@@ -347,38 +352,39 @@ def complete_makeup(makeup: MakeUp, completed_on: date | None, user: User, today
     Minutes (default: the module's length) count toward weekly hours; homework counts none."""
     if makeup.method == "homework":
         if minutes:
-            raise MakeUpError("minutes", "Homework is done outside treatment time; leave the minutes at 0.")
+            raise MakeUpError("minutes", _("Homework is done outside treatment time; leave the minutes at 0."))
         minutes = 0
     credit_minutes = _session_minutes(minutes, makeup.module, "minutes")
     if makeup.status == "completed":
         done = db.session.scalar(select(Credit.credited_on).where(Credit.makeup_id == makeup.id))
-        when = f" on {done:%b %-d, %Y}" if done else ""
-        raise MakeUpError("completed_on", f"This make-up was already completed{when}.")
+        raise MakeUpError("completed_on", _("This make-up was already completed on %(day)s.",
+                                            day=format_when(done, "year")) if done
+                          else _("This make-up was already completed."))
     if makeup.status != "planned":
-        raise MakeUpError("completed_on", "This make-up was cancelled. Plan a new one if it is still needed.")
+        raise MakeUpError("completed_on", _("This make-up was cancelled. Plan a new one if it is still needed."))
     if completed_on is None:
-        raise MakeUpError("completed_on", "Enter the date it was done.")
+        raise MakeUpError("completed_on", _("Enter the date it was done."))
     if completed_on > today:
-        raise MakeUpError("completed_on", "The date it was done cannot be in the future.")
+        raise MakeUpError("completed_on", _("The date it was done cannot be in the future."))
     participant = db.session.get(Participant, makeup.participant_id)
     plan = progress_for([participant], today)[participant.id]
     stay = plan.progress.stay if plan.progress else None
     if stay is None or completed_on < stay.admitted:
-        raise MakeUpError("completed_on", "The date it was done is before the admission.")
+        raise MakeUpError("completed_on", _("The date it was done is before the admission."))
     if stay.discharged is not None and completed_on > stay.discharged:
-        raise MakeUpError("completed_on", f"The stay ended on {stay.discharged:%b %-d, %Y}; "
-                                          "the make-up cannot be later.")
+        raise MakeUpError("completed_on", _("The stay ended on %(day)s; the make-up cannot be later.",
+                                            day=format_when(stay.discharged, "year")))
     code = makeup.module.code
     credit = _credit_of(plan, code)
     if credit is not None:
-        raise MakeUpError("completed_on", _credited_message(code, credit) + " Cancel this make-up instead.")
+        raise MakeUpError("completed_on", _credited_message(code, credit) + " " + _("Cancel this make-up instead."))
     # Conditional update: of two clicks (or two people) at once, only one completes the plan.
     changed = db.session.execute(
         update(MakeUp).where(MakeUp.id == makeup.id, MakeUp.status == "planned")
         .values(status="completed", completed_at=utcnow(), completed_by_id=user.id)
         .execution_options(synchronize_session="fetch"))
     if changed.rowcount != 1:
-        raise MakeUpError("completed_on", "This make-up was already completed.")
+        raise MakeUpError("completed_on", _("This make-up was already completed."))
     row = Credit(participant_id=makeup.participant_id, module_id=makeup.module_id, source="make-up",
                  makeup_id=makeup.id, credited_on=completed_on, created_by_id=user.id,
                  minutes=credit_minutes)
@@ -390,7 +396,7 @@ def complete_makeup(makeup: MakeUp, completed_on: date | None, user: User, today
 def cancel_makeup(makeup: MakeUp, user: User) -> MakeUp:
     """Cancel a planned make-up (kept as history, never deleted)."""
     if makeup.status != "planned":
-        raise MakeUpError("makeup", "Only a planned make-up can be cancelled.")
+        raise MakeUpError("makeup", _("Only a planned make-up can be cancelled."))
     makeup.status = "cancelled"
     db.session.flush()
     return makeup
@@ -410,16 +416,16 @@ def record_individual_session(participant: Participant, module: str, held_on: da
     its minutes (default: the module's length) count toward the week's hours."""
     plan = progress_for([participant], today)[participant.id]
     if plan.progress is None or plan.group is None:
-        raise MakeUpError("module", "Record sessions for participants who have been admitted.")
+        raise MakeUpError("module", _("Record sessions for participants who have been admitted."))
     if module not in dict(individual_modules(plan)):
-        raise MakeUpError("module", "Choose an individual session they still need.")
+        raise MakeUpError("module", _("Choose an individual session they still need."))
     if held_on is None:
-        raise MakeUpError("held_on", "Enter the date the session was held.")
+        raise MakeUpError("held_on", _("Enter the date the session was held."))
     if held_on > today:
-        raise MakeUpError("held_on", "The session date cannot be in the future.")
+        raise MakeUpError("held_on", _("The session date cannot be in the future."))
     stay = plan.progress.stay
     if held_on < stay.admitted or (stay.discharged is not None and held_on > stay.discharged):
-        raise MakeUpError("held_on", "The session date must fall inside the participant's stay.")
+        raise MakeUpError("held_on", _("The session date must fall inside the participant's stay."))
     row = db.session.scalar(select(Module).where(Module.version_id == plan.group.version_id, Module.code == module))
     credit = Credit(participant_id=participant.id, module_id=row.id, source="individual", credited_on=held_on,
                     reason=note.strip()[:500], created_by_id=user.id, minutes=_session_minutes(minutes, row, "minutes"))

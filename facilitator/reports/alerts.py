@@ -6,6 +6,7 @@ from collections import Counter
 from dataclasses import dataclass
 from datetime import date
 
+from flask_babel import lazy_gettext as _l
 from sqlalchemy import select
 
 from ..alerts.services import alerts_for, schedule_under_floor
@@ -16,11 +17,11 @@ from ..progress.services import progress_for
 from .periods import Count
 
 ALERT_LABELS = {
-    "absences": "Absences in a row",
-    "attendance_rate": "Low attendance in the last 2 weeks",
-    "hours": "Last whole week under the hours floor",
-    "positive_test": "Positive test with no relapse analysis",
-    "missed_module": "Missed module with no make-up planned",
+    "absences": _l("Absences in a row"),
+    "attendance_rate": _l("Low attendance in the last 2 weeks"),
+    "hours": _l("Last whole week under the hours floor"),
+    "positive_test": _l("Positive test with no relapse analysis"),
+    "missed_module": _l("Missed module with no make-up planned"),
 }
 
 

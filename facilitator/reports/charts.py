@@ -11,7 +11,10 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
+from flask_babel import gettext as _
 from markupsafe import Markup, escape
+
+from ..web.i18n import format_when
 
 if TYPE_CHECKING:
     from .services import Dashboard
@@ -164,7 +167,7 @@ def line_chart(chart_id: str, title: str, desc: str, points: Sequence[tuple[str,
         y = base - tick * plot_h
         out.append(f'<line x1="{left}" x2="{width - 10}" y1="{y:.1f}" y2="{y:.1f}" stroke="{LINE}" stroke-width="1"/>')
         out.append(_text(left - 6, y + 4, f"{tick:.0%}", anchor="end", size=10, fill=MUTED))
-    known = [(i, v) for i, (_, v) in enumerate(points) if v is not None]
+    known = [(i, v) for i, (_label, v) in enumerate(points) if v is not None]
     path = " ".join(f"{'M' if k == 0 else 'L'}{left + i * step:.1f},{base - v * plot_h:.1f}"
                     for k, (i, v) in enumerate(known))
     if path:
@@ -175,7 +178,7 @@ def line_chart(chart_id: str, title: str, desc: str, points: Sequence[tuple[str,
         out.append(f'<circle cx="{x:.1f}" cy="{y:.1f}" r="4" fill="#fff" stroke="{INK}" stroke-width="1.5"/>')
         if i % label_every == 0 or i == last:
             out.append(_text(x, y - 9, f"{v:.0%}", size=11, weight="bold"))
-    for i, (label, _) in enumerate(points):
+    for i, (label, _value) in enumerate(points):
         if i % 2 == 0 or i == len(points) - 1:
             out.append(_text(left + i * step, base + 16, label, size=10))
     if x_title:
@@ -186,54 +189,73 @@ def line_chart(chart_id: str, title: str, desc: str, points: Sequence[tuple[str,
 
 
 def dashboard_charts(d: Dashboard) -> dict[str, Markup]:
-    """The dashboard's charts, each with a description that states its main figures in words."""
+    """The dashboard's charts, each with a description that states its main figures in words (in the
+    request's language; month names through Babel)."""
     charts: dict[str, Markup] = {}
     months = [f.month for f in d.flows]
     charts["flows"] = bar_chart(
-        "rp-flows", "Admissions and discharges per month",
-        f"{d.admissions} admissions and {d.outcomes.discharges} discharges from {d.period.start:%b %-d, %Y} "
-        f"to {d.period.end:%b %-d, %Y}. Admissions are solid bars, discharges hatched bars; "
-        "each bar shows its number. The table below lists every month.",
-        [m.strftime("%b") for m in months],
-        [Series("Admissions", [f.admissions for f in d.flows], "solid"),
-         Series("Discharges", [f.discharges for f in d.flows], "hatch")],
+        "rp-flows", _("Admissions and discharges per month"),
+        _("%(admissions)s admissions and %(discharges)s discharges from %(start)s to %(end)s. Admissions are solid "
+          "bars, discharges hatched bars; each bar shows its number. The table below lists every month.",
+          admissions=d.admissions, discharges=d.outcomes.discharges, start=format_when(d.period.start, "year"),
+          end=format_when(d.period.end, "year")),
+        [format_when(m, "month_short") for m in months],
+        [Series(_("Admissions"), [f.admissions for f in d.flows], "solid"),
+         Series(_("Discharges"), [f.discharges for f in d.flows], "hatch")],
         sublabels=[m.strftime("%Y") if i == 0 or m.month == 1 else "" for i, m in enumerate(months)])
     c = d.census
+    weeks = ", ".join(_("%(n)s in week %(week)s", n=n.value, week=n.label) for n in c.by_week if n.value)
     charts["weeks"] = bar_chart(
-        "rp-weeks", "Active participants by program week",
-        f"{c.active} participants were enrolled on {c.as_of:%b %-d, %Y}: "
-        + ", ".join(f"{n.value} in week {n.label}" for n in c.by_week if n.value) + ".",
-        [n.label for n in c.by_week], [Series("Participants", [n.value for n in c.by_week], "solid")],
-        x_title="Program week (week 1 starts on the admission day)")
+        "rp-weeks", _("Active participants by program week"),
+        _("%(active)s participants were enrolled on %(day)s: %(weeks)s.", active=c.active,
+          day=format_when(c.as_of, "year"), weeks=weeks),
+        [n.label for n in c.by_week], [Series(_("Participants"), [n.value for n in c.by_week], "solid")],
+        x_title=_("Program week (week 1 starts on the admission day)"))
     o = d.outcomes
     low, high = o.national
-    program_bar = (HBar("This program", o.completion_rate, f"{o.completion_rate:.0%} ({o.completions} of "
-                        f"{o.discharges})") if o.completion_rate is not None else HBar("This program", 0, "no discharges"))
+    program_bar = (HBar(_("This program"), o.completion_rate,
+                        _("%(rate)s (%(completions)s of %(discharges)s)", rate=f"{o.completion_rate:.0%}",
+                          completions=o.completions, discharges=o.discharges))
+                   if o.completion_rate is not None else HBar(_("This program"), 0, _("no discharges")))
+    range_words = _("%(low)s to %(high)s", low=f"{low:.0%}", high=f"{high:.0%}")
+    against = {"below": _("%(rate)s of discharges were completions (%(completions)s of %(discharges)s), below the "
+                          "national range of %(low)s to %(high)s."),
+               "above": _("%(rate)s of discharges were completions (%(completions)s of %(discharges)s), above the "
+                          "national range of %(low)s to %(high)s."),
+               "within": _("%(rate)s of discharges were completions (%(completions)s of %(discharges)s), within the "
+                           "national range of %(low)s to %(high)s.")}
     charts["completion"] = hbar_chart(
-        "rp-completion", "Completion rate against the national range for IOP",
-        (f"{o.completion_rate:.0%} of discharges were completions ({o.completions} of {o.discharges}), "
-         f"{o.against_national} the national range of {low:.0%} to {high:.0%}." if o.completion_rate is not None
-         else "No discharges in the period.") + " The national range is the hatched bar.",
-        [program_bar, HBar("National IOP", high, f"{low:.0%} to {high:.0%}", start=low, style="hatch")],
+        "rp-completion", _("Completion rate against the national range for IOP"),
+        (against[o.against_national] % {"rate": f"{o.completion_rate:.0%}", "completions": o.completions,
+                                         "discharges": o.discharges, "low": f"{low:.0%}", "high": f"{high:.0%}"}
+         if o.completion_rate is not None else _("No discharges in the period.")) + " "
+        + _("The national range is the hatched bar."),
+        [program_bar, HBar(_("National IOP"), high, range_words, start=low, style="hatch")],
         percent_axis=True)
     charts["reasons"] = hbar_chart(
-        "rp-reasons", "Discharges by reason",
-        f"{o.discharges} discharges: " + ", ".join(f"{r.label.lower()} {r.count}" for r in o.by_reason if r.count) + "."
-        if o.discharges else "No discharges in the period.",
-        [HBar(r.label, r.share, f"{r.count} ({r.share:.0%})", style="hatch" if r.reason == "completed" else "solid")
+        "rp-reasons", _("Discharges by reason"),
+        _("%(n)s discharges: %(reasons)s.", n=o.discharges,
+          reasons=", ".join(f"{str(r.label).lower()} {r.count}" for r in o.by_reason if r.count))
+        if o.discharges else _("No discharges in the period."),
+        [HBar(str(r.label), r.share, f"{r.count} ({r.share:.0%})", style="hatch" if r.reason == "completed" else "solid")
          for r in o.by_reason], maximum=max([r.share for r in o.by_reason] + [0.01]))
     marks = [p for p in d.retention if p.week in (4, 8, 12, 16) and p.share is not None]
+    shares = ", ".join(_("%(share)s were still enrolled at week %(week)s", share=f"{p.share:.0%}", week=p.week)
+                       for p in marks)
     charts["retention"] = line_chart(
-        "rp-retention", "Retention: share still enrolled by week since admission",
-        (f"Of the {d.retention[0].followed} participants admitted in the period, an estimated "
-         + ", ".join(f"{p.share:.0%} were still enrolled at week {p.week}" for p in marks) + "."
-         if marks else "Nobody admitted in the period has reached week 4 yet."),
-        [(str(p.week), p.share) for p in d.retention], x_title="Weeks since admission")
+        "rp-retention", _("Retention: share still enrolled by week since admission"),
+        (_("Of the %(n)s participants admitted in the period, an estimated %(shares)s.", n=d.retention[0].followed,
+           shares=shares)
+         if marks else _("Nobody admitted in the period has reached week 4 yet.")),
+        [(str(p.week), p.share) for p in d.retention], x_title=_("Weeks since admission"))
+    rates = "; ".join(_("%(group)s: %(rate)s of %(recorded)s recorded", group=g.group, rate=f"{g.rate:.0%}",
+                        recorded=g.recorded) for g in d.attendance if g.rate is not None)
     charts["attendance"] = hbar_chart(
-        "rp-attendance", "Attendance rate by group",
-        "; ".join(f"{g.group}: {g.rate:.0%} of {g.recorded} recorded" for g in d.attendance if g.rate is not None)
-        + f". The dashed line is the alert threshold of {d.attendance_alert_rate:.0%}."
-        if d.attendance else "No attendance recorded in the period.",
-        [HBar(g.group, g.rate or 0, f"{g.rate:.0%}" if g.rate is not None else "none") for g in d.attendance],
-        reference=(d.attendance_alert_rate, f"alert under {d.attendance_alert_rate:.0%}"), percent_axis=True)
+        "rp-attendance", _("Attendance rate by group"),
+        _("%(groups)s. The dashed line is the alert threshold of %(rate)s.", rate=f"{d.attendance_alert_rate:.0%}",
+          groups=rates)
+        if d.attendance else _("No attendance recorded in the period."),
+        [HBar(g.group, g.rate or 0, f"{g.rate:.0%}" if g.rate is not None else _("none")) for g in d.attendance],
+        reference=(d.attendance_alert_rate, _("alert under %(rate)s", rate=f"{d.attendance_alert_rate:.0%}")),
+        percent_axis=True)
     return charts

@@ -33,6 +33,7 @@ from datetime import date, time
 from decimal import Decimal
 from itertools import repeat
 
+from flask_babel import lazy_gettext as _l
 from sqlalchemy import func, select
 
 from ..attendance.models import Attendance
@@ -283,14 +284,14 @@ class ExportKind:
 
 
 EXPORTS = {e.kind: e for e in (
-    ExportKind("attendance", "Attendance", "One row per participant per meeting: status and minutes attended.",
+    ExportKind("attendance", _l("Attendance"), _l("One row per participant per meeting: status and minutes attended."),
                attendance_export),
-    ExportKind("billing", "Per-diem billing", "One row per participant per day attended, with total minutes; "
-               "days under the billable minimum are flagged.", billing_export),
-    ExportKind("credits", "Credits", "Modules credited: from attendance, make-ups, overrides and individual "
-               "sessions.", credits_export),
-    ExportKind("discharges", "Discharges", "Stays that ended, with the reason and the weeks in treatment.",
+    ExportKind("billing", _l("Per-diem billing"), _l("One row per participant per day attended, with total minutes; "
+               "days under the billable minimum are flagged."), billing_export),
+    ExportKind("credits", _l("Credits"), _l("Modules credited: from attendance, make-ups, overrides and individual "
+               "sessions."), credits_export),
+    ExportKind("discharges", _l("Discharges"), _l("Stays that ended, with the reason and the weeks in treatment."),
                discharges_export),
-    ExportKind("drug-tests", "Drug tests", "Tests collected, results, and whether a relapse analysis followed.",
+    ExportKind("drug-tests", _l("Drug tests"), _l("Tests collected, results, and whether a relapse analysis followed."),
                drug_tests_export),
 )}

@@ -10,6 +10,7 @@ from datetime import date
 
 from ..domain.sequencer import program_week
 from ..participants.models import DISCHARGE_LABELS, DISCHARGE_REASONS
+from ..participants.services import DISCHARGE_TEXT
 from .periods import Count, Episode, GroupRow, Period
 
 # Share of IOP discharges that are completions nationally (TEDS-D, intensive outpatient).
@@ -93,7 +94,7 @@ def outcomes(all_episodes: list[Episode], period: Period) -> Outcomes:
     ended = [e for e in all_episodes if period.contains(e.discharged)]
     reasons = Counter(e.reason for e in ended)
     total = len(ended)
-    by_reason = tuple(ReasonCount(r, DISCHARGE_LABELS[r], reasons.get(r, 0), reasons.get(r, 0) / total if total else 0.0)
+    by_reason = tuple(ReasonCount(r, DISCHARGE_TEXT.get(r, DISCHARGE_LABELS[r]), reasons.get(r, 0), reasons.get(r, 0) / total if total else 0.0)
                       for r in DISCHARGE_REASONS)
     completed = [e for e in ended if e.reason == "completed"]
     weeks = [(e.discharged - e.admitted).days / 7 for e in completed]

@@ -11,6 +11,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import date, timedelta
 
+from flask_babel import gettext as _
 from sqlalchemy import select
 
 from ..domain.sequencer import Stay
@@ -51,16 +52,16 @@ def check_period(start: date | None, end: date | None, today: date) -> dict[str,
     """What is wrong with a report period (empty if nothing); keys are the form's field names."""
     problems = {}
     if start is None:
-        problems["start"] = "Enter the first day of the period."
+        problems["start"] = _("Enter the first day of the period.")
     if end is None:
-        problems["end"] = "Enter the last day of the period."
+        problems["end"] = _("Enter the last day of the period.")
     elif end > today:
-        problems["end"] = "The period cannot end after today."
+        problems["end"] = _("The period cannot end after today.")
     if start is not None and end is not None and "end" not in problems:
         if start > end:
-            problems["start"] = "The first day must be on or before the last day."
+            problems["start"] = _("The first day must be on or before the last day.")
         elif end - start > MAX_PERIOD:
-            problems["start"] = "Choose a period of at most three years."
+            problems["start"] = _("Choose a period of at most three years.")
     return problems
 
 

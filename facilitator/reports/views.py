@@ -18,6 +18,8 @@ from dataclasses import astuple
 from datetime import date, timedelta
 
 from flask import Blueprint, Response, abort, current_app, render_template, request
+from flask_babel import gettext as _
+from flask_babel import lazy_gettext as _l
 from flask_login import current_user
 from wtforms import StringField
 
@@ -28,6 +30,7 @@ from ..programs.models import Program
 from ..programs.services import program_today
 from ..web.access import director_required, own_group_or_404, staff_required
 from ..web.forms import AppForm
+from ..web.i18n import current_language
 from . import charts, exports, ical, services, spreadsheets
 from .services import Period
 
@@ -44,8 +47,8 @@ class PeriodForm(AppForm):
     class Meta:
         csrf = False
 
-    start = StringField("From", render_kw={"type": "date"})
-    end = StringField("To", render_kw={"type": "date"})
+    start = StringField(_l("From"), render_kw={"type": "date"})
+    end = StringField(_l("To"), render_kw={"type": "date"})
 
 
 def _date(text: str | None) -> tuple[date | None, bool]:
@@ -68,9 +71,9 @@ def _period() -> tuple[PeriodForm, Period | None]:
         start = Period.last_year(end).start if end else default.start
     problems = services.check_period(start, end, today)
     if not start_ok:
-        problems["start"] = "Enter the first day as a date, for example 2026-01-01."
+        problems["start"] = _("Enter the first day as a date, for example 2026-01-01.")
     if not end_ok:
-        problems["end"] = "Enter the last day as a date, for example 2026-12-31."
+        problems["end"] = _("Enter the last day as a date, for example 2026-12-31.")
     if problems:
         for name, message in problems.items():
             getattr(form, name).errors = [message]
@@ -87,8 +90,10 @@ def _page(program: Program, form: PeriodForm, d: services.Dashboard | None = Non
     """The dashboard page; without figures (status 422) when the period was refused."""
     query = {"start": d.period.start.isoformat(), "end": d.period.end.isoformat()} if d else {}
     today = _today()
-    presets = [("last 30 days", today - timedelta(days=29), today), ("last 90 days", today - timedelta(days=89), today),
-               ("this year", today.replace(month=1, day=1), today), ("last 12 months", *astuple(Period.last_year(today)))]
+    presets = [(_("last 30 days"), today - timedelta(days=29), today),
+               (_("last 90 days"), today - timedelta(days=89), today),
+               (_("this year"), today.replace(month=1, day=1), today),
+               (_("last 12 months"), *astuple(Period.last_year(today)))]
     html = render_template("reports/index.html", d=d, charts=charts.dashboard_charts(d) if d else {}, query=query,
                            form=form, program=program, exports=exports.EXPORTS.values(), notice=exports.NOTICE,
                            presets=presets, groups=[g for g in services.program_groups(program.id) if g.active])
@@ -118,10 +123,12 @@ def report_pdf():
         return _page(program, form, status=422)
     d = services.dashboard(program, period, _today())
     html = render_template("reports/report_print.html", d=d, charts=charts.dashboard_charts(d), program=program)
+    language = current_language()
     key = service.cache_key("program-report", {"html": hashlib.sha256(html.encode()).hexdigest(),
-                                               "page_size": program.page_size})
+                                               "page_size": program.page_size, "lang": language})
     # Bytes, not a cached path: a file pruned by another process before it is read costs a render.
-    data, _ = service.produce_bytes(key, lambda: service.RenderInput(html=html, page_size=program.page_size),
+    data, _cached = service.produce_bytes(key, lambda: service.RenderInput(html=html, page_size=program.page_size,
+                                                                           lang=language),
                                     service.cache_for(current_app))
     response = Response(data, mimetype="application/pdf")
     response.headers["Content-Disposition"] = f'attachment; filename="program-report-{period.start}-to-{period.end}.pdf"'
@@ -129,8 +136,8 @@ def report_pdf():
     return response
 
 
-NO_SUCH_EXPORT = ("There is no such export. The exports are attendance, billing, credits, discharges and "
-                  "drug-tests, each as .csv or .xlsx.")
+NO_SUCH_EXPORT = _l("There is no such export. The exports are attendance, billing, credits, discharges and "
+                    "drug-tests, each as .csv or .xlsx.")
 
 
 def _export(kind: str, extension: str, mimetype: str, write: Callable[[exports.Export, Period], bytes | str]):
@@ -138,7 +145,7 @@ def _export(kind: str, extension: str, mimetype: str, write: Callable[[exports.E
     the period is refused; 404 with a message for an export that does not exist."""
     found = exports.EXPORTS.get(kind)
     if found is None:
-        abort(404, description=NO_SUCH_EXPORT)
+        abort(404, description=str(NO_SUCH_EXPORT))
     form, period = _period()
     program = _program()
     if period is None:

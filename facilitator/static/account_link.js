@@ -1,4 +1,5 @@
 // The "Copy the link" button of the set-password link page (shown only where the clipboard works).
+// Its messages come from the page (data-copied, data-select on #copy-status), in the page's language.
 (function () {
   var button = document.querySelector("[data-copy]");
   if (!button || !navigator.clipboard) { return; }
@@ -7,10 +8,10 @@
   button.hidden = false;
   button.addEventListener("click", function () {
     navigator.clipboard.writeText(field.value).then(function () {
-      status.textContent = "Copied.";
+      status.textContent = status.dataset.copied;
     }, function () {
       field.select();
-      status.textContent = "Select the link and copy it.";
+      status.textContent = status.dataset.select;
     });
   });
 })();

@@ -14,6 +14,8 @@ from collections.abc import Iterator
 from typing import Any
 
 from flask import Flask, abort, request
+from flask_babel import gettext as _
+from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
 from wtforms import Field, FieldList, FormField
 from wtforms.validators import StopValidation
@@ -24,15 +26,9 @@ from wtforms.widgets import TextArea
 CONTROL = re.compile("[\x00-\x1f\x7f-\x9f\ud800-\udfff]")
 CONTROL_IN_LINES = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\x7f-\x9f\ud800-\udfff]")  # keeps \t \n \r
 
-FIELD_MESSAGE = ("{field} contains an invisible control character (such as NUL or Escape) that cannot be "
-                 "saved. Delete it, or type the text again.")
-ANSWER_MESSAGE = ("This answer contains an invisible control character (such as NUL or Escape) that cannot be "
-                  "saved. Delete it, or type the text again.")
-PARAMETER_MESSAGE = ("The address contains an invisible control character (such as NUL or Escape) in "
-                     "\u201c{name}\u201d. Correct the address and try again.")
-PATH_MESSAGE = "There is no such page: the address contains an invisible control character."
-JSON_MESSAGE = ("The request contains an invisible control character (such as NUL or Escape) in "
-                "\u201c{name}\u201d. Remove it and send the request again.")
+# Messages in the request's language; the ones with a name are written where they are raised.
+ANSWER_MESSAGE = _l("This answer contains an invisible control character (such as NUL or Escape) that cannot be "
+                    "saved. Delete it, or type the text again.")
 
 
 def has_control_character(text: str, multiline: bool = False) -> bool:
@@ -49,7 +45,9 @@ def refuse_control_characters(form: Any, field: Field) -> None:
     """A validator: refuse any submitted value of the field that holds a control character."""
     multiline = isinstance(field.widget, TextArea)
     if any(isinstance(value, str) and has_control_character(value, multiline) for value in field.raw_data or ()):
-        raise StopValidation(FIELD_MESSAGE.format(field=field.label.text or field.name))
+        raise StopValidation(_("%(field)s contains an invisible control character (such as NUL or Escape) that "
+                               "cannot be saved. Delete it, or type the text again.",
+                               field=field.label.text or field.name))
 
 
 def _leaf_fields(fields: Any) -> Iterator[Field]:
@@ -92,15 +90,19 @@ def refuse_control_characters_in_request() -> None:
     """Before any view: a control character in the path is not a page (404); in a query parameter
     or a JSON body it is a bad request (400) that names the parameter."""
     if any(isinstance(value, str) and has_control_character(value) for value in (request.view_args or {}).values()):
-        abort(404, description=PATH_MESSAGE)
+        abort(404, description=_("There is no such page: the address contains an invisible control character."))
     for name, values in request.args.lists():
         if has_control_character(name) or any(has_control_character(value) for value in values):
-            abort(400, description=PARAMETER_MESSAGE.format(name=printable(name)))
+            abort(400, description=_("The address contains an invisible control character (such as NUL or Escape) "
+                                     "in \u201c%(name)s\u201d. Correct the address and try again.",
+                                     name=printable(name)))
     if request.is_json:
         body = request.get_json(silent=True)
         for name, text in _json_strings(body):
             if has_control_character(text, multiline=True):
-                abort(400, description=JSON_MESSAGE.format(name=printable(name)))
+                abort(400, description=_("The request contains an invisible control character (such as NUL or "
+                                         "Escape) in \u201c%(name)s\u201d. Remove it and send the request again.",
+                                         name=printable(name)))
 
 
 def init_app(app: Flask) -> None:

@@ -11,12 +11,13 @@ from __future__ import annotations
 from datetime import date, datetime, time
 from pathlib import Path
 
-from babel.dates import format_skeleton
+from babel.dates import format_date
 from babel.dates import format_time as babel_time
-from flask import Blueprint, Flask, abort, g, has_request_context, redirect, request, session, url_for
-from flask_babel import Babel, get_locale
+from flask import Blueprint, Flask, abort, flash, g, has_request_context, redirect, request, session, url_for
+from flask_babel import Babel, force_locale, get_locale
+from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
-from flask_login import current_user
+from flask_login import current_user, login_required
 from sqlalchemy import func, select
 
 from ..extensions import db
@@ -28,19 +29,20 @@ FORMAT_LOCALES = {"en": "en_US", "es": "es_US"}
 TRANSLATIONS = Path(__file__).resolve().parents[1] / "translations"
 
 # Named date styles for templates: `{{ day|when('day_year') }}`. English keeps the app's own formats;
-# other languages use Babel's pattern for the same parts (CLDR skeletons) in their order.
+# Spanish has its own pattern for the same parts (Babel patterns: weekday, day, "de", month, year).
 DATE_STYLES = {
-    "day_year": ("%a %b %-d, %Y", "yMMMEd"),  # Mon Dec 7, 2026
-    "year": ("%b %-d, %Y", "yMMMd"),  # Dec 7, 2026
-    "day": ("%a %b %-d", "MMMEd"),  # Mon Dec 7
-    "short": ("%b %-d", "MMMd"),  # Dec 7
-    "long": ("%A, %B %-d, %Y", "yMMMMEEEEd"),  # Monday, December 7, 2026
-    "long_day": ("%A, %B %-d", "MMMMEEEEd"),  # Monday, December 7
-    "month_year": ("%B %Y", "yMMMM"),  # December 2026
-    "month": ("%B", "MMMM"),  # December
-    "month_short": ("%b", "MMM"),  # Dec
-    "weekday": ("%A", "EEEE"),  # Monday
-    "weekday_short": ("%a", "EEE"),  # Mon
+    "day_year": ("%a %b %-d, %Y", {"es": "EEE d 'de' MMM 'de' y"}),  # Mon Dec 7, 2026 / lun 7 de dic de 2026
+    "year": ("%b %-d, %Y", {"es": "d 'de' MMM 'de' y"}),  # Dec 7, 2026
+    "day": ("%a %b %-d", {"es": "EEE d 'de' MMM"}),  # Mon Dec 7
+    "short": ("%b %-d", {"es": "d 'de' MMM"}),  # Dec 7
+    "long": ("%A, %B %-d, %Y", {"es": "EEEE, d 'de' MMMM 'de' y"}),  # Monday, December 7, 2026
+    "long_day": ("%A, %B %-d", {"es": "EEEE d 'de' MMMM"}),  # Monday, December 7
+    "month_day_year": ("%B %-d, %Y", {"es": "d 'de' MMMM 'de' y"}),  # December 7, 2026
+    "month_year": ("%B %Y", {"es": "MMMM 'de' y"}),  # December 2026
+    "month": ("%B", {"es": "MMMM"}),  # December
+    "month_short": ("%b", {"es": "MMM"}),  # Dec
+    "weekday": ("%A", {"es": "EEEE"}),  # Monday
+    "weekday_short": ("%a", {"es": "EEE"}),  # Mon
 }
 
 # Role codes as people read them (the codes themselves stay English in the database and exports).
@@ -82,11 +84,11 @@ def format_when(value: date | datetime | None, style: str = "year") -> str:
     """A date (or a datetime's date) in a named style, in the current language."""
     if value is None:
         return ""
-    english, skeleton = DATE_STYLES[style]
+    english, patterns = DATE_STYLES[style]
     language = current_language()
-    if language == "en":
+    if language not in patterns:
         return value.strftime(english)
-    return format_skeleton(skeleton, value, locale=FORMAT_LOCALES[language])
+    return format_date(value, patterns[language], locale=FORMAT_LOCALES[language])
 
 
 def format_clock(value: time | datetime | str | None) -> str:
@@ -155,6 +157,20 @@ def _curriculum_words(language: str) -> dict[str, str]:
         _CURRICULUM_WORDS[(language, stamp)] = words
     g.curriculum_words = (language, words)
     return words
+
+
+@bp.route("/account/language", methods=["POST"])
+@login_required
+def choose():
+    """The language setting on /account: English, Spanish, or none (follow the record or the browser)."""
+    language = request.form.get("language", "")
+    if language and language not in LANGUAGES:
+        abort(400, description="Choose English or Español.")
+    current_user.language = language or None
+    db.session.commit()
+    with force_locale(language or select_language()):
+        flash(_("Language saved."), "success")
+    return redirect(url_for("account.index"))
 
 
 def init_app(app: Flask) -> None:

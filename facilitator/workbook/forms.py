@@ -6,6 +6,7 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import Any
 
+from flask_babel import lazy_gettext as _l
 from wtforms import SubmitField, TextAreaField
 from wtforms.validators import Length
 
@@ -14,8 +15,8 @@ from ..domain.curriculum import Field
 from ..web.forms import AppForm
 from .services import COMMENT_MAX
 
-UNKNOWN_FIELD = ("This form has an answer box that is not on this worksheet. Nothing was saved. "
-                 "Reload the page and try again.")
+UNKNOWN_FIELD = _l("This form has an answer box that is not on this worksheet. Nothing was saved. "
+                   "Reload the page and try again.")
 # Names a form may carry besides the worksheet's own controls.
 FORM_NAMES = {"csrf_token", "save", "submit"}
 
@@ -23,17 +24,17 @@ FORM_NAMES = {"csrf_token", "save", "submit"}
 class SheetForm(AppForm):
     """The buttons of a worksheet page (the answer controls come from WorksheetForm)."""
 
-    save = SubmitField("Save draft")
-    submit = SubmitField("Submit to my counselor")
+    save = SubmitField(_l("Save draft"))
+    submit = SubmitField(_l("Submit to my counselor"))
 
 
 class ReviewForm(AppForm):
     """A counselor's comment on a submitted worksheet, and marking it reviewed."""
 
-    comment = TextAreaField("Comment for the participant (optional)",
-                            validators=[Length(max=COMMENT_MAX, message=f"Keep the comment to {COMMENT_MAX} "
-                                                                        "characters or fewer.")])
-    review = SubmitField("Mark reviewed")
+    comment = TextAreaField(_l("Comment for the participant (optional)"),
+                            validators=[Length(max=COMMENT_MAX, message=_l("Keep the comment to %(most)s characters "
+                                                                           "or fewer.", most=COMMENT_MAX))])
+    review = SubmitField(_l("Mark reviewed"))
 
 
 def control_names(ws: WorksheetForm) -> set[str]:
@@ -63,6 +64,6 @@ def read_answers(ws: WorksheetForm, form: Mapping[str, Any]) -> tuple[dict[str, 
     (an answer box the worksheet does not have)."""
     unknown = set(form.keys()) - control_names(ws) - FORM_NAMES
     if unknown:
-        return {}, {}, UNKNOWN_FIELD
+        return {}, {}, str(UNKNOWN_FIELD)
     answers, errors = ws.read(form)
     return answers, errors, ""

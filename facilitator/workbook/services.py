@@ -14,6 +14,8 @@ from datetime import UTC, datetime
 from typing import Any
 from zoneinfo import ZoneInfo
 
+from flask_babel import gettext as _
+from flask_babel import lazy_gettext as _l
 from sqlalchemy import select
 
 from ..auth.models import User
@@ -21,15 +23,27 @@ from ..clock import DEFAULT_ZONE
 from ..curricula.models import CurriculumVersion, Module, Track, Worksheet
 from ..domain import curriculum as dom
 from ..domain.curriculum_files import field_from_dict
+from ..domain.curriculum_languages import answers_between
 from ..extensions import db
 from ..groups.models import Group
 from ..models_base import utcnow
 from ..participants.models import Enrollment, Participant
 from ..web.forms import has_control_character
+from ..web.i18n import current_language, format_clock, format_when
 from .models import WorksheetAnswer
 
 COMMENT_MAX = 2000
-STATUS_LABELS = {"none": "Not started", "draft": "Draft", "submitted": "Submitted", "reviewed": "Reviewed"}
+STATUS_LABELS = {"none": _l("Not started"), "draft": _l("Draft"), "submitted": _l("Submitted"),
+                 "reviewed": _l("Reviewed")}
+
+
+def in_language(translations: dict | None, key: str, own: str) -> str:
+    """A stored curriculum name or title (a track's name, a module's or a worksheet's title) as the page's
+    reader reads it: the twin's words in their language when the curriculum has them (Track, Module and
+    Worksheet .translations), else the version's own. Only names and titles: a worksheet's fields stay
+    the version's own, since a checklist's answers are stored as the words of its items."""
+    twin = (translations or {}).get(current_language())
+    return (twin or {}).get(key) or own
 
 
 class WorkbookError(ValueError):
@@ -37,11 +51,12 @@ class WorkbookError(ValueError):
 
 
 def stamp(moment: datetime | None, zone: str | None) -> str:
-    """A stored UTC time as staff pages show times, in the program's zone: "Dec 2, 2026, 5:30 PM"."""
+    """A stored UTC time as staff pages show times, in the program's zone and the page's language:
+    "Dec 2, 2026, 5:30 PM" ("2 dic 2026, 5:30 p. m.")."""
     if moment is None:
         return ""
     local = moment.replace(tzinfo=UTC).astimezone(ZoneInfo(zone or DEFAULT_ZONE))
-    return f"{local:%b} {local.day}, {local.year}, {local:%-I:%M %p}"
+    return _("%(day)s, %(time)s", day=format_when(local, "year"), time=format_clock(local))
 
 
 # --- which worksheet a code means for a participant ---------------------------------------------------------
@@ -93,6 +108,31 @@ def sheet_of(row: Worksheet) -> dom.Worksheet:
     return sheet
 
 
+_TWINS: dict[tuple[int, str], dom.Worksheet] = {}
+
+
+def sheet_in(row: Worksheet, language: str) -> dom.Worksheet:
+    """The worksheet in a reader's language: its twin's words and fields (same ids) when the curriculum
+    has them, else the version's own."""
+    text = (row.translations or {}).get(language)
+    if language == row.language or not text:
+        return sheet_of(row)
+    if (row.id, language) not in _TWINS:
+        _TWINS[row.id, language] = dom.Worksheet(code=row.code, title=text["title"], intro=text["intro"], pages=row.pages,
+                                                 language=language, fields=tuple(field_from_dict(f) for f in text["fields"]))
+    return _TWINS[row.id, language]
+
+
+def shown_answers(row: Worksheet, shown: dom.Worksheet, answers: dict[str, Any] | None) -> dict[str, Any]:
+    """Stored answers (a checklist's items in the version's own words) as they read on the sheet shown."""
+    return answers_between(sheet_of(row), shown, answers or {})
+
+
+def stored_answers(row: Worksheet, shown: dom.Worksheet, answers: dict[str, Any]) -> dict[str, Any]:
+    """Answers read from the sheet shown, as they are stored (a checklist's items in the version's own words)."""
+    return answers_between(shown, sheet_of(row), answers)
+
+
 def find_answer_to(participant: Participant, row: Worksheet) -> WorksheetAnswer | None:
     """The participant's answer to this very worksheet, if any."""
     return db.session.scalars(select(WorksheetAnswer).where(WorksheetAnswer.participant_id == participant.id,
@@ -114,16 +154,16 @@ def save(participant: Participant, row: Worksheet, answer: WorksheetAnswer | Non
     Returns the answer row (None while a worksheet never answered is still empty) and the ids of the
     fields that changed. Empty answers are not stored."""
     if user.participant_id != participant.id:
-        raise WorkbookError("Only the participant can write in their own workbook.")
+        raise WorkbookError(_("Only the participant can write in their own workbook."))
     if answer is not None and answer.status == "reviewed":
-        raise WorkbookError("Your counselor has reviewed this worksheet, so it can no longer be changed.")
+        raise WorkbookError(_("Your counselor has reviewed this worksheet, so it can no longer be changed."))
     if set(answers) - {f.id for f in sheet.fields}:
-        raise WorkbookError("These answers are not for this worksheet. Nothing was saved.")
+        raise WorkbookError(_("These answers are not for this worksheet. Nothing was saved."))
     before = dict(answer.answers or {}) if answer is not None else {}
     after = {k: v for k, v in answers.items() if v not in ("", None, [], {})}
     changed = sorted(k for k in set(before) | set(after) if before.get(k) != after.get(k))
     if submit and not after:
-        raise WorkbookError("Write at least one answer before you send the worksheet to your counselor.")
+        raise WorkbookError(_("Write at least one answer before you send the worksheet to your counselor."))
     now = utcnow()
     if answer is None:
         if not after:
@@ -143,17 +183,18 @@ def save(participant: Participant, row: Worksheet, answer: WorksheetAnswer | Non
 def review(answer: WorksheetAnswer, comment: str, user: User) -> None:
     """A counselor marks a submitted worksheet reviewed, with a comment the participant then sees."""
     if not user.is_staff:
-        raise WorkbookError("Only a counselor can mark a worksheet reviewed.")
+        raise WorkbookError(_("Only a counselor can mark a worksheet reviewed."))
     if answer.status == "reviewed":
-        raise WorkbookError("This worksheet was already reviewed.")
+        raise WorkbookError(_("This worksheet was already reviewed."))
     if answer.status != "submitted":
-        raise WorkbookError("The participant has not sent this worksheet yet, so it cannot be reviewed.")
+        raise WorkbookError(_("The participant has not sent this worksheet yet, so it cannot be reviewed."))
     comment = (comment or "").replace("\r\n", "\n").strip()
     if has_control_character(comment, multiline=True):
-        raise WorkbookError("The comment contains an invisible control character (such as NUL or Escape) that "
-                            "cannot be saved. Delete it, or type the text again.")
+        raise WorkbookError(_("The comment contains an invisible control character (such as NUL or Escape) that "
+                              "cannot be saved. Delete it, or type the text again."))
     if len(comment) > COMMENT_MAX:
-        raise WorkbookError(f"Keep the comment to {COMMENT_MAX} characters or fewer (it has {len(comment)}).")
+        raise WorkbookError(_("Keep the comment to %(most)s characters or fewer (it has %(has)s).", most=COMMENT_MAX,
+                              has=len(comment)))
     answer.status, answer.comment = "reviewed", comment
     answer.reviewed_at, answer.reviewed_by_id = utcnow(), user.id
     db.session.flush()
@@ -181,7 +222,7 @@ class Entry:
     @property
     def status_label(self) -> str:
         """The status in words."""
-        return STATUS_LABELS[self.status]
+        return str(STATUS_LABELS[self.status])
 
 
 @dataclass(frozen=True)
@@ -220,9 +261,11 @@ def _answers(participant_id: int) -> list[tuple[WorksheetAnswer, Worksheet, Modu
 
 def _entry(sheet: Worksheet, module: Module, answer: WorksheetAnswer | None, reviewer: str | None,
            earlier: bool = False) -> Entry:
+    title = in_language(sheet.translations, "title", sheet.title)
+    module_title = in_language(module.translations, "title", module.title)
     if answer is None:
-        return Entry(sheet.code, sheet.title, module.code, module.title, "none")
-    return Entry(sheet.code, sheet.title, module.code, module.title, answer.status, answer.id, answer.updated_at,
+        return Entry(sheet.code, title, module.code, module_title, "none")
+    return Entry(sheet.code, title, module.code, module_title, answer.status, answer.id, answer.updated_at,
                  answer.submitted_at, answer.reviewed_at, reviewer or "", answer.comment, earlier)
 
 
@@ -237,17 +280,17 @@ def workbook(participant: Participant) -> tuple[list[TrackEntries], list[Entry]]
     tracks: list[TrackEntries] = []
     if versions:
         rows = db.session.execute(
-            select(Track.code, Track.name, Module, Worksheet).join(Module, Module.track_id == Track.id)
+            select(Track.code, Track.name, Track.translations, Module, Worksheet).join(Module, Module.track_id == Track.id)
             .join(Worksheet, Worksheet.module_id == Module.id)
             .where(Track.version_id == versions[0], Module.retired.is_(False))
             .order_by(Track.position, Module.position, Worksheet.position)).all()
         current: dict[str, tuple[str, dict[str, tuple[str, list[Entry]]]]] = {}
-        for track_code, track_name, module, sheet in rows:
+        for track_code, track_name, track_words, module, sheet in rows:
             found = by_code.pop(sheet.code, None)
             entry = (_entry(sheet, module, None, None) if found is None else
                      _entry(found[1], found[2], found[0], found[3], earlier=found[1].version_id != versions[0]))
-            modules = current.setdefault(track_code, (track_name, {}))[1]
-            modules.setdefault(module.code, (module.title, []))[1].append(entry)
+            modules = current.setdefault(track_code, (in_language(track_words, "name", track_name), {}))[1]
+            modules.setdefault(module.code, (in_language(module.translations, "title", module.title), []))[1].append(entry)
         tracks = [TrackEntries(code, name, tuple(ModuleEntries(m, title, tuple(entries))
                                                  for m, (title, entries) in modules.items()))
                   for code, (name, modules) in current.items()]

@@ -13,6 +13,8 @@ The filled worksheet as a PDF is a document: /documents/participants/<id>/worksh
 from __future__ import annotations
 
 from flask import Blueprint, abort, flash, jsonify, redirect, render_template, request, url_for
+from flask_babel import gettext as _
+from flask_babel import lazy_gettext as _l
 from flask_login import current_user, login_required
 from sqlalchemy.exc import IntegrityError
 
@@ -20,19 +22,18 @@ from ..clinical.forms import WorksheetForm
 from ..extensions import db
 from ..participants.models import Participant
 from ..web.access import audit_participant, own_participant_or_404, roles_required, staff_required
+from ..web.i18n import current_language
 from . import services
 from .forms import ReviewForm, SheetForm, read_answers
 
 bp = Blueprint("workbook", __name__)
 participant_required = roles_required("participant")
 
-SAVED = "Draft saved."
-SUBMITTED = "Sent to your counselor. You can still change it until they review it."
-FIX_FIRST = "Some answers need a change before they can be saved; see the messages below. Nothing was saved."
-REVIEWED = "{code} marked reviewed. {name} now sees it as reviewed."
-REVIEWED_WITH_COMMENT = "{code} marked reviewed. {name} now sees it as reviewed, with your comment."
-NOTHING_YET = "Nothing to save yet: the worksheet is empty."
-STALE_FORM = "The form could not be saved (it was open too long). Reload the page and try again. Nothing was saved."
+SAVED = _l("Draft saved.")
+SUBMITTED = _l("Sent to your counselor. You can still change it until they review it.")
+FIX_FIRST = _l("Some answers need a change before they can be saved; see the messages below. Nothing was saved.")
+NOTHING_YET = _l("Nothing to save yet: the worksheet is empty.")
+STALE_FORM = _l("The form could not be saved (it was open too long). Reload the page and try again. Nothing was saved.")
 
 
 def _me() -> Participant:
@@ -61,7 +62,7 @@ def index():
 def _sheet_page(person, row, answer, ws, form, status=200, problem=""):
     reviewer = services.reviewer_name(answer) if answer is not None else ""
     return render_template("workbook/sheet.html", person=person, row=row, answer=answer, ws=ws, form=form,
-                           problem=problem, reviewer=reviewer, module=row.module, s=services,
+                           problem=str(problem), reviewer=reviewer, module=row.module, s=services,
                            zone=current_user.program.timezone), status
 
 
@@ -74,8 +75,8 @@ def sheet(code: str):
     if found is None:
         abort(404)
     row, answer = found
-    sheet_ = services.sheet_of(row)
-    ws = WorksheetForm(sheet_, answer.answers if answer is not None else {})
+    sheet_ = services.sheet_in(row, current_language())  # the reader's language; answers stored as the version's
+    ws = WorksheetForm(sheet_, services.shown_answers(row, sheet_, answer.answers if answer is not None else {}))
     form = SheetForm()
     if request.method == "GET":
         page = _sheet_page(person, row, answer, ws, form)
@@ -89,7 +90,7 @@ def sheet(code: str):
 def _refuse(person, row, answer, ws, form, status: int, problem: str, errors: dict[str, str] | None = None):
     db.session.rollback()
     if _wants_json():
-        return jsonify(saved=False, message=problem, errors=errors or {}), status
+        return jsonify(saved=False, message=str(problem), errors=errors or {}), status
     return _sheet_page(person, row, answer, ws, form, status, problem)
 
 
@@ -100,6 +101,7 @@ def _save(person, row, answer, sheet_, ws, form):
     if problem or errors:
         return _refuse(person, row, answer, ws, form, 422, problem or FIX_FIRST, errors)
     submit = bool(form.submit.data) and not _wants_json()
+    answers = services.stored_answers(row, sheet_, answers)
     try:
         try:
             saved, changed = services.save(person, row, answer, sheet_, answers, current_user, submit=submit)
@@ -120,15 +122,15 @@ def _save(person, row, answer, sheet_, ws, form):
         audit_participant("worksheet_answer.submit", person.id, "worksheet_answer", saved.id, code=row.code)
     db.session.commit()
     if _wants_json():
-        return jsonify(saved=True, message=SAVED, status=saved.status)
-    flash(SUBMITTED if submit else SAVED, "info")
+        return jsonify(saved=True, message=str(SAVED), status=saved.status)
+    flash(str(SUBMITTED if submit else SAVED), "info")
     return redirect(url_for(".sheet", code=row.code), 303)
 
 
 def _nothing_yet(row):
     if _wants_json():
-        return jsonify(saved=False, message=NOTHING_YET)
-    flash(NOTHING_YET, "info")
+        return jsonify(saved=False, message=str(NOTHING_YET))
+    flash(str(NOTHING_YET), "info")
     return redirect(url_for(".sheet", code=row.code), 303)
 
 
@@ -143,7 +145,8 @@ def _answer_or_404(participant_id: int, answer_id: int):
 
 
 def _answer_page(person, answer, form, status=200, problem=""):
-    ws = WorksheetForm(services.sheet_of(answer.worksheet), answer.answers)
+    shown = services.sheet_in(answer.worksheet, current_language())
+    ws = WorksheetForm(shown, services.shown_answers(answer.worksheet, shown, answer.answers))
     return render_template("workbook/answer.html", person=person, answer=answer, row=answer.worksheet, ws=ws,
                            form=form, problem=problem, reviewer=services.reviewer_name(answer),
                            module=answer.worksheet.module, s=services, zone=current_user.program.timezone), status
@@ -169,7 +172,7 @@ def review(participant_id: int, answer_id: int):
     person, found = _answer_or_404(participant_id, answer_id)
     form = ReviewForm()
     if not form.validate_on_submit():
-        return _answer_page(person, found, form, 422, "The review could not be saved; see the message below.")
+        return _answer_page(person, found, form, 422, _("The review could not be saved; see the message below."))
     try:
         services.review(found, form.comment.data or "", current_user)
     except services.WorkbookError as error:
@@ -178,6 +181,10 @@ def review(participant_id: int, answer_id: int):
     audit_participant("worksheet_answer.review", person.id, "worksheet_answer", found.id, code=found.worksheet.code,
                       commented=bool(found.comment))
     db.session.commit()
-    flash((REVIEWED_WITH_COMMENT if found.comment else REVIEWED).format(code=found.worksheet.code,
-                                                                         name=person.preferred_name), "info")
+    if found.comment:
+        flash(_("%(code)s marked reviewed. %(name)s now sees it as reviewed, with your comment.",
+                code=found.worksheet.code, name=person.preferred_name), "info")
+    else:
+        flash(_("%(code)s marked reviewed. %(name)s now sees it as reviewed.", code=found.worksheet.code,
+                name=person.preferred_name), "info")
     return redirect(url_for(".answer", participant_id=person.id, answer_id=found.id), 303)

@@ -41,7 +41,7 @@ def test_unknown_codes_participants_and_languages_exit_non_zero_and_write_nothin
     for args, message in (
         (["worksheet", "RP 99"], "'RP 99' is not a module or worksheet code"),
         (["worksheet", "RP 3", "--participant", "987654"], "no participant with id 987654"),
-        (["worksheet", "RP 3", "--lang", "es"], "there is no 'es' version"),
+        (["worksheet", "RP 3", "--lang", "fr"], "there are no printed documents in 'fr'"),
         (["guide", "XX 1"], "'XX 1' is not a module or worksheet code"),
         (["handbook", "--curriculum", "no-such-curriculum"], "no curriculum named 'no-such-curriculum'"),
     ):

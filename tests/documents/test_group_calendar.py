@@ -139,7 +139,7 @@ def test_the_order_is_cacheable_and_its_key_follows_what_is_shown(session, progr
     order = calendar_doc.calendar_order(group, program=program, month=date(2027, 3, 15), months=3)
     assert (order.kind, order.pages, order.program_id, order.personal) == ("calendar", 3, program.id, False)
     assert order.filename == "evening-group-calendar-2027-03-to-2027-05.pdf"
-    assert order.detail == {"group": group.id, "month": "2027-03", "months": 3}
+    assert order.detail == {"group": group.id, "month": "2027-03", "months": 3, "lang": "en"}
     assert calendar_doc.calendar_order(group, program=program, month=MARCH).filename == \
         "evening-group-calendar-2027-03.pdf"
 

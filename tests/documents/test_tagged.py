@@ -67,7 +67,7 @@ def test_the_sign_in_sheet_and_the_packet_are_tagged_and_the_packet_named_for_it
         make_participant(program, group, name=name)
     ctx = _context(group)
     assert_tagged(render(tmp_path, "signin.pdf", meeting_docs.signin_order(ctx)),
-                  f"Sign-in sheet: {group.name}, {ctx.when}")
+                  f"Sign-in sheet / Hoja de registro: {group.name}, {ctx.when_in('en', 'day_year')}")
     # The packet opens with the guide; its title is the packet's, not the guide's.
     assert_tagged(render(tmp_path, "packet.pdf", meeting_docs.packet_order(ctx)),
                   f"Meeting packet: {ctx.module_code} {ctx.module_title}, {group.name}, {ctx.when}")
