@@ -66,7 +66,8 @@ UNDATED = ("tests/domain/", "tests/test_curriculum_cli.py", "tests/test_schema.p
            "tests/test_deploy_doc.py", "tests/test_serving.py", "tests/test_reports_scale.py",
            "tests/test_queue_jobs.py", "tests/documents/test_handbook.py", "tests/documents/test_sandbox.py",
            "tests/documents/test_worksheets.py", "tests/documents/test_tagged.py", "tests/documents/test_service.py",
-           "tests/test_translations.py", "tests/test_spanish_pages.py")
+           "tests/test_translations.py", "tests/test_spanish_pages.py", "tests/documents/test_spanish_fit.py",
+           "tests/test_curriculum_languages.py")
 
 
 def pytest_collection_modifyitems(config, items):
