@@ -44,9 +44,8 @@ class GroupRefused(ValueError):
 
 
 def clock(hhmm: str) -> str:
-    """ "17:30" -> "5:30 PM"."""
-    hour, minute = (int(part) for part in hhmm.split(":"))
-    return f"{(hour - 1) % 12 + 1}:{minute:02d} {'AM' if hour < 12 else 'PM'}"
+    """ "17:30" -> "5:30 PM" ("5:30 p.m." in Spanish)."""
+    return format_clock(hhmm)
 
 
 def weekday_short(index: int) -> str:
