@@ -52,7 +52,7 @@ def program(words: list[str]) -> str:
 
 
 def test_every_command_in_the_document_is_either_checked_here_or_documented_only():
-    checked = {"facilitator", "gunicorn", "nginx", "systemd-analyze", "logrotate"}
+    checked = {"facilitator", "gunicorn", "nginx", "systemd-analyze", "logrotate", "pybabel"}
     unknown = [" ".join(words) for words in commands() if program(words) not in checked | DOCUMENTED_ONLY]
     assert unknown == [], "decide whether these run in tests/test_deploy_doc.py or are documented only"
     assert {program(words) for words in commands()} >= checked  # the checks below have something to check
@@ -152,3 +152,15 @@ def test_every_environment_variable_the_app_reads_is_documented():
     documented = set(re.findall(r"^\| `([A-Z_]+)", DOC.read_text(), re.M))
     documented |= set(re.findall(r"`([A-Z_]+)`", DOC.read_text()))
     assert sorted(read - documented) == []
+
+
+def test_the_translation_step_compiles_the_spanish_catalog(tmp_path):
+    """`pybabel compile -d facilitator/translations` as written, on a copy of the folder."""
+    runs = [words for words in commands() if program(words) == "pybabel"]
+    assert runs and all(words[1:] == ["compile", "-d", "facilitator/translations"] for words in runs)
+    folder = tmp_path / "translations"
+    shutil.copytree(ROOT / "facilitator" / "translations", folder,
+                    ignore=shutil.ignore_patterns("*.mo"))
+    result = subprocess.run([str(BIN / "pybabel"), "compile", "-d", str(folder)], capture_output=True, text=True)
+    assert result.returncode == 0, result.stderr
+    assert (folder / "es" / "LC_MESSAGES" / "messages.mo").stat().st_size > 10_000
