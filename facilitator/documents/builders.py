@@ -213,7 +213,8 @@ _env = jinja2.Environment(
 )
 # gettext as the app's templates have it (newstyle: values are escaped), in the locale forced around a render.
 _env.install_gettext_callables(gettext=lambda s: get_translations().ugettext(s),
-                               ngettext=lambda s, p, n: get_translations().ungettext(s, p, n), newstyle=True)
+                               ngettext=lambda s, p, n: get_translations().ungettext(s, p, n), newstyle=True,
+                               pgettext=lambda c, s: get_translations().upgettext(c, s))
 _env.filters.update(when=format_when, clock=format_clock)
 _env.globals.update(table_columns=table_columns, table_rows=table_rows, hour_label=hour_label,
                     checklist_columns=checklist_columns, slug=slug, outline_rows=outline_rows,
