@@ -82,7 +82,7 @@ def test_a_facilitator_records_todays_meeting(page, live_app, live_server):
     email, group_id, ids = _program_with_meeting_today(live_app, "flow10", 10)
     sign_in(page, live_server, email, PASSWORD)
     assert axe_violations(page) == [], "Today"
-    page.get_by_role("link", name="Today 18:30").click()
+    page.get_by_role("link", name="Today 6:30 PM").click()
     expect(page.get_by_role("heading", name="Facilitator guide")).to_be_visible()
     assert axe_violations(page) == [], "meeting page"
 
@@ -124,7 +124,7 @@ def test_a_facilitator_records_todays_meeting(page, live_app, live_server):
 def test_attendance_for_twelve_takes_few_actions_with_the_keyboard(page, live_app, live_server):
     email, _, _ = _program_with_meeting_today(live_app, "flow12", 12)
     sign_in(page, live_server, email, PASSWORD)
-    page.get_by_role("link", name="Today 18:30").click()
+    page.get_by_role("link", name="Today 6:30 PM").click()
     presses = 0
     status = page.get_by_label("Status for Member03")
     status.focus()
