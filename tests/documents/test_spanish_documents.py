@@ -263,3 +263,13 @@ def test_a_spanish_participant_s_certificate_and_printed_answers(member, tmp_pat
     page = words(render(order, tmp_path, "answers.pdf"))
     assert "Mis amarras" in page and "Mi madrina Ana" in page and "Nombre Sunny" in page
     assert "My Mooring Lines" not in page and not re.search(r"\b(Name|Page)\b", page)
+
+
+def test_the_spanish_handbook_has_spanish_covers_contents_and_worksheets(version):
+    """The handbook (140 pages: its render is left to the handbook tests) is laid out from Spanish HTML."""
+    html = catalog.handbook_order(version=version, lang="es").build().html
+    for spanish in ('lang="es"', "Manual del participante", "Contenido", "Mis razones para la recuperación",
+                    "Prevención de recaídas"):
+        assert spanish in html, spanish
+    for english in ("Participant handbook", "Contents", "My Reasons for Recovery", "Relapse Prevention"):
+        assert english not in html, english
