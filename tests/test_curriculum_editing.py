@@ -228,7 +228,7 @@ def test_the_zip_guards_refuse_unsafe_or_foreign_entries(matrix16, monkeypatch):
         data = "x" * (300 * 1024) if name.endswith("big.md") else "x"
         with pytest.raises(services.ZipRefused) as refused:
             services.read_zip(_zip({**good, name: data}))
-        assert any(words in p.message for p in refused.value.problems), (name, refused.value.problems)
+        assert any(words in p.text for p in refused.value.problems), (name, refused.value.problems)
     with pytest.raises(services.ZipRefused, match="not a zip file"):
         services.read_zip(b"PK\x03\x04 not really")
     monkeypatch.setattr(services, "ZIP_MAX_FILES", 50)

@@ -10,6 +10,7 @@ import yaml
 
 from facilitator.curricula import drafts, editing, publishing, services
 from facilitator.domain.curriculum_files import load_folder, shipped_path
+from facilitator.extensions import db
 
 from .conftest import login
 from .test_curriculum_editing import (  # noqa: F401  (director and newer are fixtures)
@@ -100,3 +101,18 @@ def test_a_new_local_module_awaits_its_translation_and_blocks_nothing(director, 
     assert local.needs_review == ("es",) and local.in_language("es") is local
     assert not [p for p in services.check_curriculum(services.to_domain(services.load_version(draft.id)))
                 if p.severity == "error"]
+
+
+def test_a_director_reading_spanish_sees_the_zip_import_problems_in_spanish(client, director, newer):  # noqa: F811
+    files = _unzip(services.export_zip(newer))
+    files["modules/rp/rp-33.md"] = files["modules/rp/rp-33.md"].replace("- minutes: 15\n", "- minutes: 16\n", 1)
+    del files["modules/rp/rp-07.es.md"]
+    director.language = "es"
+    db.session.commit()
+    login(client, director.email)
+    reply = _upload(client, _zip(files))
+    assert reply.status_code == 422
+    text = reply.text
+    assert "los minutos del esquema suman 91, no 90" in text, text
+    assert "RP 7 no tiene su versión en español (modules/rp/rp-07.es.md)" in text
+    assert "outline minutes add up to" not in text and "Spanish twin" not in text

@@ -27,7 +27,7 @@ from ..domain.curriculum_files import (
     render_files,
 )
 from ..domain.curriculum_rules import validate
-from ..domain.problems import Problem
+from ..domain.problems import N_, Problem
 from ..extensions import db
 from ..models_base import utcnow
 from .models import Curriculum, CurriculumVersion, Module, Track, Worksheet
@@ -221,13 +221,15 @@ def latest_published(curriculum_id: int, before_number: int | None = None) -> Cu
 
 # Checking: the file format's schema in plain words, then the validator the CLI runs -----------
 
-_NOUNS = {"goals": "goals", "outline": "outline steps", "questions": "discussion questions",
-          "considerations": "considerations", "fields": "fields", "columns": "column headers",
-          "items": "checklist items", "steps": "sequence steps", "row_labels": "row labels",
-          "worksheets": "worksheets", "tracks": "tracks", "modules": "modules"}
-_FORMS = {"code": "a code like RP 33 (letters, a space, a number)",
-          "id": "a form-field name of lower-case letters, digits and _ that starts with a letter",
-          "name": "a short name of lower-case letters, digits and dashes"}
+_NOUNS = {"goals": N_("goals"), "outline": N_("outline steps"), "questions": N_("discussion questions"),
+          "considerations": N_("considerations"), "fields": N_("fields"), "columns": N_("column headers"),
+          "items": N_("checklist items"), "steps": N_("sequence steps"), "row_labels": N_("row labels"),
+          "worksheets": N_("worksheets"), "tracks": N_("tracks"), "modules": N_("modules")}
+_FORMS = {"code": N_("a code like RP 33 (letters, a space, a number)"),
+          "id": N_("a form-field name of lower-case letters, digits and _ that starts with a letter"),
+          "name": N_("a short name of lower-case letters, digits and dashes")}
+# A problem message: (English template marked with N_, its params), as Problem takes them.
+Message = tuple[str, tuple[tuple[str, Any], ...]]
 
 
 def _path_words(path: tuple) -> str:
@@ -237,38 +239,50 @@ def _path_words(path: tuple) -> str:
     return out
 
 
-def plain_schema_message(error) -> str:
-    """A jsonschema error in the words a director reads ("add at least 3 goals (there are 1)")."""
+def plain_schema_message(error) -> Message:
+    """A jsonschema error in the words a director reads ("add at least 3 goals (there are 1)"), as a
+    message template and its params (`noun` and `form` are translated on the pages too)."""
     path = [p for p in error.path]
     last = next((p for p in reversed(path) if isinstance(p, str)), "")
-    noun = _NOUNS.get(last, "entries")
+    noun = _NOUNS.get(last, N_("entries"))
     value, limit = error.instance, error.validator_value
     if error.validator == "minItems":
-        return f"add at least {limit} {noun} (there {'is' if len(value) == 1 else 'are'} {len(value)})"
+        if len(value) == 1:
+            return N_("add at least %(limit)s %(noun)s (there is %(count)s)"), (("limit", limit), ("noun", noun), ("count", 1))
+        return N_("add at least %(limit)s %(noun)s (there are %(count)s)"), (("limit", limit), ("noun", noun),
+                                                                            ("count", len(value)))
     if error.validator == "maxItems":
-        return f"keep to at most {limit} {noun} (there are {len(value)})"
+        return N_("keep to at most %(limit)s %(noun)s (there are %(count)s)"), (("limit", limit), ("noun", noun),
+                                                                               ("count", len(value)))
     if error.validator == "minLength":
-        return "is empty" if limit == 1 and not value else f"is too short: write at least {limit} characters"
+        if limit == 1 and not value:
+            return N_("is empty"), ()
+        return N_("is too short: write at least %(limit)s characters"), (("limit", limit),)
     if error.validator == "maxLength":
-        return f"is too long: at most {limit} characters"
+        return N_("is too long: at most %(limit)s characters"), (("limit", limit),)
     if error.validator == "minimum":
-        return f"must be at least {limit}"
+        return N_("must be at least %(limit)s"), (("limit", limit),)
     if error.validator == "maximum":
-        return f"must be at most {limit}"
+        return N_("must be at most %(limit)s"), (("limit", limit),)
     if error.validator == "required":
         missing = re.findall(r"'([a-z_]+)' is a required property", error.message)
         what = ", ".join(_NOUNS.get(m, m.replace("_", " ")) for m in missing) or "a value"
-        return f"needs {what}"
+        return N_("needs %(what)s"), (("what", what),)
     if error.validator == "pattern":
-        return f"{value!r} should be {_FORMS.get(last, 'in the documented form')}"
+        return N_("%(value)s should be %(form)s"), (("value", repr(value)),
+                                                    ("form", _FORMS.get(last, N_("in the documented form"))))
     if error.validator == "enum":
-        return f"must be one of {', '.join(map(str, limit))}"
-    return error.message
+        return N_("must be one of %(values)s"), (("values", ", ".join(map(str, limit))),)
+    return error.message, ()
 
 
 def _schema_problems(validator, data: dict, file: str) -> list[Problem]:
     errors = sorted(validator.iter_errors(data), key=lambda e: [str(p) for p in e.path])
-    return [Problem(file, plain_schema_message(e), None, _path_words(tuple(e.path))) for e in errors]
+    out = []
+    for e in errors:
+        message, params = plain_schema_message(e)
+        out.append(Problem(file, message, None, _path_words(tuple(e.path)), params=params))
+    return out
 
 
 def module_file(module: dom.Module) -> str:
@@ -341,9 +355,9 @@ class ZipRefused(ValueError):
 def _entry_problem(name: str) -> str:
     """Why an archive entry is refused ("" if it is acceptable)."""
     if name.startswith("/") or "\\" in name or re.match(r"^[A-Za-z]:", name):
-        return "absolute paths and backslashes are not allowed in the zip"
+        return N_("absolute paths and backslashes are not allowed in the zip")
     if ".." in PurePosixPath(name).parts:
-        return "paths may not contain '..'"
+        return N_("paths may not contain '..'")
     return ""
 
 
@@ -353,14 +367,16 @@ def read_zip(data: bytes) -> dict[str, str]:
     Only curriculum.yaml and modules/**/*.md are read (a README is allowed and skipped). One top
     folder around them (what zipping a folder makes) is accepted and removed."""
     if len(data) > ZIP_MAX_BYTES:
-        raise ZipRefused([Problem("upload", f"the zip is larger than {ZIP_MAX_BYTES // (1024 * 1024)} MiB")])
+        raise ZipRefused([Problem("upload", N_("the zip is larger than %(size)s MiB"),
+                                   params=(("size", ZIP_MAX_BYTES // (1024 * 1024)),))])
     try:
         archive = zipfile.ZipFile(io.BytesIO(data))
         entries = [i for i in archive.infolist() if not i.is_dir()]
     except (zipfile.BadZipFile, OSError, ValueError):
-        raise ZipRefused([Problem("upload", "this is not a zip file")]) from None
+        raise ZipRefused([Problem("upload", N_("this is not a zip file"))]) from None
     if len(entries) > ZIP_MAX_FILES:
-        raise ZipRefused([Problem("upload", f"the zip holds {len(entries)} files; at most {ZIP_MAX_FILES} are allowed")])
+        raise ZipRefused([Problem("upload", N_("the zip holds %(count)s files; at most %(limit)s are allowed"),
+                                   params=(("count", len(entries)), ("limit", ZIP_MAX_FILES)))])
     problems = [Problem(i.filename, why) for i in entries if (why := _entry_problem(i.filename))]
     if problems:
         raise ZipRefused(problems)
@@ -376,28 +392,29 @@ def read_zip(data: bytes) -> dict[str, str]:
         if name in ZIP_IGNORED:
             continue
         if name != MANIFEST and not (name.startswith("modules/") and name.endswith(".md")):
-            problems.append(Problem(info.filename, "only curriculum.yaml and modules/.../*.md files belong in the zip"))
+            problems.append(Problem(info.filename, N_("only curriculum.yaml and modules/.../*.md files belong in the zip")))
             continue
         if info.file_size > MAX_FILE_BYTES:
-            problems.append(Problem(name, f"file is larger than {MAX_FILE_BYTES // 1024} KiB"))
+            problems.append(Problem(name, N_("file is larger than %(size)s KiB"), params=(("size", MAX_FILE_BYTES // 1024),)))
             continue
         total += info.file_size
         if total > ZIP_MAX_TOTAL:
-            raise ZipRefused([Problem("upload", f"the files add up to more than {ZIP_MAX_TOTAL // (1024 * 1024)} MiB")])
+            raise ZipRefused([Problem("upload", N_("the files add up to more than %(size)s MiB"),
+                                       params=(("size", ZIP_MAX_TOTAL // (1024 * 1024)),))])
         try:
             with archive.open(info) as handle:
                 raw = handle.read(MAX_FILE_BYTES + 1)  # never trust the size the archive claims
         except (zipfile.BadZipFile, OSError, RuntimeError, NotImplementedError):
-            problems.append(Problem(name, "the file cannot be read from the zip (damaged or encrypted)"))
+            problems.append(Problem(name, N_("the file cannot be read from the zip (damaged or encrypted)")))
             continue
         if len(raw) > MAX_FILE_BYTES:
-            problems.append(Problem(name, f"file is larger than {MAX_FILE_BYTES // 1024} KiB"))
+            problems.append(Problem(name, N_("file is larger than %(size)s KiB"), params=(("size", MAX_FILE_BYTES // 1024),)))
             continue
         total += len(raw) - info.file_size  # count what was really unpacked
         try:
             files[name] = raw.decode("utf-8").replace("\r\n", "\n")
         except UnicodeDecodeError:
-            problems.append(Problem(name, "the file is not UTF-8 text"))
+            problems.append(Problem(name, N_("the file is not UTF-8 text")))
     if problems:
         raise ZipRefused(problems)
     return files

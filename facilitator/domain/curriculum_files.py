@@ -27,7 +27,7 @@ from .curriculum import (
 )
 from .curriculum_languages import check_languages, twin_problems
 from .curriculum_rules import check_content, check_structure
-from .problems import Problem
+from .problems import N_, Problem
 
 MANIFEST = "curriculum.yaml"
 REVIEW_MARK = "*"  # a twin file's `review: true`, read before the twin knows its language
@@ -104,14 +104,16 @@ class _Doc:
         except yaml.YAMLError as exc:
             mark = getattr(exc, "problem_mark", None)
             line = mark.line + 1 + line_offset if mark else None
-            problems.append(Problem(file, f"not valid YAML: {getattr(exc, 'problem', exc)}", line))
+            problems.append(Problem(file, N_("not valid YAML: %(detail)s"), line,
+                                    params=(("detail", str(getattr(exc, "problem", exc))),)))
 
     def line(self, path: tuple[Any, ...]) -> int | None:
         found = _node_line(self.node, path)
         return found + self.offset if found else None
 
-    def problem(self, path: tuple[Any, ...], message: str, severity: str = "error") -> None:
-        self.problems.append(Problem(self.file, message, self.line(path), _field_path(path), severity))
+    def problem(self, path: tuple[Any, ...], message: str, severity: str = "error", **params: Any) -> None:
+        self.problems.append(Problem(self.file, message, self.line(path), _field_path(path), severity,
+                                     tuple(params.items())))
 
     def check_schema(self, validator: Draft202012Validator) -> bool:
         errors = sorted(validator.iter_errors(self.data), key=lambda e: list(map(str, e.path)))
@@ -123,10 +125,10 @@ class _Doc:
 def split_front_matter(text: str) -> tuple[str, str, int]:
     """Split a Markdown file into (front matter YAML, body, line of the YAML's first line - 1)."""
     if not text.startswith("---\n"):
-        raise ValueError("a module file must start with '---' and YAML front matter")
+        raise ValueError(N_("a module file must start with '---' and YAML front matter"))
     end = text.find("\n---", 3)
     if end < 0:
-        raise ValueError("the front matter has no closing '---' line")
+        raise ValueError(N_("the front matter has no closing '---' line"))
     body_start = text.find("\n", end + 1)
     body = text[body_start + 1:] if body_start >= 0 else ""
     return text[4:end + 1], body.strip("\n") + ("\n" if body.strip() else ""), 1
@@ -177,7 +179,7 @@ def parse_module(file: str, text: str, problems: list[Problem]) -> Module | None
         return None
     doc = _Doc(file, front, offset, problems)
     if doc.data is None and not any(p.file == file for p in problems):
-        problems.append(Problem(file, "the front matter is empty", 2))
+        problems.append(Problem(file, N_("the front matter is empty"), 2))
     if doc.data is None or not doc.check_schema(MODULE_SCHEMA):
         return None
     return _module(file, doc.data, body)
@@ -187,10 +189,10 @@ def parse_curriculum(files: dict[str, str]) -> tuple[Curriculum | None, list[Pro
     """Build a Curriculum from {relative path: text}; return it (or None) and every problem."""
     problems: list[Problem] = []
     if MANIFEST not in files:
-        return None, [Problem(MANIFEST, "the folder has no curriculum.yaml manifest")]
+        return None, [Problem(MANIFEST, N_("the folder has no curriculum.yaml manifest"))]
     for name, text in files.items():
         if len(text.encode("utf-8")) > MAX_FILE_BYTES:
-            problems.append(Problem(name, f"file is larger than {MAX_FILE_BYTES // 1024} KiB"))
+            problems.append(Problem(name, N_("file is larger than %(size)s KiB"), params=(("size", MAX_FILE_BYTES // 1024),)))
     if problems:
         return None, problems
     manifest = _Doc(MANIFEST, files[MANIFEST], 0, problems)
@@ -207,14 +209,14 @@ def parse_curriculum(files: dict[str, str]) -> tuple[Curriculum | None, list[Pro
             path = ("tracks", t_index, "modules", m_index)
             norm = str(PurePosixPath(rel))
             if ".." in PurePosixPath(rel).parts:
-                manifest.problem(path, f"{rel}: module paths may not leave the curriculum folder")
+                manifest.problem(path, N_("%(file)s: module paths may not leave the curriculum folder"), file=rel)
                 continue
             if norm in listed:
-                manifest.problem(path, f"{rel} is listed twice")
+                manifest.problem(path, N_("%(file)s is listed twice"), file=rel)
                 continue
             listed.add(norm)
             if norm not in files:
-                manifest.problem(path, f"{rel}: no such module file")
+                manifest.problem(path, N_("%(file)s: no such module file"), file=rel)
                 continue
             module = parse_module(norm, files[norm], problems)
             if module is not None:
@@ -238,7 +240,7 @@ def parse_curriculum(files: dict[str, str]) -> tuple[Curriculum | None, list[Pro
     twins = {twin_file_name(name, language) for name in listed for language in languages}
     for name in sorted(files):
         if name.startswith("modules/") and name.endswith(".md") and name not in listed and name not in twins:
-            problems.append(Problem(name, "module file is not listed in curriculum.yaml", None, "", "warning"))
+            problems.append(Problem(name, N_("module file is not listed in curriculum.yaml"), None, "", "warning"))
     curriculum = Curriculum(
         name=data["name"],
         title=data["title"],

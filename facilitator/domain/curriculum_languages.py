@@ -18,9 +18,9 @@ from textstat.textstat import textstatistics
 
 from .curriculum import Curriculum, Field, Module, Worksheet
 from .curriculum_rules import participant_text
-from .problems import Problem
+from .problems import N_, Problem
 
-LANGUAGE_NAMES = {"en": "English", "es": "Spanish"}
+LANGUAGE_NAMES = {"en": N_("English"), "es": N_("Spanish")}  # a problem's `language` param
 # Words that label people by their use, in Spanish: say "persona que consume", "resultado positivo".
 STIGMA = {
     # "Limpio"/"sucio" only of a person or a test ("ropa limpia" is fine).
@@ -32,6 +32,9 @@ MIN_EASE = 60.0  # Fernández-Huerta below this ("somewhat difficult") is flagge
 _FIELD_SHAPE = ("id", "type", "lines", "rows", "other", "mark", "cells", "min", "max", "start_hour", "end_hour")
 _FIELD_LISTS = ("items", "columns", "row_labels", "steps")
 _READERS: dict[str, textstatistics] = {}
+# A difference found by twin_problems: (English message template, its params), as a Problem takes them.
+Difference = tuple[str, tuple[tuple[str, Any], ...]]
+_DIFFERS = N_("%(name)s: %(twin)s, the English has %(english)s")
 
 
 def _reader(language: str) -> textstatistics:
@@ -52,37 +55,45 @@ def reading_ease(sentences: Iterable[str], language: str = "es") -> tuple[float,
     return float(reader.fernandez_huerta(text)), float(reader.szigriszt_pazos(text))
 
 
-def _shape_problems(where: str, en: Field, twin: Field) -> list[str]:
-    out = [f"{where}.{name}: {getattr(twin, name)!r}, the English has {getattr(en, name)!r}"
+def _differs(name: str, twin: Any, english: Any) -> Difference:
+    return _DIFFERS, (("name", name), ("twin", twin), ("english", english))
+
+
+def _shape_problems(where: str, en: Field, twin: Field) -> list[Difference]:
+    out = [_differs(f"{where}.{name}", repr(getattr(twin, name)), repr(getattr(en, name)))
            for name in _FIELD_SHAPE if getattr(en, name) != getattr(twin, name)]
-    out += [f"{where}.{name}: {len(getattr(twin, name))} entries, the English has {len(getattr(en, name))}"
+    out += [(N_("%(name)s: %(twin)s entries, the English has %(english)s"),
+             (("name", f"{where}.{name}"), ("twin", len(getattr(twin, name))), ("english", len(getattr(en, name)))))
             for name in _FIELD_LISTS if len(getattr(en, name)) != len(getattr(twin, name))]
     return out
 
 
-def twin_problems(en: Module, twin: Module) -> list[str]:
-    """How a module's twin differs in shape from the English (empty when they match)."""
+def twin_problems(en: Module, twin: Module) -> list[Difference]:
+    """How a module's twin differs in shape from the English (empty when they match): each a message
+    template and its params."""
     out = []
     for name in ("code", "minutes", "retired"):
         if getattr(en, name) != getattr(twin, name):
-            out.append(f"{name}: {getattr(twin, name)!r}, the English has {getattr(en, name)!r}")
+            out.append(_differs(name, repr(getattr(twin, name)), repr(getattr(en, name))))
     for name in ("goals", "outline", "questions", "considerations", "worksheets"):
         if len(getattr(en, name)) != len(getattr(twin, name)):
-            out.append(f"{name}: {len(getattr(twin, name))}, the English has {len(getattr(en, name))}")
+            out.append(_differs(name, len(getattr(twin, name)), len(getattr(en, name))))
     if [s.minutes for s in en.outline] != [s.minutes for s in twin.outline]:
-        out.append("outline: the steps' minutes differ from the English")
+        out.append((N_("outline: the steps' minutes differ from the English"), ()))
     if bool(en.key_points.strip()) != bool(twin.key_points.strip()):
-        out.append("body: key points in one language only")
+        out.append((N_("body: key points in one language only"), ()))
     for index, (sheet, other) in enumerate(zip(en.worksheets, twin.worksheets, strict=False)):
         where = f"worksheets[{index}]"
         if (sheet.code, sheet.pages) != (other.code, other.pages):
-            out.append(f"{where}: {other.code} on {other.pages} page(s), the English is {sheet.code} on {sheet.pages}")
+            out.append((N_("%(name)s: %(code)s on %(pages)s page(s), the English is %(english_code)s on %(english_pages)s"),
+                        (("name", where), ("code", other.code), ("pages", other.pages), ("english_code", sheet.code),
+                         ("english_pages", sheet.pages))))
         if len(sheet.fields) != len(other.fields):
-            out.append(f"{where}.fields: {len(other.fields)}, the English has {len(sheet.fields)}")
+            out.append(_differs(f"{where}.fields", len(other.fields), len(sheet.fields)))
         for f_index, (field, twin_field) in enumerate(zip(sheet.fields, other.fields, strict=False)):
             out += _shape_problems(f"{where}.fields[{f_index}]", field, twin_field)
     empty = [where for where, text in _texts(twin) if not text.strip()]
-    out += [f"{where}: no text" for where in empty if where != "body"]
+    out += [(N_("%(name)s: no text"), (("name", where),)) for where in empty if where != "body"]
     return out
 
 
@@ -105,35 +116,40 @@ def check_languages(curriculum: Curriculum) -> list[Problem]:
     for language in languages:
         for track in curriculum.tracks:
             if language not in dict(track.names):
-                problems.append(Problem("curriculum.yaml", f"track {track.code} has no name in {_name(language)}",
-                                        None, f"translations.{language}.tracks"))
+                problems.append(Problem("curriculum.yaml", N_("track %(track)s has no name in %(language)s"),
+                                        None, f"translations.{language}.tracks",
+                                        params=(("track", track.code), ("language", _name(language)))))
         for module in curriculum.modules():
             twin = dict(module.translations).get(language)
             file = module.source or module.code
             if twin is None:
-                problems.append(Problem(file, f"{module.code} has no {_name(language)} twin ({_twin_file(file, language)})"))
+                problems.append(Problem(file, N_("%(code)s has no %(language)s twin (%(file)s)"),
+                                        params=(("code", module.code), ("language", _name(language)),
+                                                ("file", _twin_file(file, language)))))
                 continue
             twin_file = twin.source or _twin_file(file, language)
             if language in module.needs_review:
-                problems.append(Problem(twin_file, f"{module.code} changed after its {_name(language)} text was written: "
-                                        f"review the {_name(language)} text (until then it prints as it is)",
-                                        None, "", "warning"))
+                problems.append(Problem(twin_file, N_("%(code)s changed after its %(language)s text was written: "
+                                                      "review the %(language)s text (until then it prints as it is)"),
+                                        None, "", "warning", (("code", module.code), ("language", _name(language)))))
                 continue
-            problems += [Problem(twin_file, message) for message in twin_problems(module, twin)]
+            problems += [Problem(twin_file, message, params=params) for message, params in twin_problems(module, twin)]
             pattern = STIGMA.get(language)
             for where, text in _texts(twin):
                 if pattern and (match := pattern.search(text)):
-                    problems.append(Problem(twin_file, f"use person-first wording instead of {match.group(0)!r}",
-                                            None, where))
+                    problems.append(Problem(twin_file, N_("use person-first wording instead of %(word)s"),
+                                            None, where, params=(("word", repr(match.group(0))),)))
             for index, sheet in enumerate(twin.worksheets):
                 ease, _ = reading_ease(participant_text(sheet), language)
                 if ease < MIN_EASE:
-                    problems.append(Problem(twin_file, f"{sheet.code} reads hard in {_name(language)} (Fernández-Huerta "
-                                            f"{ease:.0f}, under {MIN_EASE:.0f}): shorter words and sentences",
-                                            None, f"worksheets[{index}]", "warning"))
+                    problems.append(Problem(twin_file, N_("%(worksheet)s reads hard in %(language)s (Fernández-Huerta "
+                                                          "%(ease)s, under %(limit)s): shorter words and sentences"),
+                                            None, f"worksheets[{index}]", "warning",
+                                            (("worksheet", sheet.code), ("language", _name(language)),
+                                             ("ease", f"{ease:.0f}"), ("limit", f"{MIN_EASE:.0f}"))))
     for language in sorted(names - set(languages)):
-        problems.append(Problem("curriculum.yaml", f"track names in {_name(language)} but no translations.{language}",
-                                None, "translations"))
+        problems.append(Problem("curriculum.yaml", N_("track names in %(language)s but no translations.%(code)s"),
+                                None, "translations", params=(("language", _name(language)), ("code", language))))
     return problems
 
 

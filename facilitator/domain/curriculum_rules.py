@@ -15,7 +15,7 @@ from typing import Any
 import textstat
 
 from .curriculum import Curriculum, Field, Module, Worksheet
-from .problems import Problem
+from .problems import N_, Problem
 
 MAX_WORKSHEET_GRADE = 10.0  # no single worksheet above this US grade level
 MAX_MEAN_GRADE = 8.0  # the mean over a track's worksheets
@@ -28,8 +28,8 @@ PLACEHOLDER = re.compile(r"lorem|ipsum|\bTODO\b|\bTBD\b|\bFIXME\b|\bXXX\b|\.\.\.
 LineOf = Callable[[tuple[Any, ...]], int | None]
 
 
-def _module_problem(module: Module, field: str, message: str, severity: str = "error") -> Problem:
-    return Problem(module.source or module.code, message, None, field, severity)
+def _module_problem(module: Module, field: str, message: str, severity: str = "error", **params: Any) -> Problem:
+    return Problem(module.source or module.code, message, None, field, severity, tuple(params.items()))
 
 
 def check_structure(curriculum: Curriculum, manifest_line: LineOf = lambda path: None) -> list[Problem]:
@@ -41,27 +41,32 @@ def check_structure(curriculum: Curriculum, manifest_line: LineOf = lambda path:
     for t_index, track in enumerate(curriculum.tracks):
         where = ("tracks", t_index)
         if track.code in seen_tracks:
-            problems.append(Problem("curriculum.yaml", f"track {track.code} appears twice", manifest_line(where), "code"))
+            problems.append(Problem("curriculum.yaml", N_("track %(track)s appears twice"), manifest_line(where), "code",
+                                    params=(("track", track.code),)))
         seen_tracks.add(track.code)
         if track.last_week is not None and track.last_week < track.first_week:
-            problems.append(Problem("curriculum.yaml", "last_week is before first_week",
+            problems.append(Problem("curriculum.yaml", N_("last_week is before first_week"),
                                     manifest_line((*where, "last_week")), "last_week"))
         for module in track.modules:
             if module.track_code != track.code:
-                problems.append(_module_problem(module, "code", f"{module.code} is listed under track {track.code}"))
+                problems.append(_module_problem(module, "code", N_("%(code)s is listed under track %(track)s"),
+                                                code=module.code, track=track.code))
             if module.code in module_codes:
-                problems.append(_module_problem(module, "code", f"{module.code} is also defined in {module_codes[module.code].source}"))
+                problems.append(_module_problem(module, "code", N_("%(code)s is also defined in %(file)s"),
+                                                code=module.code, file=module_codes[module.code].source))
             module_codes[module.code] = module
             problems.extend(_check_module(module, track.closing_discussion_minutes))
             for s_index, sheet in enumerate(module.worksheets):
                 if sheet.code in sheet_codes:
                     problems.append(_module_problem(module, f"worksheets[{s_index}].code",
-                                                    f"worksheet {sheet.code} is also defined in {sheet_codes[sheet.code].source}"))
+                                                    N_("worksheet %(worksheet)s is also defined in %(file)s"),
+                                                    worksheet=sheet.code, file=sheet_codes[sheet.code].source))
                 sheet_codes[sheet.code] = module
     for s_index, slot in enumerate(curriculum.pattern):
         if slot.track not in seen_tracks:
-            problems.append(Problem("curriculum.yaml", f"pattern names unknown track {slot.track}",
-                                    manifest_line(("pattern", s_index, "track")), f"pattern[{s_index}].track"))
+            problems.append(Problem("curriculum.yaml", N_("pattern names unknown track %(track)s"),
+                                    manifest_line(("pattern", s_index, "track")), f"pattern[{s_index}].track",
+                                    params=(("track", slot.track),)))
     return problems
 
 
@@ -69,19 +74,21 @@ def _check_module(module: Module, closing_minutes: int) -> list[Problem]:
     problems = []
     total = sum(step.minutes for step in module.outline)
     if total != module.minutes:
-        problems.append(_module_problem(module, "outline", f"outline minutes add up to {total}, not {module.minutes}"))
+        problems.append(_module_problem(module, "outline", N_("outline minutes add up to %(total)s, not %(minutes)s"),
+                                        total=total, minutes=module.minutes))
     if closing_minutes and module.outline and module.outline[-1].minutes != closing_minutes:
-        problems.append(_module_problem(module, "outline", f"the last step must be {closing_minutes} minutes of open discussion"))
+        problems.append(_module_problem(module, "outline", N_("the last step must be %(minutes)s minutes of open discussion"),
+                                        minutes=closing_minutes))
     if not module.key_points.strip():
-        problems.append(_module_problem(module, "body", "the key points (the Markdown body) are empty"))
+        problems.append(_module_problem(module, "body", N_("the key points (the Markdown body) are empty")))
     if not module.worksheets and not module.retired:
-        problems.append(_module_problem(module, "worksheets", "every module needs at least one worksheet"))
+        problems.append(_module_problem(module, "worksheets", N_("every module needs at least one worksheet")))
     for s_index, sheet in enumerate(module.worksheets):
         ids: set[str] = set()
         for f_index, field in enumerate(sheet.fields):
             where = f"worksheets[{s_index}].fields[{f_index}]"
             if field.id in ids:
-                problems.append(_module_problem(module, f"{where}.id", f"field id {field.id} is used twice"))
+                problems.append(_module_problem(module, f"{where}.id", N_("field id %(id)s is used twice"), id=field.id))
             ids.add(field.id)
             message = _field_shape_problem(field)
             if message:
@@ -90,19 +97,20 @@ def _check_module(module: Module, closing_minutes: int) -> list[Problem]:
         if used > LINES_PER_PAGE * sheet.pages:
             problems.append(_module_problem(
                 module, f"worksheets[{s_index}]",
-                f"{sheet.code} needs about {used} lines, more than {sheet.pages} page(s) hold ({LINES_PER_PAGE} each)"))
+                N_("%(worksheet)s needs about %(lines)s lines, more than %(pages)s page(s) hold (%(per_page)s each)"),
+                worksheet=sheet.code, lines=used, pages=sheet.pages, per_page=LINES_PER_PAGE))
     return problems
 
 
 def _field_shape_problem(field: Field) -> str:
     if field.type == "table" and not field.rows and not field.row_labels:
-        return "a table needs blank rows or row_labels"
+        return N_("a table needs blank rows or row_labels")
     if field.type == "scale" and field.min >= field.max:
-        return "a scale's min must be below its max"
+        return N_("a scale's min must be below its max")
     if field.type == "schedule" and field.start_hour >= field.end_hour:
-        return "a schedule's start_hour must be before its end_hour"
+        return N_("a schedule's start_hour must be before its end_hour")
     if field.type == "table" and any(not c.strip() for c in field.columns):
-        return "every table column needs a header"
+        return N_("every table column needs a header")
     return ""
 
 
@@ -160,25 +168,30 @@ def check_content(curriculum: Curriculum) -> list[Problem]:
     for module in curriculum.modules():
         for where, text in _module_texts(module):
             if match := STIGMA.search(text):
-                problems.append(_module_problem(module, where, f"use person-first wording instead of {match.group(0)!r}"))
+                problems.append(_module_problem(module, where, N_("use person-first wording instead of %(word)s"),
+                                                word=repr(match.group(0))))
             if match := PLACEHOLDER.search(text):
-                problems.append(_module_problem(module, where, f"placeholder text {match.group(0)!r}"))
+                problems.append(_module_problem(module, where, N_("placeholder text %(word)s"), word=repr(match.group(0))))
         for s_index, sheet in enumerate(module.worksheets):
             grade = reading_grade(participant_text(sheet))
             if grade > MAX_WORKSHEET_GRADE:
                 problems.append(_module_problem(module, f"worksheets[{s_index}]",
-                                                f"{sheet.code} reads at grade {grade:.1f}, above {MAX_WORKSHEET_GRADE:.0f}"))
+                                                N_("%(worksheet)s reads at grade %(grade)s, above %(limit)s"),
+                                                worksheet=sheet.code, grade=f"{grade:.1f}", limit=f"{MAX_WORKSHEET_GRADE:.0f}"))
             for f_index, field in enumerate(sheet.fields):
                 if field.type not in ("text", "lines", "table", "sequence", "scale"):
                     continue
                 key = " ".join(field.label.lower().split())
                 if key in prompts and prompts[key] != sheet.code:
                     problems.append(_module_problem(module, f"worksheets[{s_index}].fields[{f_index}].label",
-                                                    f"prompt repeats {prompts[key]} word for word"))
+                                                    N_("prompt repeats %(worksheet)s word for word"),
+                                                    worksheet=prompts[key]))
                 prompts.setdefault(key, sheet.code)
     for row in track_report(curriculum):
         if row.worksheets and row.mean_grade > MAX_MEAN_GRADE:
-            problems.append(Problem("curriculum.yaml", f"track {row.code} worksheets average grade {row.mean_grade:.1f}, above {MAX_MEAN_GRADE:.0f}", None, "tracks"))
+            problems.append(Problem("curriculum.yaml", N_("track %(track)s worksheets average grade %(grade)s, above %(limit)s"),
+                                    None, "tracks", params=(("track", row.code), ("grade", f"{row.mean_grade:.1f}"),
+                                                            ("limit", f"{MAX_MEAN_GRADE:.0f}"))))
     return problems
 
 

@@ -20,6 +20,7 @@ from flask_babel import lazy_gettext as _l
 from flask_login import current_user, login_required
 from sqlalchemy import func, select
 
+from ..domain.problems import WORD_PARAMS, Problem
 from ..extensions import db
 
 LANGUAGES = ("en", "es")
@@ -78,6 +79,23 @@ def select_language() -> str:
 def role_name(role: str) -> str:
     """A role as people read it, in the current language."""
     return str(ROLE_NAMES.get(role, role))
+
+
+def problem_text(problem: Problem) -> str:
+    """A curriculum problem's message in the current language, its values filled in (English if the
+    translation cannot be formatted). Language names, schema nouns and forms are translated too."""
+    params = dict(problem.params)
+    for name in WORD_PARAMS & {key for key, value in params.items() if value}:  # gettext("") is the header
+        word = _(str(params[name]))
+        params[name] = word.lower() if name == "language" and current_language() != "en" else word
+    try:
+        return _(problem.message) % params if problem.params else _(problem.message)
+    except (KeyError, TypeError, ValueError):
+        pass
+    try:
+        return problem.text
+    except (KeyError, TypeError, ValueError):
+        return problem.message
 
 
 def format_when(value: date | datetime | None, style: str = "year") -> str:
@@ -181,5 +199,7 @@ def init_app(app: Flask) -> None:
     app.jinja_env.filters["when"] = format_when
     app.jinja_env.filters["clock"] = format_clock
     app.jinja_env.filters["curriculum_text"] = curriculum_text
-    app.jinja_env.globals.update(current_language=current_language, LANGUAGE_NAMES=LANGUAGE_NAMES, role_name=role_name)
+    app.jinja_env.filters["problem_text"] = problem_text
+    app.jinja_env.globals.update(current_language=current_language, LANGUAGE_NAMES=LANGUAGE_NAMES, role_name=role_name,
+                                  problem_text=problem_text)
     app.register_blueprint(bp)

@@ -62,7 +62,7 @@ class ScenarioError(ValueError):
 
 def format_problem(problem: Problem) -> str:
     """One line for a person: "scenario.json: slots[2].minutes: must be greater than 0"."""
-    return ": ".join(part for part in (problem.file, problem.field, problem.message) if part)
+    return ": ".join(part for part in (problem.file, problem.field, problem.text) if part)
 
 
 class _Reader:

@@ -4,6 +4,7 @@ plain JSON-ready data. The CLI (`facilitator schedule simulate`) is a thin wrapp
 
 from __future__ import annotations
 
+from dataclasses import replace
 from pathlib import Path
 from typing import Any
 
@@ -31,7 +32,7 @@ def simulate(
         raise ScenarioError(problems)
     if curriculum is None:
         curriculum, found = load_scenario_curriculum(scenario.curriculum or "", base_dir)  # type: ignore[arg-type]
-        found = [Problem(source, p.message, p.line, p.field, p.severity) for p in found]
+        found = [replace(p, file=source) for p in found]
         if notes is not None:
             notes.extend(p for p in found if p.severity == "warning")
         if curriculum is None:
