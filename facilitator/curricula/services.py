@@ -30,6 +30,7 @@ from ..domain.curriculum_rules import validate
 from ..domain.problems import N_, Problem
 from ..extensions import db
 from ..models_base import utcnow
+from .languages import module_text, stored_twin, worksheet_text
 from .models import Curriculum, CurriculumVersion, Module, Track, Worksheet
 
 
@@ -160,37 +161,6 @@ def to_domain(version: CurriculumVersion) -> dom.Curriculum:
     )
 
 
-def module_text(module: dom.Module) -> dict:
-    """A module's words as stored for a language (Module.translations): what a twin file holds but the shape."""
-    return {"title": module.title, "goals": list(module.goals), "outline": [s.activity for s in module.outline],
-            "key_points": module.key_points, "questions": list(module.questions),
-            "considerations": [{"when": c.when, "do": c.do} for c in module.considerations]}
-
-
-def worksheet_text(sheet: dom.Worksheet) -> dict:
-    """A worksheet's words as stored for a language (Worksheet.translations)."""
-    return {"title": sheet.title, "intro": sheet.intro, "fields": [field_to_dict(f) for f in sheet.fields]}
-
-
-def _twin(m: Module, language: str, text: dict) -> dom.Module:
-    """The stored module's twin in a language: the English shape (minutes, codes) with the stored words
-    (a twin awaiting review after an edit of the English may no longer match it: the words as stored)."""
-    if len(text["outline"]) != len(m.outline):
-        text = {**text, "outline": (text["outline"] + [""] * len(m.outline))[:len(m.outline)]}
-    return dom.Module(
-        code=m.code, title=text["title"], minutes=m.minutes, goals=tuple(text["goals"]),
-        outline=tuple(dom.OutlineStep(minutes=s["minutes"], activity=activity)
-                      for s, activity in zip(m.outline, text["outline"], strict=True)),
-        key_points=text["key_points"], questions=tuple(text["questions"]),
-        considerations=tuple(dom.Consideration(**c) for c in text["considerations"]), retired=m.retired,
-        source=m.source_file[:-3] + f".{language}.md" if m.source_file.endswith(".md") else m.source_file,
-        worksheets=tuple(
-            dom.Worksheet(code=w.code, title=w.translations[language]["title"], intro=w.translations[language]["intro"],
-                          pages=w.pages, language=language,
-                          fields=tuple(field_from_dict(f) for f in w.translations[language]["fields"]))
-            for w in m.worksheets if language in (w.translations or {})))
-
-
 # --- Added for the curricula screens: lists, checking a version before it is published, and the
 # --- curriculum file format as a zip (upload and download). The functions above stay as they are.
 
@@ -312,7 +282,7 @@ def domain_module(m: Module) -> dom.Module:
         considerations=tuple(dom.Consideration(**c) for c in m.considerations), retired=m.retired, source=m.source_file,
         worksheets=tuple(dom.Worksheet(code=w.code, title=w.title, intro=w.intro, pages=w.pages, language=w.language,
                                        fields=tuple(field_from_dict(f) for f in w.fields)) for w in m.worksheets),
-        translations=tuple((language, _twin(m, language, text)) for language, text in sorted((m.translations or {}).items())),
+        translations=tuple((language, stored_twin(m, language, text)) for language, text in sorted((m.translations or {}).items())),
         needs_review=tuple(sorted(language for language, text in (m.translations or {}).items() if text.get("needs_review"))))
 
 
