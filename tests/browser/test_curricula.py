@@ -128,9 +128,13 @@ def test_a_director_adapts_the_curriculum_and_moves_a_group(page, live_app, live
     page.get_by_label("Title of the new worksheet").fill("My Holiday Plan")
     page.get_by_role("button", name="Add worksheet").click()
     expect(page.get_by_role("heading", level=1)).to_have_text("RP 33A My Holiday Plan")
-    for kind in ("text", "checklist"):
+    for count, kind in enumerate(("text", "checklist"), start=1):
         page.get_by_label("Type of the new field").select_option(kind)
         page.get_by_role("button", name="Add a field").click()
+        # Wait for the page the add leads to (its "Saved" notice shown and so used up): typing into the
+        # page being left would let the next save race the add, and both notices would show at once.
+        expect(page.locator("fieldset.cu-field")).to_have_count(count)
+        page.wait_for_load_state()
     first, second = page.locator("fieldset.cu-field").nth(0), page.locator("fieldset.cu-field").nth(1)
     first.get_by_label("Label (what a screen reader announces)").fill("The holiday or family event I am planning for")
     second.get_by_label("Label (what a screen reader announces)").fill("If I feel a craving that day I will")
