@@ -42,6 +42,9 @@ def create_app(test_config: dict[str, Any] | None = None) -> Flask:
     from . import db_setup
 
     db_setup.init_app(app)
+    from . import data_revision
+
+    data_revision.init_app(app)  # derived figures are reused until a commit changes the data
     migrate.init_app(app, db, directory=str(Path(__file__).parent / "migrations"), render_as_batch=True)
     csrf.init_app(app)
     login_manager.init_app(app)

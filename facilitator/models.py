@@ -5,6 +5,7 @@ from .audit.models import AuditEvent
 from .auth.models import AccountToken, RecoveryCode, SignInAttempt, User
 from .clinical.models import DrugTest, RelapseAnalysis
 from .contingency.models import CmDraw, CmMissedTest, CmPrize, CmProtocol, CmVoucherExchange
+from .data_revision import DataRevision
 from .curricula.models import Curriculum, CurriculumVersion, Module, Track, Worksheet
 from .groups.models import Cancellation, Group, Meeting, MeetingAddendum, Slot
 from .participants.models import Enrollment, FamilyGuest, Participant
@@ -15,7 +16,7 @@ from .workbook.models import WorksheetAnswer
 __all__ = [
     "CmDraw", "CmMissedTest", "CmPrize", "CmProtocol", "CmVoucherExchange",
     "AccountToken", "Attendance", "AttendanceStatus", "AuditEvent", "Cancellation", "Credit", "Curriculum",
-    "CurriculumVersion", "DrugTest", "Enrollment", "FamilyGuest", "Group", "Holiday", "MakeUp",
+    "CurriculumVersion", "DataRevision", "DrugTest", "Enrollment", "FamilyGuest", "Group", "Holiday", "MakeUp",
     "Meeting", "MeetingAddendum", "Module", "Participant", "Program", "RecoveryCode", "RelapseAnalysis", "SignInAttempt", "Slot",
     "Track", "User", "Worksheet", "WorksheetAnswer",
 ]

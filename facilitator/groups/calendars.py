@@ -13,6 +13,7 @@ from datetime import date
 
 from sqlalchemy import select
 
+from .. import data_revision
 from ..curricula.models import CurriculumVersion, Module, Track
 from ..domain import curriculum as dom
 from ..domain import sequencer as seq
@@ -141,9 +142,8 @@ def calendars_through(groups: list[Group], untils: Iterable[date]) -> dict[date,
         return {until: {} for until in untils}
     ids = [g.id for g in groups]
     preload_versions(g.version_id for g in groups)
-    holidays = tuple(sorted(program_holidays(groups[0].program_id)))
-    recorded = _recorded_rows(ids)
-    cancellations = group_cancellations(ids)
+    holidays, recorded, cancellations = data_revision.remembered(
+        "calendar inputs", (groups[0].program_id, tuple(ids)), lambda: _calendar_inputs(groups[0].program_id, ids))
     out: dict[date, dict[int, seq.Calendar]] = {until: {} for until in untils}
     for group in groups:
         mine = tuple(sorted(cancellations.get(group.id, ()), key=lambda c: (c.date, c.track or "")))
@@ -151,6 +151,12 @@ def calendars_through(groups: list[Group], untils: Iterable[date]) -> dict[date,
         for until in untils:
             out[until][group.id] = _calendar(group, until, holidays, mine, rows)
     return out
+
+
+def _calendar_inputs(program_id: int, group_ids: list[int]) -> tuple[tuple, dict, dict]:
+    """What calendars are built from besides the groups themselves: holidays, stored meetings and
+    cancellations (three queries)."""
+    return tuple(sorted(program_holidays(program_id))), _recorded_rows(group_ids), group_cancellations(group_ids)
 
 
 def _calendar(group: Group, until: date, holidays: tuple, cancellations: tuple, rows: tuple) -> seq.Calendar:

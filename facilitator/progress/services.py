@@ -15,6 +15,7 @@ from flask_babel import lazy_gettext as _l
 from sqlalchemy import BigInteger, cast, func, select, update
 from sqlalchemy.orm import selectinload
 
+from .. import data_revision
 from ..attendance.models import Attendance
 from ..auth.models import User
 from ..curricula.models import Module
@@ -191,9 +192,9 @@ def progress_for(participants: list[Participant], as_of: date, groups: Iterable[
         structure = version_structure(group.version_id)
         structures[group.id] = (structure, {m.code for t in structure.tracks for m in t.modules if not m.retired})
     program = db.session.get(Program, participants[0].program_id)
-    stamps = _attendance_stamps(ids)
-    flags = _status_flags(program.id)
-    credits = _explicit_credits(ids)
+    stamps, flags, credits = data_revision.remembered(
+        "progress inputs", (program.id, tuple(ids)),
+        lambda: (_attendance_stamps(ids), _status_flags(program.id), _explicit_credits(ids)))
     inputs, found = {}, {}
     for person in participants:
         rows = tuple(enrollments.get(person.id, ()))

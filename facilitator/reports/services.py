@@ -14,6 +14,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import date
 
+from .. import data_revision
 from ..programs.models import Program
 from .alerts import ALERT_LABELS, AlertSummary, open_alerts
 from .attendance import GroupAttendance, HoursCompliance, attendance_by_group, attendance_weeks, hours_compliance
@@ -44,7 +45,12 @@ class Dashboard:
 
 
 def dashboard(program: Program, period: Period, today: date) -> Dashboard:
-    """The program's numbers for a period, in a fixed number of queries."""
+    """The program's numbers for a period, in a fixed number of queries (none but the revision's when
+    this process computed them before at the same revision of the data)."""
+    return data_revision.remembered("dashboard", (program.id, period, today), lambda: _dashboard(program, period, today))
+
+
+def _dashboard(program: Program, period: Period, today: date) -> Dashboard:
     groups = program_groups(program.id)
     all_episodes = episodes(program.id, period.end)
     alerts, scheduled_under = open_alerts(program, today)

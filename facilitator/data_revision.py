@@ -1,0 +1,131 @@
+"""One number that names the committed state of the program data, and a per-process memo keyed by it.
+
+Every transaction that changed a tracked table sets the number to a new random value as it commits
+(random, not counting up: a restored backup brings back its own number with its own data, so a
+number never names two states). A read request reads the number once; whatever it derives from the
+database (calendars' inputs, progress stamps, the dashboard) can then be remembered in this process
+under that number and reused by later requests that read the same number, on any worker and any
+machine, because each checks the database first. A transaction that has written and not yet
+committed neither reads nor fills the memo: what it sees is not yet the state the number names.
+"""
+
+from __future__ import annotations
+
+import secrets
+import threading
+from collections import OrderedDict
+from collections.abc import Callable
+from typing import Any, TypeVar
+
+from flask import Flask, g, has_app_context
+from sqlalchemy import BigInteger, Integer, event, select, update
+from sqlalchemy.orm import Mapped, Session, mapped_column
+
+from .db_setup import read_request
+from .extensions import db
+
+T = TypeVar("T")
+
+# Written on read paths or not data anything is derived from: a change here keeps the number.
+UNTRACKED = frozenset({"data_revision", "audit_event", "sign_in_attempt"})
+CHANGED = "facilitator_data_changed"  # session.info flag: this transaction wrote a tracked table
+MEMO_SIZE = 512
+
+
+class DataRevision(db.Model):
+    """The single row holding the current revision number."""
+
+    __tablename__ = "data_revision"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    number: Mapped[int] = mapped_column(BigInteger, nullable=False)
+
+
+def new_number() -> int:
+    """A fresh random revision number (positive, fits a signed 64-bit column)."""
+    return secrets.randbits(62) + 1
+
+
+def current() -> int | None:
+    """The revision this read request sees, or None when nothing may be memoized (not a read
+    request, no revision row, or this transaction has uncommitted changes)."""
+    if not has_app_context() or not read_request():
+        return None
+    number = g.get("data_revision")
+    if number is None:
+        number = g.data_revision = db.session.scalar(select(DataRevision.number).where(DataRevision.id == 1)) or 0
+    # Checked after the read: reading flushes pending changes, which sets the flag.
+    if not number or db.session.info.get(CHANGED):
+        return None
+    return number
+
+
+_MEMO: OrderedDict[tuple, Any] = OrderedDict()
+_LOCK = threading.Lock()  # gunicorn's threads share the memo
+
+
+def remembered(kind: str, key: tuple, compute: Callable[[], T]) -> T:
+    """compute(), or what it returned before at this revision for the same kind and key.
+
+    The value must be plain data (no ORM objects: they belong to one session) and must depend only
+    on the database and the key."""
+    number = current()
+    if number is None:
+        return compute()
+    full = (kind, number, key)
+    with _LOCK:
+        found = _MEMO.get(full, _MEMO)
+        if found is not _MEMO:
+            _MEMO.move_to_end(full)
+            return found
+    value = compute()
+    with _LOCK:
+        _MEMO[full] = value
+        while len(_MEMO) > MEMO_SIZE:
+            _MEMO.popitem(last=False)
+    return value
+
+
+def forget() -> None:
+    """Empty this process's memo (benchmarks measuring a cold start)."""
+    with _LOCK:
+        _MEMO.clear()
+
+
+def _tracked(table_name: str | None) -> bool:
+    return table_name is not None and table_name not in UNTRACKED
+
+
+def _after_flush(session: Session, _context: Any) -> None:
+    for obj in (*session.new, *session.dirty, *session.deleted):
+        if _tracked(getattr(getattr(obj, "__table__", None), "name", None)):
+            session.info[CHANGED] = True
+            return
+
+
+def _on_execute(state: Any) -> None:
+    if state.is_insert or state.is_update or state.is_delete:
+        table = getattr(state.statement, "table", None)
+        if _tracked(getattr(table, "name", None)):
+            state.session.info[CHANGED] = True
+
+
+def _before_commit(session: Session) -> None:
+    session.flush()  # the commit flushes after this hook; its changes must be seen here
+    if session.info.pop(CHANGED, False):
+        session.execute(update(DataRevision).where(DataRevision.id == 1).values(number=new_number()))
+
+
+def _after_transaction_end(session: Session, transaction: Any) -> None:
+    if transaction.parent is None:  # the whole transaction is over (a savepoint's end keeps the flag)
+        session.info.pop(CHANGED, None)
+
+
+def init_app(app: Flask) -> None:
+    """Watch every session for changes to tracked tables (once per process: the listeners are on the
+    Session class, shared by every app)."""
+    if not event.contains(Session, "after_flush", _after_flush):
+        event.listen(Session, "after_flush", _after_flush)
+        event.listen(Session, "do_orm_execute", _on_execute)
+        event.listen(Session, "before_commit", _before_commit)
+        event.listen(Session, "after_transaction_end", _after_transaction_end)
