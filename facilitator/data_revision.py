@@ -54,7 +54,8 @@ def current() -> int | None:
     number = g.get("data_revision")
     if number is None:
         number = g.data_revision = db.session.scalar(select(DataRevision.number).where(DataRevision.id == 1)) or 0
-    # Checked after the read: reading flushes pending changes, which sets the flag.
+    else:
+        db.session.flush()  # changes still pending in the session must set the flag (nothing to do: no SQL)
     if not number or db.session.info.get(CHANGED):
         return None
     return number
@@ -114,6 +115,8 @@ def _before_commit(session: Session) -> None:
     session.flush()  # the commit flushes after this hook; its changes must be seen here
     if session.info.pop(CHANGED, False):
         session.execute(update(DataRevision).where(DataRevision.id == 1).values(number=new_number()))
+        if has_app_context():
+            g.pop("data_revision", None)  # a request that goes on reading after its commit reads the new one
 
 
 def _after_transaction_end(session: Session, transaction: Any) -> None:

@@ -11,6 +11,7 @@ from flask_babel import gettext as _
 from sqlalchemy import and_, exists, func, or_, select
 from sqlalchemy.orm import selectinload
 
+from .. import data_revision
 from ..alerts.services import Alert, alerts_for
 from ..attendance.models import Attendance, status_label
 from ..auth.models import User
@@ -263,6 +264,11 @@ def _titles(version_ids: set[int]) -> dict[str, str]:
     if not version_ids:
         return {}
     language = current_language()
+    return dict(data_revision.remembered("module titles", (tuple(sorted(version_ids)), language),
+                                         lambda: _titles_in(version_ids, language)))
+
+
+def _titles_in(version_ids: set[int], language: str) -> dict[str, str]:
     rows = db.session.execute(select(Module.code, Module.title, Module.translations, CurriculumVersion.language)
                               .join(CurriculumVersion, CurriculumVersion.id == Module.version_id)
                               .where(Module.version_id.in_(version_ids))).all()
@@ -276,6 +282,11 @@ def _titles(version_ids: set[int]) -> dict[str, str]:
 def _track_names(version_id: int) -> dict[str, str]:
     """Track code -> name in the current language (the curriculum's own where it has none there)."""
     language = current_language()
+    return dict(data_revision.remembered("track names", (version_id, language),
+                                         lambda: _track_names_in(version_id, language)))
+
+
+def _track_names_in(version_id: int, language: str) -> dict[str, str]:
     rows = db.session.execute(select(Track.code, Track.name, Track.translations, CurriculumVersion.language)
                               .join(CurriculumVersion, CurriculumVersion.id == Track.version_id)
                               .where(Track.version_id == version_id)).all()

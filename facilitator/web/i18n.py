@@ -14,7 +14,7 @@ from pathlib import Path
 from babel.dates import format_date
 from babel.dates import format_time as babel_time
 from flask import Blueprint, Flask, abort, flash, g, has_request_context, redirect, request, session, url_for
-from flask_babel import Babel, force_locale, get_locale
+from flask_babel import Babel, force_locale, get_locale, get_translations
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from flask_login import current_user, login_required
@@ -54,7 +54,22 @@ bp = Blueprint("language", __name__)
 
 def current_language() -> str:
     """The language of this request ("en" or "es")."""
-    return get_locale().language if get_locale() else "en"
+    locale = get_locale()
+    return locale.language if locale else "en"
+
+
+def _translations():
+    """This request's translations, looked up once per locale: Flask-Babel finds the locale and its
+    catalog again on every call, and a page calls gettext hundreds of times. Keyed by the locale
+    object, so force_locale (documents in a person's language) and refresh (the switch) are obeyed."""
+    state = g.get("_flask_babel") if has_request_context() else None
+    locale = getattr(state, "babel_locale", None)
+    if locale is None:
+        return get_translations()
+    found = getattr(state, "translations_of", None)
+    if found is None or found[0] is not locale:
+        found = state.translations_of = (locale, get_translations())
+    return found[1]
 
 
 def select_language() -> str:
@@ -196,6 +211,12 @@ def init_app(app: Flask) -> None:
     app.config.setdefault("BABEL_DEFAULT_LOCALE", "en")
     app.config["BABEL_TRANSLATION_DIRECTORIES"] = str(TRANSLATIONS)
     Babel(app, locale_selector=select_language)
+    app.jinja_env.install_gettext_callables(
+        gettext=lambda text: _translations().ugettext(text),
+        ngettext=lambda singular, plural, n: _translations().ungettext(singular, plural, n),
+        pgettext=lambda context, text: _translations().upgettext(context, text),
+        npgettext=lambda context, singular, plural, n: _translations().unpgettext(context, singular, plural, n),
+        newstyle=True)
     app.jinja_env.filters["when"] = format_when
     app.jinja_env.filters["clock"] = format_clock
     app.jinja_env.filters["curriculum_text"] = curriculum_text

@@ -1,0 +1,103 @@
+"""The data revision: every commit that changes program data names a new state, reading never does,
+and figures remembered at one state are never shown for another (the dashboard, a participant's
+progress)."""
+
+from __future__ import annotations
+
+from datetime import date
+
+from sqlalchemy import event, select
+
+from facilitator import clock, data_revision
+from facilitator.audit import services as audit
+from facilitator.data_revision import DataRevision
+from facilitator.extensions import db
+from facilitator.participants.models import Participant
+from facilitator.reports import services
+from facilitator.reports.services import Period
+
+from .conftest import login
+
+START = date(2026, 9, 7)
+
+
+def number(session) -> int:
+    """The committed revision as the database holds it."""
+    return session.scalar(select(DataRevision.number).where(DataRevision.id == 1))
+
+
+def test_a_committed_change_names_a_new_state_and_reading_or_auditing_does_not(
+        client, session, make_program, make_user, make_group, make_participant):
+    program = make_program()
+    user = make_user("facilitator", program)
+    person = make_participant(program, make_group(program, start=START), admitted=START)
+    session.commit()
+    login(client, user.email)
+    before = number(session)
+    page = client.get(f"/participants/{person.id}")
+    assert page.status_code == 200 and person.preferred_name in page.text
+    audit.record("participant.note", "participant", person.id, user=user)  # an audit row alone
+    session.commit()
+    assert number(session) == before  # a page view (audited) and an audit row change no data
+    person.preferred_name = "Renamed"
+    session.commit()
+    changed = number(session)
+    assert changed != before
+    session.add(Participant(program_id=program.id, preferred_name="New", initials="NW", record_number="R-new"))
+    session.commit()
+    assert number(session) not in (before, changed)
+
+
+def _dashboard(app, program):
+    """The dashboard as one read request computes it (its own app context: a fresh `g`)."""
+    with app.app_context(), app.test_request_context("/reports/", method="GET"):
+        return services.dashboard(program, Period(START, clock.today()), clock.today())
+
+
+def test_the_dashboard_is_reused_at_one_state_and_recomputed_after_a_change(
+        app, session, make_program, make_group, make_participant):
+    program = make_program()
+    group = make_group(program, start=START)
+    make_participant(program, group, admitted=START)
+    session.commit()
+    statements: list[str] = []
+
+    def counting(conn, cursor, statement, *args) -> None:
+        if not statement.startswith(("SAVEPOINT", "RELEASE", "ROLLBACK TO")):  # the test's own transaction
+            statements.append(statement)
+
+    event.listen(db.engine, "before_cursor_execute", counting)
+    try:
+        first = _dashboard(app, program)
+        computed = len(statements)
+        again = _dashboard(app, program)
+        reused = len(statements) - computed
+        make_participant(program, group, admitted=START)
+        session.commit()
+        after = _dashboard(app, program)
+    finally:
+        event.remove(db.engine, "before_cursor_execute", counting)
+    assert again is first and reused == 1, reused  # only the revision was read
+    assert first.census.active == 1 and after.census.active == 2
+
+
+def test_uncommitted_changes_are_never_served_from_what_was_remembered(
+        app, session, make_program, make_group, make_participant):
+    program = make_program()
+    group = make_group(program, start=START)
+    make_participant(program, group, admitted=START)
+    session.commit()
+    calls: list[int] = []
+
+    def active_now() -> int:
+        calls.append(1)
+        return len(session.scalars(select(Participant).where(Participant.program_id == program.id)).all())
+
+    with app.test_request_context("/", method="GET"):
+        assert data_revision.remembered("test", (program.id,), active_now) == 1
+        assert data_revision.remembered("test", (program.id,), active_now) == 1 and len(calls) == 1
+        session.add(Participant(program_id=program.id, preferred_name="Pending", initials="PE", record_number="R-p"))
+        # Not flushed yet: reading the revision flushes it, and the transaction is then seen as changed.
+        assert data_revision.remembered("test", (program.id,), active_now) == 2 and len(calls) == 2
+    with app.test_request_context("/", method="POST"):  # a request that writes never uses the memo
+        assert data_revision.current() is None
