@@ -5,8 +5,8 @@ from .audit.models import AuditEvent
 from .auth.models import AccountToken, RecoveryCode, SignInAttempt, User
 from .clinical.models import DrugTest, RelapseAnalysis
 from .contingency.models import CmDraw, CmMissedTest, CmPrize, CmProtocol, CmVoucherExchange
-from .data_revision import DataRevision
 from .curricula.models import Curriculum, CurriculumVersion, Module, Track, Worksheet
+from .data_revision import DataRevision
 from .groups.models import Cancellation, Group, Meeting, MeetingAddendum, Slot
 from .participants.models import Enrollment, FamilyGuest, Participant
 from .programs.models import AttendanceStatus, Holiday, Program
