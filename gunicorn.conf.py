@@ -10,13 +10,16 @@ import os
 wsgi_app = "facilitator:create_app()"
 bind = os.environ.get("GUNICORN_BIND", "127.0.0.1:8000")  # behind the reverse proxy, never public
 
-# Pages are CPU-bound (25-35 ms each) with short waits on the database: 2 x cores + 1 processes, capped
-# so that a big machine does not open more database connections than PostgreSQL allows by default
-# (a thread uses one connection at a time: at most workers x threads). WEB_CONCURRENCY is the
-# conventional override.
-workers = int(os.environ.get("WEB_CONCURRENCY", min(2 * multiprocessing.cpu_count() + 1, 8)))
+# One process per core, capped so that a big machine does not open more database connections than
+# PostgreSQL allows by default (a thread uses one connection at a time: at most workers x threads).
+# Pages are CPU work (5-20 ms each) with short waits on the database, and the GIL runs one page at a
+# time per process: processes beyond the cores only take turns on them, and each keeps its own copy of
+# what pages remember (calendars, progress), so each is colder. Measured with bench/bench_load.py, 50
+# clients on 2 cores: 2 workers x 4 threads served 78-82 requests/s, 3 x 6 71, 4 x 4 61, 5 x 4 55.
+# WEB_CONCURRENCY is the conventional override.
+workers = int(os.environ.get("WEB_CONCURRENCY", min(max(multiprocessing.cpu_count(), 2), 8)))
 # Threads cover the waits (database, a document being rendered by the worker, slow clients the
-# proxy has not buffered); the GIL keeps CPU work at one page per process anyway.
+# proxy has not buffered).
 worker_class = "gthread"
 threads = int(os.environ.get("GUNICORN_THREADS", 4))
 

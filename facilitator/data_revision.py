@@ -2,11 +2,12 @@
 
 Every transaction that changed a tracked table sets the number to a new random value as it commits
 (random, not counting up: a restored backup brings back its own number with its own data, so a
-number never names two states). A read request reads the number once; whatever it derives from the
+number never names two states). A request reads the number once; whatever it derives from the
 database (calendars' inputs, progress stamps, the dashboard) can then be remembered in this process
 under that number and reused by later requests that read the same number, on any worker and any
 machine, because each checks the database first. A transaction that has written and not yet
-committed neither reads nor fills the memo: what it sees is not yet the state the number names.
+committed neither reads nor fills the memo (what it sees is not the state the number names); a save
+may use it for what it reads before it writes.
 """
 
 from __future__ import annotations
@@ -17,11 +18,10 @@ from collections import OrderedDict
 from collections.abc import Callable
 from typing import Any, TypeVar
 
-from flask import Flask, g, has_app_context
+from flask import Flask, g, has_app_context, has_request_context
 from sqlalchemy import BigInteger, Integer, event, select, update
 from sqlalchemy.orm import Mapped, Session, mapped_column
 
-from .db_setup import read_request
 from .extensions import db
 
 T = TypeVar("T")
@@ -47,9 +47,9 @@ def new_number() -> int:
 
 
 def current() -> int | None:
-    """The revision this read request sees, or None when nothing may be memoized (not a read
-    request, no revision row, or this transaction has uncommitted changes)."""
-    if not has_app_context() or not read_request():
+    """The revision this request sees, or None when nothing may be memoized (outside a request, no
+    revision row, or this transaction has changes not yet committed: a save that has written)."""
+    if not has_request_context():  # the command line and the worker keep no request-scoped number
         return None
     number = g.get("data_revision")
     if number is None:

@@ -99,5 +99,12 @@ def test_uncommitted_changes_are_never_served_from_what_was_remembered(
         session.add(Participant(program_id=program.id, preferred_name="Pending", initials="PE", record_number="R-p"))
         # Not flushed yet: reading the revision flushes it, and the transaction is then seen as changed.
         assert data_revision.remembered("test", (program.id,), active_now) == 2 and len(calls) == 2
-    with app.test_request_context("/", method="POST"):  # a request that writes never uses the memo
+    session.rollback()
+    with app.app_context(), app.test_request_context("/", method="POST"):  # a save, before and after it writes
+        assert data_revision.remembered("test", (program.id,), active_now) == 1 and len(calls) == 2
+        session.add(Participant(program_id=program.id, preferred_name="Saved", initials="SA", record_number="R-s"))
+        session.flush()
         assert data_revision.current() is None
+        assert data_revision.remembered("test", (program.id,), active_now) == 2 and len(calls) == 3
+        session.commit()
+        assert data_revision.remembered("test", (program.id,), active_now) == 2 and len(calls) == 4

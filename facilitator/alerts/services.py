@@ -9,6 +9,7 @@ from flask_babel import gettext as _
 from flask_babel import ngettext
 from sqlalchemy import and_, bindparam, case, func, or_, select
 
+from .. import data_revision
 from ..attendance.models import Attendance
 from ..clinical.models import DrugTest, RelapseAnalysis
 from ..curricula.models import Module
@@ -81,9 +82,10 @@ def alerts_for(program: Program, plans: dict[int, ParticipantProgress], today: d
     active = [pid for pid, plan in plans.items() if plan.current is not None]
     if not active:
         return {}
-    recent = _recent_attendance(active, today - timedelta(days=60), today - timedelta(days=14))
-    positives = _untested_positives(active)
-    covered = _covered_modules(active)
+    recent, positives, covered = data_revision.remembered(
+        "alert inputs", (tuple(active), today),
+        lambda: (_recent_attendance(active, today - timedelta(days=60), today - timedelta(days=14)),
+                 _untested_positives(active), _covered_modules(active)))
     out: dict[int, list[Alert]] = {}
     floor = program.hours_floor_minutes
     for pid in active:

@@ -54,7 +54,9 @@ bp = Blueprint("language", __name__)
 
 def current_language() -> str:
     """The language of this request ("en" or "es")."""
-    locale = get_locale()
+    # Flask-Babel keeps the request's locale on g once chosen; reading it there skips its lookups.
+    locale = getattr(g.get("_flask_babel"), "babel_locale", None) if has_request_context() else None
+    locale = locale or get_locale()
     return locale.language if locale else "en"
 
 
