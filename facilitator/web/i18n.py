@@ -13,8 +13,20 @@ from pathlib import Path
 
 from babel.dates import format_date
 from babel.dates import format_time as babel_time
-from flask import Blueprint, Flask, abort, flash, g, has_request_context, redirect, request, session, url_for
-from flask_babel import Babel, force_locale, get_locale, get_translations
+from flask import (
+    Blueprint,
+    Flask,
+    abort,
+    flash,
+    g,
+    has_app_context,
+    has_request_context,
+    redirect,
+    request,
+    session,
+    url_for,
+)
+from flask_babel import Babel, Domain, force_locale, get_locale
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from flask_login import current_user, login_required
@@ -60,18 +72,26 @@ def current_language() -> str:
     return locale.language if locale else "en"
 
 
-def _translations():
-    """This request's translations, looked up once per locale: Flask-Babel finds the locale and its
-    catalog again on every call, and a page calls gettext hundreds of times. Keyed by the locale
-    object, so force_locale (documents in a person's language) and refresh (the switch) are obeyed."""
-    state = g.get("_flask_babel") if has_request_context() else None
-    locale = getattr(state, "babel_locale", None)
-    if locale is None:
-        return get_translations()
-    found = getattr(state, "translations_of", None)
-    if found is None or found[0] is not locale:
-        found = state.translations_of = (locale, get_translations())
-    return found[1]
+class RememberingDomain(Domain):
+    """Flask-Babel's domain, finding a context's catalog once per locale: Flask-Babel looks up the
+    locale and its catalog again on every gettext, and a page calls gettext hundreds of times. Kept
+    with the locale object it belongs to, so force_locale (documents in a person's language) and
+    refresh (the language switch) are obeyed."""
+
+    def get_translations(self):
+        """The catalog of the context's current locale."""
+        state = g.get("_flask_babel") if has_app_context() else None
+        locale = getattr(state, "babel_locale", None)
+        if locale is None:  # not chosen yet: Flask-Babel chooses it (and keeps it on g)
+            return super().get_translations()
+        found = getattr(state, "translations_of", None)
+        if found is None or found[0] is not locale:
+            found = state.translations_of = (locale, super().get_translations())
+        return found[1]
+
+
+_DOMAIN = RememberingDomain()
+_translations = _DOMAIN.get_translations  # templates call it directly, without finding the domain first
 
 
 def select_language() -> str:
@@ -213,6 +233,7 @@ def init_app(app: Flask) -> None:
     app.config.setdefault("BABEL_DEFAULT_LOCALE", "en")
     app.config["BABEL_TRANSLATION_DIRECTORIES"] = str(TRANSLATIONS)
     Babel(app, locale_selector=select_language)
+    app.extensions["babel"].domain_instance = _DOMAIN  # gettext in code finds its catalog once too
     app.jinja_env.install_gettext_callables(
         gettext=lambda text: _translations().ugettext(text),
         ngettext=lambda singular, plural, n: _translations().ungettext(singular, plural, n),
