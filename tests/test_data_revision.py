@@ -6,6 +6,7 @@ from __future__ import annotations
 
 from datetime import date
 
+import pytest
 from sqlalchemy import event, select
 
 from facilitator import clock, data_revision
@@ -54,12 +55,19 @@ def _dashboard(app, program):
         return services.dashboard(program, Period(START, clock.today()), clock.today())
 
 
-def test_the_dashboard_is_reused_at_one_state_and_recomputed_after_a_change(
-        app, session, make_program, make_group, make_participant):
+@pytest.fixture
+def one_member(session, make_program, make_group, make_participant):
+    """A program whose group has one member, committed (a state with its own revision)."""
     program = make_program()
     group = make_group(program, start=START)
     make_participant(program, group, admitted=START)
     session.commit()
+    return program, group
+
+
+def test_the_dashboard_is_reused_at_one_state_and_recomputed_after_a_change(app, session, one_member,
+                                                                             make_participant):
+    program, group = one_member
     statements: list[str] = []
 
     def counting(conn, cursor, statement, *args) -> None:
@@ -81,12 +89,8 @@ def test_the_dashboard_is_reused_at_one_state_and_recomputed_after_a_change(
     assert first.census.active == 1 and after.census.active == 2
 
 
-def test_uncommitted_changes_are_never_served_from_what_was_remembered(
-        app, session, make_program, make_group, make_participant):
-    program = make_program()
-    group = make_group(program, start=START)
-    make_participant(program, group, admitted=START)
-    session.commit()
+def test_uncommitted_changes_are_never_served_from_what_was_remembered(app, session, one_member):
+    program, _ = one_member
     calls: list[int] = []
 
     def active_now() -> int:
