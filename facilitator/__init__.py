@@ -96,6 +96,9 @@ def create_app(test_config: dict[str, Any] | None = None) -> Flask:
     from .web import i18n
 
     i18n.init_app(app)  # English and Spanish: the request's language, dates in it, the switch
+    from .web import fragments
+
+    fragments.init_app(app)  # costly pure pieces of HTML kept by the values they show
     from .web.markdown import render_markdown
 
     app.jinja_env.filters["markdown"] = render_markdown

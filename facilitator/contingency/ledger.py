@@ -15,6 +15,7 @@ from flask_babel import lazy_gettext as _l
 from flask_babel import lazy_pgettext
 from sqlalchemy import Integer, String, cast, literal, null, select, union_all
 
+from .. import data_revision
 from ..attendance.models import Attendance
 from ..clinical.models import DrugTest
 from ..domain import contingency as cm
@@ -301,12 +302,18 @@ class Panel:
 
 
 def panel_for(person: Participant, today: date) -> Panel | None:
-    """The CM panel of a participant (None when the program never ran CM): three queries at most."""
-    protocols = protocols_of(person.program_id)
+    """The CM panel of a participant (None when the program never ran CM): three queries at most, none
+    when this process built it before at the same data revision."""
+    return data_revision.remembered("incentives panel", (person.program_id, person.id, today),
+                                    lambda: _panel(person.program_id, person.id, today))
+
+
+def _panel(program_id: int, participant_id: int, today: date) -> Panel | None:
+    protocols = protocols_of(program_id)
     if not protocols:
         return None
-    ledger = ledger_of(person, protocols)
-    return panel_of(person.id, protocols, ledger, today)
+    ledger = ledgers(program_id, protocols, [participant_id])[participant_id]
+    return panel_of(participant_id, protocols, ledger, today)
 
 
 def panel_of(participant_id: int, protocols: list[cm.Protocol], ledger: Ledger, today: date) -> Panel | None:

@@ -140,6 +140,14 @@ def calendars_through(groups: list[Group], untils: Iterable[date]) -> dict[date,
     untils = list(dict.fromkeys(untils))
     if not groups:
         return {until: {} for until in untils}
+    # Everything a calendar is built from is stored data, so at one data revision the same groups and
+    # days give the same calendars (new dicts each time: callers may add to them).
+    built = data_revision.remembered("calendars", (tuple(g.id for g in groups), tuple(untils)),
+                                     lambda: _calendars_through(groups, untils))
+    return {until: dict(found) for until, found in built.items()}
+
+
+def _calendars_through(groups: list[Group], untils: list[date]) -> dict[date, dict[int, seq.Calendar]]:
     ids = [g.id for g in groups]
     preload_versions(g.version_id for g in groups)
     holidays, recorded, cancellations = data_revision.remembered(
