@@ -6,7 +6,10 @@ Run: .venv/bin/python bench/bench_pages.py [--repeat 30]
 Builds the demo program (as `facilitator demo` does) in a fresh database, then adds a group of 40
 members with a year of held meetings and attendance. Prints, for /health and each core page (today,
 a meeting, a participant, the group, the participants list): the median time over interleaved
-rounds (wall and CPU), the multiple of /health's median, and the queries; then the meeting and
+rounds, the multiple of /health's median and the queries, in three conditions measured in turn in each
+round: reused (the page asked for again with nothing changed: served whole from what this process
+kept), built (the page built again from the figures this process remembers at the data's revision)
+and cold (nothing remembered, as for the first request after a change); then the meeting and
 participant pages of the 40-member group against their demo-size figures. Figures, not a pass or fail.
 """
 
@@ -101,6 +104,7 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--repeat", type=int, default=30)
     parser.add_argument("--profile", default="", help="a page name: print a pyinstrument profile of 20 requests")
+    parser.add_argument("--mode", default="built", choices=MODES, help="what the profiled requests find remembered")
     args = parser.parse_args()
 
     from flask_migrate import upgrade
@@ -149,44 +153,68 @@ def main() -> None:
         def count(*_args) -> None:
             counted[0] += 1
 
+        from facilitator import data_revision
+        from facilitator.web import remembered_pages
+
+        def forget(mode: str) -> None:
+            if mode != "reused":
+                remembered_pages.forget()  # "built": the page is built again, from figures remembered
+            if mode == "cold":
+                data_revision.forget()  # "cold": nothing remembered, as right after a change to the data
+
         event.listen(engine, "before_cursor_execute", count)
-        times: dict[str, list[tuple[float, float]]] = {name: [] for name in pages}
-        queries: dict[str, int] = {}
+        times: dict[tuple[str, str], list[tuple[float, float]]] = {}
+        queries: dict[tuple[str, str], int] = {}
         for round_ in range(args.repeat + 1):  # interleaved rounds; the first warms the per-process caches
             for name, path in pages.items():
-                counted[0] = 0
-                wall, cpu = time.perf_counter(), time.process_time()
-                response = (big_client if name in BIG_PAGES else client).get(path)
-                wall, cpu = time.perf_counter() - wall, time.process_time() - cpu
-                assert response.status_code == 200, (path, response.status_code)
-                if round_:
-                    times[name].append((wall, cpu))
-                    queries[name] = counted[0]
+                # In this order: each forgets what the one before it measured with, and the reused page
+                # is the one just built.
+                for mode in ("cold", "built", "reused") if name != "health" else ("reused",):
+                    forget(mode)
+                    counted[0] = 0
+                    wall, cpu = time.perf_counter(), time.process_time()
+                    response = (big_client if name in BIG_PAGES else client).get(path)
+                    wall, cpu = time.perf_counter() - wall, time.process_time() - cpu
+                    assert response.status_code == 200, (path, response.status_code)
+                    if round_:
+                        times.setdefault((name, mode), []).append((wall, cpu))
+                        queries[name, mode] = counted[0]
         if args.profile:
             from pyinstrument import Profiler  # a bench-only tool: pip install pyinstrument
 
             profiler = Profiler(interval=0.0005)
             profiler.start()
             for _ in range(20):
+                forget(args.mode)
                 (big_client if args.profile in BIG_PAGES else client).get(pages[args.profile])
             profiler.stop()
             print(profiler.output_text(color=False, unicode=False))
-        load = os.getloadavg()
-        database = "PostgreSQL" if "postgresql" in url else "SQLite"
-        print(f"{database}, {args.repeat} rounds, load average {load[0]:.2f}; the big group: 40 members, "
-              f"{rows} attendance rows")
-        floor = statistics.median(w for w, _ in times["health"])
-        cpu_floor = statistics.median(c for _, c in times["health"])
-        print(f"{'page':22s} {'wall ms':>8s} {'x health':>8s} {'cpu ms':>7s} {'x health':>8s} {'queries':>7s}")
-        for name, values in times.items():
-            wall = statistics.median(w for w, _ in values)
-            cpu = statistics.median(c for _, c in values)
-            print(f"{name:22s} {wall * 1000:8.1f} {wall / floor:7.1f}x {cpu * 1000:7.1f} {cpu / cpu_floor:7.1f}x "
-                  f"{queries[name]:7d}")
-        for big_page, small_page in (("meeting, 40 members", "meeting"), ("participant, a year", "participant")):
-            ratio = statistics.median(w for w, _ in times[big_page]) / statistics.median(w for w, _ in times[small_page])
-            print(f"{big_page} vs demo size: {ratio:.2f}x the time, {queries[big_page]} vs {queries[small_page]} queries")
+        report(times, queries, "PostgreSQL" if "postgresql" in url else "SQLite", args.repeat, rows)
 
+
+MODES = ("reused", "built", "cold")
+
+
+def report(times: dict, queries: dict, database: str, repeat: int, rows: int) -> None:
+    """Each page's median wall time and its multiple of /health's, per mode, and the big pages against the demo's."""
+    load = os.getloadavg()
+    print(f"{database}, {repeat} rounds, load average {load[0]:.2f}; the big group: 40 members, {rows} attendance rows")
+    print("reused: the same page again, nothing changed since; built: the page built again from the figures this")
+    print("process remembers (the work of a page before it was reused whole); cold: nothing remembered, as right")
+    print("after a change to the data")
+    median = {key: statistics.median(w for w, _ in values) for key, values in times.items()}
+    floor = median["health", "reused"]
+    print(f"health {floor * 1000:.1f} ms, {queries['health', 'reused']} queries")
+    print(f"{'page':22s}" + "".join(f" {mode + ' ms':>10s} {'x health':>8s} {'queries':>7s}" for mode in MODES))
+    for name in dict.fromkeys(n for n, _ in times):
+        if name == "health":
+            continue
+        print(f"{name:22s}" + "".join(f" {median[name, mode] * 1000:10.1f} {median[name, mode] / floor:7.1f}x "
+                                      f"{queries[name, mode]:7d}" for mode in MODES))
+    for big_page, small_page in (("meeting, 40 members", "meeting"), ("participant, a year", "participant")):
+        print(f"{big_page} vs demo size: " + ", ".join(
+            f"{mode} {median[big_page, mode] / median[small_page, mode]:.2f}x the time, "
+            f"{queries[big_page, mode]} vs {queries[small_page, mode]} queries" for mode in MODES))
 
 if __name__ == "__main__":
     main()

@@ -158,10 +158,15 @@ class ThreadRoutedSession:
 @pytest.fixture
 def session(app) -> Iterator:
     """A database session whose work is rolled back after the test, even if the code commits."""
+    from facilitator import data_revision
     from facilitator.groups import calendars
+    from facilitator.web import remembered_pages
 
-    # Rolled-back ids are reused by the next test: forget curriculum structures cached by id.
+    # Rolled-back ids are reused by the next test: forget curriculum structures cached by id, and
+    # what was remembered at a revision number the rollback brings back.
     calendars._STRUCTURES.clear()
+    data_revision.forget()
+    remembered_pages.forget()
     with app.app_context():
         connection = db.engine.connect()
         outer = connection.begin()
@@ -224,6 +229,7 @@ def count_queries(app, session):
     """Use as `with count_queries() as counter: ...; assert counter.count <= N`."""
 
     from facilitator import data_revision
+    from facilitator.web import remembered_pages
 
     @contextmanager
     def counting():
@@ -231,6 +237,7 @@ def count_queries(app, session):
         engine = db.engine
         # Counted cold: what this process remembers at a revision is not reused inside the block.
         data_revision.forget()
+        remembered_pages.forget()
 
         def before(conn, cursor, statement, parameters, context, executemany):
             # Not counted: savepoints, and the new revision set when a page's commit (its audit) also

@@ -81,6 +81,18 @@ def record_many(action: str, entity: str, entity_id: int | None, participant_ids
         db.session.execute(insert(AuditEvent), rows)
 
 
+def record_rows(rows: list[dict[str, Any]], *, remote_addr: str = "") -> None:
+    """Record events again as they were recorded before (who, what, whom), now and from this address: a
+    page reused whole records what its first rendering recorded."""
+    now = utcnow()
+    fresh = [{**row, "at": now, "remote_addr": remote_addr[:45]} for row in rows]
+    pending = _pending()
+    if pending is not None:
+        pending.extend(fresh)
+    elif fresh:
+        db.session.execute(insert(AuditEvent), fresh)
+
+
 def pending_events() -> list[dict[str, Any]]:
     """The events of this read request not yet written (a page that shows the trail includes them)."""
     return list(g.get("audit_pending", []))

@@ -27,6 +27,7 @@ from ..programs.services import program_today
 from ..progress.services import HORIZON
 from ..web.access import director_required, own_group_or_404, staff_required
 from ..web.i18n import format_clock, format_when, role_name
+from ..web.remembered_pages import remembered_page
 from . import calendars, editing, feeds, schedule, services
 from .forms import CancellationForm, GroupForm, HolidayForm, RemoveForm, choices, group_form, parse_date, rows_of
 from .models import Group
@@ -118,7 +119,8 @@ def _audit_roster(group: Group, participant_ids: list[int]) -> None:
 @staff_required
 def show(group_id: int):
     """The group page: pattern, calendar of the past 4 and next 8 weeks, roster, cancellations, holidays."""
-    return _page(own_group_or_404(group_id))
+    group = own_group_or_404(group_id)  # every time: who may see the group is checked before anything is reused
+    return remembered_page("group", lambda: _page(group)[0])
 
 
 def _track_or_none(raw: str | None) -> str | None:

@@ -202,7 +202,9 @@ def save_attendance(group: Group, planned: seq.Meeting, lines: list[AttendanceLi
     if row.status == "cancelled":
         raise MeetingError(_("This meeting was cancelled. Reopen it before recording attendance."))
     statuses = {s.code: s for s in active_statuses(group.program_id)}  # a retired status is not offered
-    allowed = {e.participant.id for e in roster(group, planned, row)}
+    entries = roster(group, planned, row)
+    allowed = {e.participant.id for e in entries}
+    recorded = {e.participant.id: e.attendance for e in entries if e.attendance is not None}
     for line in lines:
         status = statuses.get(line.status_code)
         if status is None:
@@ -220,7 +222,7 @@ def save_attendance(group: Group, planned: seq.Meeting, lines: list[AttendanceLi
     for line in lines:
         status = statuses[line.status_code]
         minutes = stored_minutes(status, line.minutes)
-        _upsert(row, line.participant_id, status, minutes, line.note.strip(), user)
+        _upsert(row, line.participant_id, status, minutes, line.note.strip(), user, recorded.get(line.participant_id))
     db.session.flush()
     return row
 
@@ -243,10 +245,10 @@ def stored_minutes(status: AttendanceStatus, minutes: int) -> int:
     return minutes if status.counts_hours or status.counts_attended else 0
 
 
-def _upsert(row: Meeting, participant_id: int, status: AttendanceStatus, minutes: int, note: str, user: User) -> None:
-    """One attendance row per person and meeting, whoever saves first (no duplicates, nothing lost)."""
-    existing = db.session.scalar(select(Attendance).where(
-        Attendance.meeting_id == row.id, Attendance.participant_id == participant_id))
+def _upsert(row: Meeting, participant_id: int, status: AttendanceStatus, minutes: int, note: str, user: User,
+            existing: Attendance | None) -> None:
+    """One attendance row per person and meeting, whoever saves first (no duplicates, nothing lost).
+    `existing`: the person's row as the roster read it (None: not recorded then)."""
     if existing is None:
         try:
             with db.session.begin_nested():

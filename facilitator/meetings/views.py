@@ -26,6 +26,7 @@ from ..programs.services import active_statuses, program_today
 from ..progress.services import progress_for
 from ..web.access import own_group_or_404, staff_required
 from ..web.i18n import current_language
+from ..web.remembered_pages import remembered_page
 from ..workbook import services as workbook
 from . import conflicts, services
 from .forms import AddendumForm, AttendanceForm, CancelForm, GuestForm, LockForm, ReopenForm
@@ -47,6 +48,10 @@ def _program_groups(mine_only: bool) -> list[Group]:
 @staff_required
 def today():
     """My meetings today and in the next 7 days, with expected roster sizes and alerts."""
+    return remembered_page("today", _today_page)
+
+
+def _today_page() -> str:
     mine_only = current_user.role == "facilitator" and request.args.get("all") != "1"
     groups = _program_groups(mine_only)
     day = program_today(current_user.program)
@@ -177,8 +182,15 @@ def _submitted_lines(form: AttendanceForm) -> list[dict]:
 @staff_required
 def meeting(group_id: int, day: str, at: str, track: str):
     """The meeting page."""
-    group, planned, calendar = _planned_or_404(group_id, day, at, track, with_calendar=True)
-    return _page(group, planned, calendar=calendar)
+    # Every time: who may see the group is checked before anything is reused (and the group, held
+    # here, stays in the session for the build: the identity map keeps only what is referenced).
+    group = own_group_or_404(group_id)
+
+    def build() -> str:
+        _, planned, calendar = _planned_or_404(group.id, day, at, track, with_calendar=True)
+        return _page(group, planned, calendar=calendar)[0]
+
+    return remembered_page("meeting", build)
 
 
 def _back(group, planned):

@@ -36,6 +36,7 @@ from ..progress.forms import CancelMakeUpForm, CompleteMakeUpForm, IndividualSes
 from ..progress.models import MakeUp
 from ..web.access import audit_participant, own_participant_or_404, staff_required
 from ..web.i18n import format_when
+from ..web.remembered_pages import remembered_page
 from ..workbook import services as workbook
 from . import pages, services
 from .forms import AdmitForm, DischargeForm, ListFilterForm, NewParticipantForm, ProfileForm, TransferForm, options
@@ -83,6 +84,10 @@ def _status(form: FlaskForm) -> int:
 @staff_required
 def index():
     """Participants of the program with group, week, progress, projection and alerts; filters and search."""
+    return remembered_page("participants", _list_page)
+
+
+def _list_page() -> str:
     form = ListFilterForm(request.args)
     groups = pages.program_groups(current_user.program_id, with_slots=True)  # the filter's and the progress's
     _group_choices(form.group, _("All groups"), groups)
@@ -129,14 +134,22 @@ def _profile(form: ProfileForm) -> services.Profile:
 def show(participant_id: int):
     """The participant page: profile, stays, progress grid, hours, absences, make-ups and alerts."""
     person = own_participant_or_404(participant_id)
-    page = pages.participant_page(person, _today())
-    audit_participant("participant.view", person.id)  # before "who opened this record" reads the trail
-    opened = trail.openings(person.id, person.program_id, current_user.program.timezone, _today())
-    cm_panel = incentives.panel_for(person, _today())  # incentives, when the program runs them
-    html = render_template("participants/show.html", page=page, reason_labels=services.reason_labels(), opened=opened,
-                           cm_panel=cm_panel,
-                           workbook=workbook.staff_panel(person.id, current_user.program.timezone))
-    return _committed(html)
+
+    def opened() -> list:
+        return trail.openings(person.id, person.program_id, current_user.program.timezone, _today())
+
+    def build() -> str:
+        page = pages.participant_page(person, _today())
+        audit_participant("participant.view", person.id)  # before "who opened this record" reads the trail
+        cm_panel = incentives.panel_for(person, _today())  # incentives, when the program runs them
+        html = render_template("participants/show.html", page=page, reason_labels=services.reason_labels(),
+                               opened=opened(), opened_record=person.record_number, cm_panel=cm_panel,
+                               workbook=workbook.staff_panel(person.id, current_user.program.timezone))
+        return _committed(html)
+
+    # Who opened the record changes with every view, this one included: rendered afresh each time.
+    return remembered_page("participant", build, live={"opened": lambda: render_template(
+        "audit/_opened.html", opened=opened(), opened_record=person.record_number)})
 
 
 @bp.route("/participants/<int:participant_id>/profile", methods=["GET", "POST"])

@@ -1,0 +1,129 @@
+"""Whole staff pages kept while nothing they show has changed.
+
+A core page (today, a meeting, a participant, a group, the participants list) is a pure function of
+the committed data, the person looking, their language, the program's date and the address. When
+those are the same as for a page this process rendered before, its title and main part are reused:
+
+    return remembered_page("today", build)   # build() renders the page as before
+
+The key holds the data revision (facilitator.data_revision: any committed change to the program
+data makes a new one), the user, the language, today and the full path, so a page is never shown
+stale and never shown to anyone else. Around the kept part everything is rendered for this request
+as usual: the header, flashed messages (a page with messages waiting is not reused), the session
+timer and the footer. Also per request:
+
+- the audit events the page recorded when it was built are recorded again, now, for this request;
+- the CSRF token in the kept forms is replaced by this request's;
+- a live section, marked in the template with <!--live:NAME--> ... <!--/live:NAME-->, is rendered
+  afresh (the participant page's "who opened this record", which this very request changes).
+"""
+
+from __future__ import annotations
+
+import threading
+from collections import OrderedDict
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass
+from typing import Any
+
+from flask import g, render_template, request, session
+from flask_login import current_user
+from flask_wtf.csrf import generate_csrf
+from markupsafe import Markup
+
+from .. import clock, data_revision
+from ..audit import services as audit
+from .i18n import current_language
+
+PAGES_KEPT = 96  # a page's main part is 20-80 KB: a few MB per process
+MAIN_OPEN, MAIN_CLOSE = '<main id="main" tabindex="-1">', "</main>"
+TITLE_OPEN, TITLE_CLOSE = "<title>", " · facilitator</title>"
+SHELL = "_remembered_page.html"
+
+
+@dataclass(frozen=True)
+class KeptPage:
+    """What is reused of a page: its title, the inside of <main>, the CSRF token it was rendered with,
+    and the audit events it recorded (without their time and address)."""
+
+    title: str
+    main: str
+    token: str
+    events: tuple[Mapping[str, Any], ...]
+
+
+_KEPT: OrderedDict[tuple, KeptPage] = OrderedDict()
+_LOCK = threading.Lock()  # gunicorn's threads share it
+
+
+def remembered_page(kind: str, build: Callable[[], str],
+                    live: Mapping[str, Callable[[], str]] | None = None) -> str:
+    """The page build() renders, or the one this process rendered before for the same data, person,
+    language, day and address, with its per-request parts made afresh. `live`: the renderers of the
+    page's live sections, called after this request's audit events are recorded."""
+    key = _key(kind)
+    if key is None:
+        return build()
+    with _LOCK:
+        kept = _KEPT.get(key)
+        if kept is not None:
+            _KEPT.move_to_end(key)
+    if kept is not None:
+        return _serve(kept, live or {})
+    before = len(audit.pending_events())
+    html = build()
+    kept = _kept(html, audit.pending_events()[before:])
+    if kept is not None and data_revision.current() == key[1]:  # built from the state the key names
+        with _LOCK:
+            _KEPT[key] = kept
+            while len(_KEPT) > PAGES_KEPT:
+                _KEPT.popitem(last=False)
+    return html
+
+
+def forget() -> None:
+    """Empty this process's kept pages (benchmarks measuring the work of building them)."""
+    with _LOCK:
+        _KEPT.clear()
+
+
+def _key(kind: str) -> tuple | None:
+    # Only a plain GET by a signed-in person with no messages waiting, at a known data revision.
+    if request.method != "GET" or session.get("_flashes") or not current_user.is_authenticated:
+        return None
+    number = data_revision.current()
+    if number is None:
+        return None
+    program = current_user.program
+    return (kind, number, current_user.id, current_language(),
+            clock.today(program.timezone if program else None), request.full_path)
+
+
+def _kept(html: str, events: list[dict[str, Any]]) -> KeptPage | None:
+    """The reusable parts of a rendered page (None if it does not have the expected frame)."""
+    start, end = html.find(MAIN_OPEN), html.rfind(MAIN_CLOSE)
+    title_start, title_end = html.find(TITLE_OPEN), html.find(TITLE_CLOSE)
+    token = g.get("csrf_token") or ""
+    if min(start, end, title_start, title_end) < 0 or not token:
+        return None
+    stored = tuple({k: v for k, v in e.items() if k not in ("at", "remote_addr")} for e in events)
+    return KeptPage(html[title_start + len(TITLE_OPEN):title_end], html[start + len(MAIN_OPEN):end], token, stored)
+
+
+def _serve(kept: KeptPage, live: Mapping[str, Callable[[], str]]) -> str:
+    """The kept page in this request's frame, with its audit events recorded again."""
+    audit.record_rows([dict(e) for e in kept.events], remote_addr=request.remote_addr or "")
+    shell = render_template(SHELL, kept_title=Markup(kept.title))  # the frame: header, timer, footer
+    main = kept.main.replace(kept.token, generate_csrf())
+    for name, render in live.items():
+        main = _replace_section(main, name, render())
+    start, end = shell.find(MAIN_OPEN) + len(MAIN_OPEN), shell.rfind(MAIN_CLOSE)
+    return shell[:start] + main + shell[end:]
+
+
+def _replace_section(main: str, name: str, html: str) -> str:
+    opening, closing = f"<!--live:{name}-->", f"<!--/live:{name}-->"
+    start, end = main.find(opening), main.find(closing)
+    if start < 0 or end < 0:
+        return main
+    return main[:start + len(opening)] + html + main[end:]
