@@ -167,12 +167,6 @@ def reset(user_id: int):
 
 # --- participants' portal access -------------------------------------------------------------------
 
-@bp.app_template_global()
-def portal_account(participant: Participant) -> User | None:
-    """The participant's portal account, for the participant page (None if they never had one)."""
-    return accounts.portal_account(participant)
-
-
 @bp.route("/participants/<int:participant_id>/portal", methods=["POST"])
 @staff_required
 def give_portal(participant_id: int):

@@ -8,7 +8,7 @@ from dataclasses import dataclass, field
 from datetime import date, timedelta
 
 from flask_babel import gettext as _
-from sqlalchemy import and_, exists, func, or_, select
+from sqlalchemy import and_, case, exists, func, null, or_, select, type_coerce
 from sqlalchemy.orm import selectinload
 
 from .. import data_revision
@@ -269,7 +269,11 @@ def _titles(version_ids: set[int]) -> dict[str, str]:
 
 
 def _titles_in(version_ids: set[int], language: str) -> dict[str, str]:
-    rows = db.session.execute(select(Module.code, Module.title, Module.translations, CurriculumVersion.language)
+    # A version's twins are read only when it is in another language: decoding every module's
+    # translations cost more than the rest of the query.
+    twins = type_coerce(case((CurriculumVersion.language == language, null()), else_=Module.translations),
+                        Module.translations.type)
+    rows = db.session.execute(select(Module.code, Module.title, twins, CurriculumVersion.language)
                               .join(CurriculumVersion, CurriculumVersion.id == Module.version_id)
                               .where(Module.version_id.in_(version_ids))).all()
     out = {}
@@ -342,12 +346,12 @@ def _makeups(participant_id: int, groups: dict[int, Group]) -> tuple[MakeUpRow, 
 
 
 def _credit_detail(credit: seq.Credit, groups: dict[int, Group], makeups: dict[str, MakeUpRow],
-                   explicit: dict[str, tuple[str, str]], own_group: int) -> str:
+                   explicit: dict[str, tuple[str, str]], own_group: int, attended: str) -> str:
     """How a module was credited, in words: attended (naming the group if not their own), or who
-    recorded the make-up or the individual session."""
+    recorded the make-up or the individual session. `attended`: "Attended", translated once per grid."""
     if credit.source == "attendance" and credit.meeting is not None:
         group = groups.get(int(credit.meeting.group))
-        return _("Attended") if group is None or group.id == own_group else _("Attended at %(group)s", group=group.name)
+        return attended if group is None or group.id == own_group else _("Attended at %(group)s", group=group.name)
     if credit.module in makeups and makeups[credit.module].credited_on == credit.date:
         row = makeups[credit.module]
         if row.completed_by:
@@ -385,6 +389,8 @@ def _grid(plan: ParticipantProgress, today: date, groups: dict[int, Group], titl
             missed_on.setdefault(absence.module, absence.day)
     rows = []
     names = _track_names(plan.group.version_id) if current_language() != structure.language else {}
+    # Most cells say one of a few phrases: each is translated once per grid, not once per cell.
+    attended, at_times = _("Attended"), {}
     for track in progress.tracks:
         info = structure.track(track.track)
         # A track is not expected before its first program week (SS from week 13, say).
@@ -401,7 +407,7 @@ def _grid(plan: ParticipantProgress, today: date, groups: dict[int, Group], titl
             if code in credits:
                 credit = credits[code]
                 cells.append(Cell(code, number, titles.get(code, module.title), "credited", credit.date,
-                                  _credit_detail(credit, groups, done, explicit, plan.group.id)))
+                                  _credit_detail(credit, groups, done, explicit, plan.group.id, attended)))
             elif code in planned:
                 row = planned[code]
                 cells.append(Cell(code, number, titles.get(code, module.title), "planned", row.makeup.planned_on,
@@ -412,8 +418,11 @@ def _grid(plan: ParticipantProgress, today: date, groups: dict[int, Group], titl
             else:
                 coming = calendar.next_deliveries(code, after, 1) if track.scheduled else []
                 if coming and (progress.stay.discharged is None or coming[0].date <= progress.stay.discharged):
+                    at = coming[0].time
+                    if at not in at_times:
+                        at_times[at] = _("at %(time)s", time=at)
                     cells.append(Cell(code, number, titles.get(code, module.title), "coming", coming[0].date,
-                                      _("at %(time)s", time=coming[0].time)))
+                                      at_times[at]))
                 else:
                     cells.append(Cell(code, number, titles.get(code, module.title), "later", None,
                                       "" if track.scheduled else _("Booked one to one")))

@@ -27,6 +27,7 @@ from flask_wtf import FlaskForm
 
 from ..audit import services as audit
 from ..audit import trail
+from ..auth.accounts import portal_account
 from ..contingency import ledger as incentives
 from ..extensions import db
 from ..portal import schedule as portal_schedule
@@ -144,6 +145,7 @@ def show(participant_id: int):
         cm_panel = incentives.panel_for(person, _today())  # incentives, when the program runs them
         html = render_template("participants/show.html", page=page, reason_labels=services.reason_labels(),
                                opened=opened(), opened_record=person.record_number, cm_panel=cm_panel,
+                               portal=portal_account(person),
                                workbook=workbook.staff_panel(person.id, current_user.program.timezone))
         return _committed(html)
 
