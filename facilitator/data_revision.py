@@ -13,8 +13,6 @@ may use it for what it reads before it writes.
 from __future__ import annotations
 
 import secrets
-import threading
-from collections import OrderedDict
 from collections.abc import Callable
 from typing import Any, TypeVar
 
@@ -23,6 +21,7 @@ from sqlalchemy import BigInteger, Integer, event, select, update
 from sqlalchemy.orm import Mapped, Session, mapped_column
 
 from .extensions import db
+from .kept import MISSING, Kept
 
 T = TypeVar("T")
 
@@ -61,8 +60,7 @@ def current() -> int | None:
     return number
 
 
-_MEMO: OrderedDict[tuple, Any] = OrderedDict()
-_LOCK = threading.Lock()  # gunicorn's threads share the memo
+_MEMO = Kept(MEMO_SIZE)
 
 
 def remembered(kind: str, key: tuple, compute: Callable[[], T]) -> T:
@@ -74,23 +72,17 @@ def remembered(kind: str, key: tuple, compute: Callable[[], T]) -> T:
     if number is None:
         return compute()
     full = (kind, number, key)
-    with _LOCK:
-        found = _MEMO.get(full, _MEMO)
-        if found is not _MEMO:
-            _MEMO.move_to_end(full)
-            return found
+    found = _MEMO.get(full)
+    if found is not MISSING:
+        return found
     value = compute()
-    with _LOCK:
-        _MEMO[full] = value
-        while len(_MEMO) > MEMO_SIZE:
-            _MEMO.popitem(last=False)
+    _MEMO.put(full, value)
     return value
 
 
 def forget() -> None:
     """Empty this process's memo (benchmarks measuring a cold start)."""
-    with _LOCK:
-        _MEMO.clear()
+    _MEMO.clear()
 
 
 def _tracked(table_name: str | None) -> bool:

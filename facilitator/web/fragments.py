@@ -10,18 +10,16 @@ key and the language alone: no forms (their CSRF tokens are per session), no cur
 
 from __future__ import annotations
 
-import threading
-from collections import OrderedDict
 from collections.abc import Callable, Hashable
 
 from flask import Flask
 from markupsafe import Markup
 
+from ..kept import MISSING, Kept
 from .i18n import current_language
 
 FRAGMENTS_KEPT = 256  # a grid is about 30 KB of HTML: at most a few MB per process
-_KEPT: OrderedDict[tuple, Markup] = OrderedDict()
-_LOCK = threading.Lock()  # gunicorn's threads share it
+_KEPT = Kept(FRAGMENTS_KEPT)
 
 
 def remembered_html(kind: str, *key: Hashable, caller: Callable[[], str]) -> Markup:
@@ -32,18 +30,12 @@ def remembered_html(kind: str, *key: Hashable, caller: Callable[[], str]) -> Mar
         hash(full)
     except TypeError:
         return Markup(caller())
-    with _LOCK:
-        found = _KEPT.get(full)
-        if found is not None:
-            _KEPT.move_to_end(full)
-            return found
+    found = _KEPT.get(full)
+    if found is not MISSING:
+        return found
     html = Markup(caller())
-    with _LOCK:
-        _KEPT[full] = html
-        while len(_KEPT) > FRAGMENTS_KEPT:
-            _KEPT.popitem(last=False)
+    _KEPT.put(full, html)
     return html
-
 
 def init_app(app: Flask) -> None:
     """Offer remembered_html to every template."""

@@ -20,8 +20,6 @@ timer and the footer. Also per request:
 
 from __future__ import annotations
 
-import threading
-from collections import OrderedDict
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from typing import Any
@@ -33,6 +31,7 @@ from markupsafe import Markup
 
 from .. import clock, data_revision
 from ..audit import services as audit
+from ..kept import MISSING, Kept
 from .i18n import current_language
 
 PAGES_KEPT = 96  # a page's main part is 20-80 KB: a few MB per process
@@ -52,8 +51,7 @@ class KeptPage:
     events: tuple[Mapping[str, Any], ...]
 
 
-_KEPT: OrderedDict[tuple, KeptPage] = OrderedDict()
-_LOCK = threading.Lock()  # gunicorn's threads share it
+_KEPT = Kept(PAGES_KEPT)
 
 
 def remembered_page(kind: str, build: Callable[[], str],
@@ -64,27 +62,20 @@ def remembered_page(kind: str, build: Callable[[], str],
     key = _key(kind)
     if key is None:
         return build()
-    with _LOCK:
-        kept = _KEPT.get(key)
-        if kept is not None:
-            _KEPT.move_to_end(key)
-    if kept is not None:
-        return _serve(kept, live or {})
+    found = _KEPT.get(key)
+    if found is not MISSING:
+        return _serve(found, live or {})
     before = len(audit.pending_events())
     html = build()
     kept = _kept(html, audit.pending_events()[before:])
     if kept is not None and data_revision.current() == key[1]:  # built from the state the key names
-        with _LOCK:
-            _KEPT[key] = kept
-            while len(_KEPT) > PAGES_KEPT:
-                _KEPT.popitem(last=False)
+        _KEPT.put(key, kept)
     return html
 
 
 def forget() -> None:
     """Empty this process's kept pages (benchmarks measuring the work of building them)."""
-    with _LOCK:
-        _KEPT.clear()
+    _KEPT.clear()
 
 
 def _key(kind: str) -> tuple | None:
