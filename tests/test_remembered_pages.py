@@ -57,7 +57,8 @@ def _program_with_a_held_meeting(session, make_program, make_user, make_group, m
     held = [m for m in group_calendar(group, today).meetings if m.held and m.module and m.date < today]
     save_attendance(group, held[0], [AttendanceLine(p.id, "present", held[0].minutes) for p in people], "", {}, user)
     session.commit()
-    meeting = f"/groups/{group.id}/meetings/{held[-1].date.isoformat()}/{held[-1].time.replace(':', '')}/{held[-1].track}"
+    # The meeting both were recorded at: on its roster whatever the track and the week (the clock varies by run).
+    meeting = f"/groups/{group.id}/meetings/{held[0].date.isoformat()}/{held[0].time.replace(':', '')}/{held[0].track}"
     return user, director, group, people, meeting
 
 
