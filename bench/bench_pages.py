@@ -6,7 +6,7 @@ Run: .venv/bin/python bench/bench_pages.py [--repeat 30]
 Builds the demo program (as `facilitator demo` does) in a fresh database, then adds a group of 40
 members with a year of held meetings and attendance. Prints, for /health and each core page (today,
 a meeting, a participant, the group, the participants list): the median time over interleaved
-rounds, the multiple of /health's median and the queries, in three conditions measured in turn in each
+rounds (wall time), the multiple of /health's median and the queries, in three conditions measured in turn in each
 round: reused (the page asked for again with nothing changed: served whole from what this process
 kept), built (the page built again from the figures this process remembers at the data's revision)
 and cold (nothing remembered, as for the first request after a change); then the meeting and
@@ -163,7 +163,7 @@ def main() -> None:
                 data_revision.forget()  # "cold": nothing remembered, as right after a change to the data
 
         event.listen(engine, "before_cursor_execute", count)
-        times: dict[tuple[str, str], list[tuple[float, float]]] = {}
+        times: dict[tuple[str, str], list[float]] = {}
         queries: dict[tuple[str, str], int] = {}
         for round_ in range(args.repeat + 1):  # interleaved rounds; the first warms the per-process caches
             for name, path in pages.items():
@@ -172,12 +172,12 @@ def main() -> None:
                 for mode in ("cold", "built", "reused") if name != "health" else ("reused",):
                     forget(mode)
                     counted[0] = 0
-                    wall, cpu = time.perf_counter(), time.process_time()
+                    started = time.perf_counter()
                     response = (big_client if name in BIG_PAGES else client).get(path)
-                    wall, cpu = time.perf_counter() - wall, time.process_time() - cpu
+                    wall = time.perf_counter() - started
                     assert response.status_code == 200, (path, response.status_code)
                     if round_:
-                        times.setdefault((name, mode), []).append((wall, cpu))
+                        times.setdefault((name, mode), []).append(wall)
                         queries[name, mode] = counted[0]
         if args.profile:
             from pyinstrument import Profiler  # a bench-only tool: pip install pyinstrument
@@ -202,7 +202,7 @@ def report(times: dict, queries: dict, database: str, repeat: int, rows: int) ->
     print("reused: the same page again, nothing changed since; built: the page built again from the figures this")
     print("process remembers (the work of a page before it was reused whole); cold: nothing remembered, as right")
     print("after a change to the data")
-    median = {key: statistics.median(w for w, _ in values) for key, values in times.items()}
+    median = {key: statistics.median(values) for key, values in times.items()}
     floor = median["health", "reused"]
     print(f"health {floor * 1000:.1f} ms, {queries['health', 'reused']} queries")
     print(f"{'page':22s}" + "".join(f" {mode + ' ms':>10s} {'x health':>8s} {'queries':>7s}" for mode in MODES))
@@ -215,6 +215,7 @@ def report(times: dict, queries: dict, database: str, repeat: int, rows: int) ->
         print(f"{big_page} vs demo size: " + ", ".join(
             f"{mode} {median[big_page, mode] / median[small_page, mode]:.2f}x the time, "
             f"{queries[big_page, mode]} vs {queries[small_page, mode]} queries" for mode in MODES))
+
 
 if __name__ == "__main__":
     main()

@@ -39,6 +39,3 @@ class Kept:
         """Keep nothing."""
         with self._lock:
             self._values.clear()
-
-    def __len__(self) -> int:
-        return len(self._values)

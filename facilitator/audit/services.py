@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import logging
 import time
+from collections.abc import Iterable, Mapping
 from typing import Any
 
 from flask import Flask, Response, g, jsonify, render_template, request
@@ -72,25 +73,26 @@ def record_many(action: str, entity: str, entity_id: int | None, participant_ids
     """One event per participant in a single statement (a roster view reads many records at once)."""
     if not participant_ids:
         return
-    rows = [_row(action, entity, entity_id, user.id, user.program_id, pid, detail, remote_addr)
-            for pid in participant_ids]
+    _add_rows([_row(action, entity, entity_id, user.id, user.program_id, pid, detail, remote_addr)
+               for pid in participant_ids])
+
+
+def record_rows(rows: Iterable[Mapping[str, Any]], *, remote_addr: str = "") -> None:
+    """Record events again as they were recorded before (who, what, whom), now and from this address: a
+    page reused whole records what its first rendering recorded."""
+    now = utcnow()
+    fresh = [{**row, "at": now, "remote_addr": remote_addr[:45]} for row in rows]
+    if fresh:
+        _add_rows(fresh)
+
+
+def _add_rows(rows: list[dict[str, Any]]) -> None:
+    # A read request's events wait to be written at its end; a write request's go into its transaction.
     pending = _pending()
     if pending is not None:
         pending.extend(rows)
     else:
         db.session.execute(insert(AuditEvent), rows)
-
-
-def record_rows(rows: list[dict[str, Any]], *, remote_addr: str = "") -> None:
-    """Record events again as they were recorded before (who, what, whom), now and from this address: a
-    page reused whole records what its first rendering recorded."""
-    now = utcnow()
-    fresh = [{**row, "at": now, "remote_addr": remote_addr[:45]} for row in rows]
-    pending = _pending()
-    if pending is not None:
-        pending.extend(fresh)
-    elif fresh:
-        db.session.execute(insert(AuditEvent), fresh)
 
 
 def pending_events() -> list[dict[str, Any]]:

@@ -37,6 +37,7 @@ def remembered_html(kind: str, *key: Hashable, caller: Callable[[], str]) -> Mar
     _KEPT.put(full, html)
     return html
 
+
 def init_app(app: Flask) -> None:
     """Offer remembered_html to every template."""
     app.jinja_env.globals["remembered_html"] = remembered_html

@@ -103,7 +103,7 @@ def _kept(html: str, events: list[dict[str, Any]]) -> KeptPage | None:
 
 def _serve(kept: KeptPage, live: Mapping[str, Callable[[], str]]) -> str:
     """The kept page in this request's frame, with its audit events recorded again."""
-    audit.record_rows([dict(e) for e in kept.events], remote_addr=request.remote_addr or "")
+    audit.record_rows(kept.events, remote_addr=request.remote_addr or "")
     shell = render_template(SHELL, kept_title=Markup(kept.title))  # the frame: header, timer, footer
     main = kept.main.replace(kept.token, generate_csrf())
     for name, render in live.items():
