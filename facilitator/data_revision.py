@@ -8,17 +8,24 @@ under that number and reused by later requests that read the same number, on any
 machine, because each checks the database first. A transaction that has written and not yet
 committed neither reads nor fills the memo (what it sees is not the state the number names); a save
 may use it for what it reads before it writes.
+
+Each changed table also gets a new number of its own (table_revision). A memo entry that names the
+tables it reads is keyed by their numbers, not the whole state's, and so outlives changes elsewhere:
+module titles and a person's incentives survive the attendance saved all day. Under test, every
+such entry is checked to read nothing beyond the tables it names.
 """
 
 from __future__ import annotations
 
 import secrets
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
 from typing import Any, TypeVar
 
-from flask import Flask, g, has_app_context, has_request_context
-from sqlalchemy import BigInteger, Integer, event, select, update
+from flask import Flask, current_app, g, has_app_context, has_request_context
+from sqlalchemy import BigInteger, Integer, String, TextClause, event, literal, select, update
+from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Mapped, Session, mapped_column
+from sqlalchemy.sql.util import find_tables
 
 from .extensions import db
 from .kept import MISSING, Kept
@@ -26,9 +33,10 @@ from .kept import MISSING, Kept
 T = TypeVar("T")
 
 # Written on read paths or not data anything is derived from: a change here keeps the number.
-UNTRACKED = frozenset({"data_revision", "audit_event", "sign_in_attempt"})
-CHANGED = "facilitator_data_changed"  # session.info flag: this transaction wrote a tracked table
+UNTRACKED = frozenset({"data_revision", "table_revision", "audit_event", "sign_in_attempt"})
+CHANGED = "facilitator_data_changed"  # session.info: the tracked tables this transaction wrote
 MEMO_SIZE = 512
+WHOLE = "*"  # in the numbers a request reads: the whole state's
 
 
 class DataRevision(db.Model):
@@ -40,6 +48,15 @@ class DataRevision(db.Model):
     number: Mapped[int] = mapped_column(BigInteger, nullable=False)
 
 
+class TableRevision(db.Model):
+    """The number naming one table's committed state (a row appears when the table is first written)."""
+
+    __tablename__ = "table_revision"
+
+    name: Mapped[str] = mapped_column(String(64), primary_key=True)
+    number: Mapped[int] = mapped_column(BigInteger, nullable=False)
+
+
 def new_number() -> int:
     """A fresh random revision number (positive, fits a signed 64-bit column)."""
     return secrets.randbits(62) + 1
@@ -48,36 +65,68 @@ def new_number() -> int:
 def current() -> int | None:
     """The revision this request sees, or None when nothing may be memoized (outside a request, no
     revision row, or this transaction has changes not yet committed: a save that has written)."""
+    numbers = _numbers()
+    return numbers[WHOLE] if numbers else None
+
+
+def _numbers() -> dict[str, int] | None:
+    # The whole state's number and every table's, read together once per request (one small query).
     if not has_request_context():  # the command line and the worker keep no request-scoped number
         return None
-    number = g.get("data_revision")
-    if number is None:
-        number = g.data_revision = db.session.scalar(select(DataRevision.number).where(DataRevision.id == 1)) or 0
+    numbers = g.get("data_revision")
+    if numbers is None:
+        rows = db.session.execute(
+            select(literal(WHOLE, String()), DataRevision.number).where(DataRevision.id == 1)
+            .union_all(select(TableRevision.name, TableRevision.number))).all()
+        numbers = g.data_revision = dict(rows)
     else:
         db.session.flush()  # changes still pending in the session must set the flag (nothing to do: no SQL)
-    if not number or db.session.info.get(CHANGED):
+    if not numbers.get(WHOLE) or db.session.info.get(CHANGED):
         return None
-    return number
+    return numbers
 
 
 _MEMO = Kept(MEMO_SIZE)
 
 
-def remembered(kind: str, key: tuple, compute: Callable[[], T]) -> T:
+def remembered(kind: str, key: tuple, compute: Callable[[], T], reads: tuple[str, ...] = ()) -> T:
     """compute(), or what it returned before at this revision for the same kind and key.
 
     The value must be plain data (no ORM objects: they belong to one session) and must depend only
-    on the database and the key."""
-    number = current()
-    if number is None:
+    on the database and the key. With `reads` (table names), it must depend only on those tables and
+    the key, and is reused until one of them changes; without, until anything changes."""
+    _note_read(reads or (WHOLE,))
+    numbers = _numbers()
+    if numbers is None:
         return compute()
-    full = (kind, number, key)
+    # A table never written since the revision rows began has no number: the whole state's stands in.
+    stamp = tuple(numbers.get(name, numbers[WHOLE]) for name in reads) if reads else numbers[WHOLE]
+    full = (kind, stamp, key)
     found = _MEMO.get(full)
     if found is not MISSING:
         return found
-    value = compute()
+    value = _checked(kind, reads, compute) if reads and current_app.testing else compute()
     _MEMO.put(full, value)
     return value
+
+
+def _checked(kind: str, reads: tuple[str, ...], compute: Callable[[], T]) -> T:
+    # Under test: the tables the computation read, by the statements it ran, are all named in `reads`.
+    frames = g.setdefault("data_revision_reads", [])
+    frames.append(set())
+    try:
+        value = compute()
+    finally:
+        read = frames.pop()
+    beyond = read - set(reads)
+    if beyond:
+        raise AssertionError(f"The memo entry {kind!r} read {sorted(beyond)}, which its reads= does not name")
+    return value
+
+
+def _note_read(names: Iterable[str]) -> None:
+    for frame in g.get("data_revision_reads", ()) if has_request_context() else ():
+        frame.update(names)
 
 
 def forget() -> None:
@@ -89,24 +138,36 @@ def _tracked(table_name: str | None) -> bool:
     return table_name is not None and table_name not in UNTRACKED
 
 
+def _changed(session: Session, table_name: str | None) -> None:
+    if table_name is not None and table_name not in UNTRACKED:
+        session.info.setdefault(CHANGED, set()).add(table_name)
+
+
 def _after_flush(session: Session, _context: Any) -> None:
     for obj in (*session.new, *session.dirty, *session.deleted):
-        if _tracked(getattr(getattr(obj, "__table__", None), "name", None)):
-            session.info[CHANGED] = True
-            return
+        _changed(session, getattr(getattr(obj, "__table__", None), "name", None))
 
 
 def _on_execute(state: Any) -> None:
     if state.is_insert or state.is_update or state.is_delete:
-        table = getattr(state.statement, "table", None)
-        if _tracked(getattr(table, "name", None)):
-            state.session.info[CHANGED] = True
+        _changed(state.session, getattr(getattr(state.statement, "table", None), "name", None))
+    elif state.is_select and has_request_context() and g.get("data_revision_reads"):
+        statement = state.statement
+        _note_read((WHOLE,) if isinstance(statement, TextClause) else
+                   {t.name for t in find_tables(statement, include_joins=True, include_crud=True)})
 
 
 def _before_commit(session: Session) -> None:
     session.flush()  # the commit flushes after this hook; its changes must be seen here
-    if session.info.pop(CHANGED, False):
+    changed = session.info.pop(CHANGED, None)
+    if changed:
         session.execute(update(DataRevision).where(DataRevision.id == 1).values(number=new_number()))
+        # In name order: two commits touching the same tables lock their rows in the same order.
+        dialect = postgresql if session.get_bind().dialect.name == "postgresql" else sqlite
+        upsert = dialect.insert(TableRevision).values([{"name": name, "number": new_number()}
+                                                       for name in sorted(changed)])
+        session.execute(upsert.on_conflict_do_update(index_elements=[TableRevision.name],
+                                                     set_={"number": upsert.excluded.number}))
         if has_app_context():
             g.pop("data_revision", None)  # a request that goes on reading after its commit reads the new one
 

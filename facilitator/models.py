@@ -6,7 +6,7 @@ from .auth.models import AccountToken, RecoveryCode, SignInAttempt, User
 from .clinical.models import DrugTest, RelapseAnalysis
 from .contingency.models import CmDraw, CmMissedTest, CmPrize, CmProtocol, CmVoucherExchange
 from .curricula.models import Curriculum, CurriculumVersion, Module, Track, Worksheet
-from .data_revision import DataRevision
+from .data_revision import DataRevision, TableRevision
 from .groups.models import Cancellation, Group, Meeting, MeetingAddendum, Slot
 from .participants.models import Enrollment, FamilyGuest, Participant
 from .programs.models import AttendanceStatus, Holiday, Program
@@ -18,5 +18,5 @@ __all__ = [
     "AccountToken", "Attendance", "AttendanceStatus", "AuditEvent", "Cancellation", "Credit", "Curriculum",
     "CurriculumVersion", "DataRevision", "DrugTest", "Enrollment", "FamilyGuest", "Group", "Holiday", "MakeUp",
     "Meeting", "MeetingAddendum", "Module", "Participant", "Program", "RecoveryCode", "RelapseAnalysis", "SignInAttempt", "Slot",
-    "Track", "User", "Worksheet", "WorksheetAnswer",
+    "TableRevision", "Track", "User", "Worksheet", "WorksheetAnswer",
 ]

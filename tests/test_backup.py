@@ -279,11 +279,12 @@ def test_a_backup_of_an_older_schema_is_migrated_after_restoring(databases, tmp_
     curriculum = ("curriculum", "curriculum_version", "module", "worksheet")
     with old.app_context():
         upgrade(revision="0004")
-        # Today's models load the curricula; their language columns (0010) and the data revision the
-        # commit sets (0011) are added for the load only.
+        # Today's models load the curricula; their language columns (0010) and the data revisions the
+        # commit sets (0011, 0012) are added for the load only.
         for table in LANGUAGE_COLUMNS:
             db.session.execute(text(f"ALTER TABLE {table} ADD COLUMN translations JSON NOT NULL DEFAULT '{{}}'"))
         db.session.execute(text("CREATE TABLE data_revision (id INTEGER PRIMARY KEY, number BIGINT NOT NULL)"))
+        db.session.execute(text("CREATE TABLE table_revision (name VARCHAR(64) PRIMARY KEY, number BIGINT NOT NULL)"))
         load_shipped_curricula()
         db.session.commit()
     before = _rows_at_0004(old, curriculum)
@@ -291,6 +292,7 @@ def test_a_backup_of_an_older_schema_is_migrated_after_restoring(databases, tmp_
         for table in LANGUAGE_COLUMNS:
             db.session.execute(text(f"ALTER TABLE {table} DROP COLUMN translations"))
         db.session.execute(text("DROP TABLE data_revision"))
+        db.session.execute(text("DROP TABLE table_revision"))
         db.session.commit()
     path = tmp_path / "old.backup"
     code, output = invoke(old, "backup", str(path))

@@ -7,13 +7,14 @@ from __future__ import annotations
 from datetime import date
 
 import pytest
-from sqlalchemy import event, select
+from sqlalchemy import delete, event, select
 
 from facilitator import clock, data_revision
 from facilitator.audit import services as audit
-from facilitator.data_revision import DataRevision
+from facilitator.data_revision import DataRevision, TableRevision
 from facilitator.extensions import db
 from facilitator.participants.models import Participant
+from facilitator.programs.models import Holiday
 from facilitator.reports import services
 from facilitator.reports.services import Period
 
@@ -112,3 +113,63 @@ def test_uncommitted_changes_are_never_served_from_what_was_remembered(app, sess
         assert data_revision.remembered("test", (program.id,), active_now) == 2 and len(calls) == 3
         session.commit()
         assert data_revision.remembered("test", (program.id,), active_now) == 2 and len(calls) == 4
+
+
+def _holidays_of(session, program_id: int, calls: list[int]) -> tuple[date, ...]:
+    calls.append(1)
+    return tuple(session.scalars(select(Holiday.date).where(Holiday.program_id == program_id).order_by(Holiday.date)))
+
+
+def test_a_figure_naming_its_tables_outlives_changes_elsewhere_and_not_changes_to_them(app, session, one_member):
+    program, _ = one_member
+    session.add(Holiday(program_id=program.id, date=date(2026, 11, 26), name="Thanksgiving"))
+    session.commit()
+    calls: list[int] = []
+
+    def holidays() -> tuple[date, ...]:
+        with app.test_request_context("/", method="GET"):  # each read is a request of its own
+            return data_revision.remembered("test holidays", (program.id,),
+                                            lambda: _holidays_of(session, program.id, calls), reads=("holiday",))
+
+    assert holidays() == (date(2026, 11, 26),) and len(calls) == 1
+    person = session.scalars(select(Participant).where(Participant.program_id == program.id)).one()
+    person.preferred_name = "Renamed"  # another table: the whole state changes, the holidays do not
+    session.commit()
+    assert holidays() == (date(2026, 11, 26),) and len(calls) == 1
+    session.add(Holiday(program_id=program.id, date=date(2026, 12, 25), name="Christmas"))
+    session.commit()
+    assert holidays() == (date(2026, 11, 26), date(2026, 12, 25)) and len(calls) == 2
+
+
+def test_a_table_without_a_number_follows_the_whole_state(app, session, one_member):
+    program, _ = one_member
+    # As for a table a later migration adds, until it is first written: any change counts for it.
+    session.execute(delete(TableRevision).where(TableRevision.name == "holiday"))
+    session.commit()
+    calls: list[int] = []
+    with app.test_request_context("/", method="GET"):
+        data_revision.remembered("test holidays, never written", (program.id,),
+                                 lambda: _holidays_of(session, program.id, calls), reads=("holiday",))
+    person = session.scalars(select(Participant).where(Participant.program_id == program.id)).one()
+    person.preferred_name = "Renamed"
+    session.commit()
+    with app.test_request_context("/", method="GET"):
+        data_revision.remembered("test holidays, never written", (program.id,),
+                                 lambda: _holidays_of(session, program.id, calls), reads=("holiday",))
+    assert len(calls) == 2
+
+
+def test_under_test_a_figure_reading_a_table_it_does_not_name_is_refused(app, session, one_member):
+    program, _ = one_member
+
+    def everyone() -> int:
+        return len(session.scalars(select(Participant).where(Participant.program_id == program.id)).all())
+
+    with app.test_request_context("/", method="GET"):
+        with pytest.raises(AssertionError, match=r"'test people' read \['participant'\]"):
+            data_revision.remembered("test people", (program.id,), everyone, reads=("holiday",))
+        # Nor may it lean on a figure remembered for the whole state (that one changes with anything).
+        with pytest.raises(AssertionError, match=r"'test outer' read \['\*'\]"):
+            data_revision.remembered(
+                "test outer", (program.id,),
+                lambda: data_revision.remembered("test inner", (program.id,), everyone), reads=("participant",))

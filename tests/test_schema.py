@@ -97,13 +97,14 @@ def test_upgrading_a_sqlite_database_that_holds_rows_keeps_them_and_their_refere
     with app.app_context():
         upgrade(revision="0001")
         # The curricula are loaded through today's models, whose language columns (0010) 0001 lacks:
-        # added for the load, then dropped again so that 0010 adds them to tables holding rows. So is the
-        # data revision (0011) that a commit of today's models sets.
+        # added for the load, then dropped again so that 0010 adds them to tables holding rows. So are the
+        # data revisions (0011, 0012) that a commit of today's models sets.
         later = [("curriculum_version", "translations", "'{}'"), ("track", "translations", "'{}'"),
                  ("module", "translations", "'{}'"), ("worksheet", "translations", "'{}'")]
         for table, column, default in later:
             db.session.execute(text(f"ALTER TABLE {table} ADD COLUMN {column} JSON NOT NULL DEFAULT {default}"))
         db.session.execute(text("CREATE TABLE data_revision (id INTEGER PRIMARY KEY, number BIGINT NOT NULL)"))
+        db.session.execute(text("CREATE TABLE table_revision (name VARCHAR(64) PRIMARY KEY, number BIGINT NOT NULL)"))
         load_shipped_curricula()
         # Rows as 0001 knew them (today's models have columns 0001 lacks, so plain SQL).
         db.session.execute(text(
@@ -132,6 +133,7 @@ def test_upgrading_a_sqlite_database_that_holds_rows_keeps_them_and_their_refere
             db.session.execute(text(f"ALTER TABLE {table} DROP COLUMN {column}"))
         db.session.commit()
         db.session.execute(text("DROP TABLE data_revision"))
+        db.session.execute(text("DROP TABLE table_revision"))
         db.session.commit()
         upgrade()
         joined = db.session.execute(text(

@@ -82,10 +82,16 @@ def alerts_for(program: Program, plans: dict[int, ParticipantProgress], today: d
     active = [pid for pid, plan in plans.items() if plan.current is not None]
     if not active:
         return {}
-    recent, positives, covered = data_revision.remembered(
-        "alert inputs", (tuple(active), today),
-        lambda: (_recent_attendance(active, today - timedelta(days=60), today - timedelta(days=14)),
-                 _untested_positives(active), _covered_modules(active)))
+    key = tuple(active)
+    recent = data_revision.remembered(
+        "recent attendance", (key, today),
+        lambda: _recent_attendance(active, today - timedelta(days=60), today - timedelta(days=14)),
+        reads=("attendance", "meeting", "attendance_status"))
+    # Tests and make-ups do not change when attendance is saved: these outlive a save.
+    positives = data_revision.remembered("untested positives", key, lambda: _untested_positives(active),
+                                         reads=("drug_test", "relapse_analysis"))
+    covered = data_revision.remembered("covered modules", key, lambda: _covered_modules(active),
+                                       reads=("makeup", "module"))
     out: dict[int, list[Alert]] = {}
     floor = program.hours_floor_minutes
     for pid in active:

@@ -70,8 +70,10 @@ def protocol_rows(program_id: int) -> list[CmProtocol]:
 
 
 def protocols_of(program_id: int) -> list[cm.Protocol]:
-    """A program's protocols in the order they apply (one query)."""
-    return [to_protocol(row) for row in protocol_rows(program_id)]
+    """A program's protocols in the order they apply (one query, none when read before unchanged)."""
+    return list(data_revision.remembered("protocols", (program_id,),
+                                         lambda: [to_protocol(row) for row in protocol_rows(program_id)],
+                                         reads=("cm_protocol",)))
 
 
 @dataclass(frozen=True)
@@ -212,8 +214,7 @@ def ledgers(program_id: int, protocols: list[cm.Protocol],
             participant_ids: Iterable[int] | None = None) -> dict[int, Ledger]:
     """Every participant's ledger (or these participants'), in two queries."""
     ids = list(participant_ids) if participant_ids is not None else None
-    attendance = any(p.kind == "prize" and p.attendance_draws for p in protocols)
-    events = _events(program_id, ids, attendance)
+    events = _events(program_id, ids, _rewards_attendance(protocols))
     desk = _desk(program_id, ids)
     out = {}
     for pid in set(events) | set(desk) | set(ids or ()):
@@ -227,6 +228,15 @@ def ledgers(program_id: int, protocols: list[cm.Protocol],
         owed = [(o.key, o.draws - made.get(o.key, 0)) for o in results if o.draws > made.get(o.key, 0)]
         out[pid] = Ledger(pid, results, ladder, drawn, exchanged, owed)
     return out
+
+
+def _rewards_attendance(protocols: list[cm.Protocol]) -> bool:
+    return any(p.kind == "prize" and p.attendance_draws for p in protocols)
+
+
+# The tables a ledger is read from (the protocols are part of the panel's key through cm_protocol).
+LEDGER_READS = ("cm_protocol", "drug_test", "cm_missed_test", "cm_draw", "cm_voucher_exchange")
+ATTENDANCE_READS = ("attendance", "meeting", "attendance_status")
 
 
 def ledger_of(person: Participant, protocols: list[cm.Protocol]) -> Ledger:
@@ -304,14 +314,16 @@ class Panel:
 def panel_for(person: Participant, today: date) -> Panel | None:
     """The CM panel of a participant (None when the program never ran CM): three queries at most, none
     when this process built it before at the same data revision."""
-    return data_revision.remembered("incentives panel", (person.program_id, person.id, today),
-                                    lambda: _panel(person.program_id, person.id, today))
-
-
-def _panel(program_id: int, participant_id: int, today: date) -> Panel | None:
-    protocols = protocols_of(program_id)
+    protocols = protocols_of(person.program_id)
     if not protocols:
         return None
+    # What the ledger reads: attendance only when a protocol rewards it (then a save changes the panel).
+    reads = LEDGER_READS + (ATTENDANCE_READS if _rewards_attendance(protocols) else ())
+    return data_revision.remembered("incentives panel", (person.program_id, person.id, today),
+                                    lambda: _panel(person.program_id, person.id, protocols, today), reads=reads)
+
+
+def _panel(program_id: int, participant_id: int, protocols: list[cm.Protocol], today: date) -> Panel | None:
     ledger = ledgers(program_id, protocols, [participant_id])[participant_id]
     return panel_of(participant_id, protocols, ledger, today)
 

@@ -150,8 +150,7 @@ def calendars_through(groups: list[Group], untils: Iterable[date]) -> dict[date,
 def _calendars_through(groups: list[Group], untils: list[date]) -> dict[date, dict[int, seq.Calendar]]:
     ids = [g.id for g in groups]
     preload_versions(g.version_id for g in groups)
-    holidays, recorded, cancellations = data_revision.remembered(
-        "calendar inputs", (groups[0].program_id, tuple(ids)), lambda: _calendar_inputs(groups[0].program_id, ids))
+    holidays, recorded, cancellations = _calendar_inputs(groups[0].program_id, ids)
     out: dict[date, dict[int, seq.Calendar]] = {until: {} for until in untils}
     for group in groups:
         mine = tuple(sorted(cancellations.get(group.id, ()), key=lambda c: (c.date, c.track or "")))
@@ -163,8 +162,14 @@ def _calendars_through(groups: list[Group], untils: list[date]) -> dict[date, di
 
 def _calendar_inputs(program_id: int, group_ids: list[int]) -> tuple[tuple, dict, dict]:
     """What calendars are built from besides the groups themselves: holidays, stored meetings and
-    cancellations (three queries)."""
-    return tuple(sorted(program_holidays(program_id))), _recorded_rows(group_ids), group_cancellations(group_ids)
+    cancellations (three queries, each remembered apart: a save of attendance changes only meetings)."""
+    key = tuple(group_ids)
+    return (data_revision.remembered("holidays", (program_id,), lambda: tuple(sorted(program_holidays(program_id))),
+                                     reads=("holiday",)),
+            data_revision.remembered("recorded meetings", key, lambda: _recorded_rows(group_ids),
+                                     reads=("meeting", "module")),
+            data_revision.remembered("cancellations", key, lambda: group_cancellations(group_ids),
+                                     reads=("cancellation",)))
 
 
 def _calendar(group: Group, until: date, holidays: tuple, cancellations: tuple, rows: tuple) -> seq.Calendar:

@@ -265,7 +265,8 @@ def _titles(version_ids: set[int]) -> dict[str, str]:
         return {}
     language = current_language()
     return dict(data_revision.remembered("module titles", (tuple(sorted(version_ids)), language),
-                                         lambda: _titles_in(version_ids, language)))
+                                         lambda: _titles_in(version_ids, language),
+                                         reads=("module", "curriculum_version")))
 
 
 def _titles_in(version_ids: set[int], language: str) -> dict[str, str]:
@@ -287,7 +288,8 @@ def _track_names(version_id: int) -> dict[str, str]:
     """Track code -> name in the current language (the curriculum's own where it has none there)."""
     language = current_language()
     return dict(data_revision.remembered("track names", (version_id, language),
-                                         lambda: _track_names_in(version_id, language)))
+                                         lambda: _track_names_in(version_id, language),
+                                         reads=("track", "curriculum_version")))
 
 
 def _track_names_in(version_id: int, language: str) -> dict[str, str]:

@@ -192,9 +192,13 @@ def progress_for(participants: list[Participant], as_of: date, groups: Iterable[
         structure = version_structure(group.version_id)
         structures[group.id] = (structure, {m.code for t in structure.tracks for m in t.modules if not m.retired})
     program = db.session.get(Program, participants[0].program_id)
-    stamps, flags, credits = data_revision.remembered(
-        "progress inputs", (program.id, tuple(ids)),
-        lambda: (_attendance_stamps(ids), _status_flags(program.id), _explicit_credits(ids)))
+    # Three entries: a save of attendance leaves the statuses' flags and the credits remembered.
+    key = tuple(ids)
+    stamps = data_revision.remembered("attendance stamps", key, lambda: _attendance_stamps(ids), reads=("attendance",))
+    flags = data_revision.remembered("status flags", (program.id,), lambda: _status_flags(program.id),
+                                     reads=("attendance_status",))
+    credits = data_revision.remembered("explicit credits", key, lambda: _explicit_credits(ids),
+                                       reads=("credit", "module"))
     inputs, found = {}, {}
     for person in participants:
         rows = tuple(enrollments.get(person.id, ()))
