@@ -110,12 +110,16 @@ def _insert_rows(rows: list[dict[str, Any]]) -> None:
 
 
 def write_pending() -> None:
-    """Write the read request's events in their own short writer transaction, retrying when SQLite is
-    busy; raise AuditUnavailable if they still cannot be written."""
+    """Write the read request's events in a writer transaction (on SQLite a short one of their own),
+    retrying when the database is busy; raise AuditUnavailable if they still cannot be written."""
     rows = g.pop("audit_pending", None)
     if not rows:
         return
-    db.session.commit()  # end the page's read transaction (the views commit anyway)
+    if db.engine.dialect.name == "sqlite":
+        # SQLite: a read transaction that starts writing can meet "database is locked"; end it and write
+        # in one that begins as a writer. PostgreSQL writes in the page's own transaction: no extra
+        # commit, and no second connection check-out with its ping.
+        db.session.commit()
     for attempt in range(1, WRITE_ATTEMPTS + 1):
         try:
             with db_setup.writing():
