@@ -49,7 +49,8 @@ class DataRevision(db.Model):
 
 
 class TableRevision(db.Model):
-    """The number naming one table's committed state (a row appears when the table is first written)."""
+    """The number naming one table's committed state (rows for every table from migration 0012 on; a
+    table added later gets its row when first written, and until then the whole state's number stands in)."""
 
     __tablename__ = "table_revision"
 
@@ -132,10 +133,6 @@ def _note_read(names: Iterable[str]) -> None:
 def forget() -> None:
     """Empty this process's memo (benchmarks measuring a cold start)."""
     _MEMO.clear()
-
-
-def _tracked(table_name: str | None) -> bool:
-    return table_name is not None and table_name not in UNTRACKED
 
 
 def _changed(session: Session, table_name: str | None) -> None:
