@@ -21,10 +21,11 @@ import secrets
 from collections.abc import Callable, Iterable
 from typing import Any, TypeVar
 
-from flask import Flask, current_app, g, has_app_context, has_request_context
-from sqlalchemy import BigInteger, Integer, String, TextClause, event, literal, select, update
+from flask import Flask, current_app, g, has_app_context, has_request_context, request
+from sqlalchemy import BigInteger, Column, Integer, Select, String, TextClause, event, inspect, literal, select, update
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Mapped, Session, mapped_column
+from sqlalchemy.sql import visitors
 from sqlalchemy.sql.util import find_tables
 
 from .extensions import db
@@ -37,6 +38,13 @@ UNTRACKED = frozenset({"data_revision", "table_revision", "audit_event", "sign_i
 CHANGED = "facilitator_data_changed"  # session.info: the tracked tables this transaction wrote
 MEMO_SIZE = 512
 WHOLE = "*"  # in the numbers a request reads: the whole state's
+# Bookkeeping columns, which no remembered figure reads (under test, one that does must name
+# "table.bookkeeping"): a change confined to them gets that name's number, not the table's. A
+# meeting's attendance version and update time move on every save of its attendance; its calendar
+# (date, status, module) stays the same.
+SIDE_COLUMNS = {"meeting": frozenset({"attendance_version", "updated_at"})}
+# Requests that never use a remembered figure: no numbers read for them.
+UNREMEMBERED_ENDPOINTS = frozenset({"static", "web.health"})
 
 
 class DataRevision(db.Model):
@@ -140,18 +148,53 @@ def _changed(session: Session, table_name: str | None) -> None:
         session.info.setdefault(CHANGED, set()).add(table_name)
 
 
+def _changed_side(session: Session, table_name: str, columns: set[str]) -> bool:
+    # True when every column changed is a bookkeeping one (then only "table.bookkeeping" changes).
+    side = SIDE_COLUMNS.get(table_name)
+    if not columns or side is None or not columns <= side:
+        return False
+    _changed(session, f"{table_name}.bookkeeping")
+    return True
+
+
 def _after_flush(session: Session, _context: Any) -> None:
+    dirty = set(session.dirty)
     for obj in (*session.new, *session.dirty, *session.deleted):
-        _changed(session, getattr(getattr(obj, "__table__", None), "name", None))
+        name = getattr(getattr(obj, "__table__", None), "name", None)
+        if obj in dirty and name in SIDE_COLUMNS:
+            changed = {attr.key for attr in inspect(obj).attrs if attr.history.has_changes()}
+            if not changed or _changed_side(session, name, changed):
+                continue  # nothing stored changed, or only side columns
+        _changed(session, name)
 
 
 def _on_execute(state: Any) -> None:
+    statement = state.statement
     if state.is_insert or state.is_update or state.is_delete:
-        _changed(state.session, getattr(getattr(state.statement, "table", None), "name", None))
+        name = getattr(getattr(statement, "table", None), "name", None)
+        values = getattr(statement, "_values", None) if state.is_update else None
+        if not (name in SIDE_COLUMNS and values and _changed_side(
+                state.session, name, {getattr(key, "key", key) for key in values})):
+            _changed(state.session, name)
     elif state.is_select and has_request_context() and g.get("data_revision_reads"):
-        statement = state.statement
-        _note_read((WHOLE,) if isinstance(statement, TextClause) else
-                   {t.name for t in find_tables(statement, include_joins=True, include_crud=True)})
+        if isinstance(statement, TextClause):
+            _note_read((WHOLE,))
+            return
+        tables = {t.name for t in find_tables(statement, include_joins=True, include_crud=True)}
+        _note_read(tables | (_side_columns_read(statement) if tables & SIDE_COLUMNS.keys() else set()))
+
+
+def _side_columns_read(statement: Any) -> set[str]:
+    # "table.bookkeeping" for each table whose bookkeeping the statement reads, by name or in a whole row.
+    found = set()
+    for element in visitors.iterate(statement):
+        columns = [element] if isinstance(element, Column) else (
+            [base for c in element.selected_columns for base in c.base_columns] if isinstance(element, Select) else [])
+        for column in columns:
+            table = getattr(column, "table", None)
+            if isinstance(column, Column) and table is not None and column.name in SIDE_COLUMNS.get(table.name, ()):
+                found.add(f"{table.name}.bookkeeping")
+    return found
 
 
 def _before_commit(session: Session) -> None:
@@ -176,7 +219,16 @@ def _after_transaction_end(session: Session, transaction: Any) -> None:
 
 def init_app(app: Flask) -> None:
     """Watch every session for changes to tracked tables (once per process: the listeners are on the
-    Session class, shared by every app)."""
+    Session class, shared by every app); read the numbers first thing in each request."""
+
+    @app.before_request
+    def _numbers_first() -> None:
+        # Before anything else is read (the signed-in user, the group a page shows): on PostgreSQL each
+        # statement sees the latest commit, so data read after the numbers is never older than they
+        # are, and nothing is remembered under a number newer than what it was built from.
+        if request.endpoint not in UNREMEMBERED_ENDPOINTS:
+            _numbers()
+
     if not event.contains(Session, "after_flush", _after_flush):
         event.listen(Session, "after_flush", _after_flush)
         event.listen(Session, "do_orm_execute", _on_execute)

@@ -4,15 +4,16 @@ progress)."""
 
 from __future__ import annotations
 
-from datetime import date
+from datetime import date, time
 
 import pytest
-from sqlalchemy import delete, event, select
+from sqlalchemy import delete, event, select, update
 
 from facilitator import clock, data_revision
 from facilitator.audit import services as audit
 from facilitator.data_revision import DataRevision, TableRevision
 from facilitator.extensions import db
+from facilitator.groups.models import Meeting
 from facilitator.participants.models import Participant
 from facilitator.programs.models import Holiday
 from facilitator.reports import services
@@ -173,3 +174,74 @@ def test_under_test_a_figure_reading_a_table_it_does_not_name_is_refused(app, se
             data_revision.remembered(
                 "test outer", (program.id,),
                 lambda: data_revision.remembered("test inner", (program.id,), everyone), reads=("participant",))
+
+
+def _numbers(session) -> dict[str, int]:
+    """Every table's committed number, and the whole state's under "*"."""
+    return dict(session.execute(select(TableRevision.name, TableRevision.number)).all()) | {"*": number(session)}
+
+
+def test_a_save_that_only_moves_a_meetings_attendance_version_keeps_what_its_calendar_is_read_from(
+        session, one_member):
+    _, group = one_member
+    meeting = Meeting(group_id=group.id, date=START, start_time=time(18), track_code="ER", minutes=60)
+    session.add(meeting)
+    session.commit()
+    before = _numbers(session)
+    meeting.attendance_version += 1  # as a save with no version to claim does, through the ORM
+    session.commit()
+    by_orm = _numbers(session)
+    assert by_orm["meeting"] == before["meeting"] and by_orm["*"] != before["*"]
+    assert by_orm["meeting.bookkeeping"] != before.get("meeting.bookkeeping")
+    # As a save claiming the version it was built from does: one conditional UPDATE.
+    session.execute(update(Meeting).where(Meeting.id == meeting.id).values(attendance_version=7))
+    session.commit()
+    by_statement = _numbers(session)
+    assert by_statement["meeting"] == before["meeting"] and by_statement["*"] != by_orm["*"]
+    meeting.status = "cancelled"  # what a calendar shows: the meeting's own number changes
+    session.commit()
+    cancelled = _numbers(session)
+    assert cancelled["meeting"] != before["meeting"]
+    assert meeting.status == "cancelled"  # read, as a save reads the meeting it records
+    meeting.status = "cancelled"  # then set again to the same value: nothing stored changes
+    session.commit()
+    assert _numbers(session) == cancelled
+
+
+def test_under_test_a_figure_reading_a_meetings_bookkeeping_must_name_it(app, session, one_member):
+    _, group = one_member
+    session.add(Meeting(group_id=group.id, date=START, start_time=time(18), track_code="ER", minutes=60))
+    session.commit()
+
+    def versions() -> list[int]:  # whole rows: the attendance version comes with them
+        return [m.attendance_version for m in session.scalars(select(Meeting).where(Meeting.group_id == group.id))]
+
+    with app.test_request_context("/", method="GET"):
+        with pytest.raises(AssertionError, match=r"'test versions' read \['meeting.bookkeeping'\]"):
+            data_revision.remembered("test versions", (group.id,), versions, reads=("meeting",))
+        assert data_revision.remembered("test versions", (group.id,), versions,
+                                        reads=("meeting", "meeting.bookkeeping")) == [0]
+
+
+def test_a_page_reads_the_numbers_before_anything_it_shows(client, session, one_member, make_user):
+    """On PostgreSQL each statement sees the latest commit: read first, the numbers are never newer than
+    the data a page is built from, so nothing is remembered under a state it does not show."""
+    program, group = one_member
+    user = make_user("facilitator", program)
+    session.commit()
+    login(client, user.email)
+    group.name = "Tuesday evening"  # a change: the next page reads new numbers
+    session.commit()
+    page = f"/groups/{group.id}"
+    statements: list[str] = []
+
+    def record(conn, cursor, statement, *args) -> None:
+        if not statement.startswith(("SAVEPOINT", "RELEASE", "ROLLBACK TO")):
+            statements.append(statement)
+
+    event.listen(db.engine, "before_cursor_execute", record)
+    try:
+        assert client.get(page).status_code == 200
+    finally:
+        event.remove(db.engine, "before_cursor_execute", record)
+    assert "data_revision" in statements[0] and "table_revision" in statements[0], statements[:2]

@@ -140,11 +140,15 @@ def calendars_through(groups: list[Group], untils: Iterable[date]) -> dict[date,
     untils = list(dict.fromkeys(untils))
     if not groups:
         return {until: {} for until in untils}
-    # Everything a calendar is built from is stored data, so at one data revision the same groups and
-    # days give the same calendars (new dicts each time: callers may add to them).
+    # Everything a calendar is built from is stored data, so while those tables keep their numbers the
+    # same groups and days give the same calendars (new dicts each time: callers may add to them). The
+    # groups come in as objects: their rows and slots are named here, not seen as statements.
     built = data_revision.remembered("calendars", (tuple(g.id for g in groups), tuple(untils)),
-                                     lambda: _calendars_through(groups, untils))
+                                     lambda: _calendars_through(groups, untils), reads=CALENDAR_READS)
     return {until: dict(found) for until, found in built.items()}
+
+
+CALENDAR_READS = ("care_group", "slot", "curriculum_version", "track", "module", "holiday", "meeting", "cancellation")
 
 
 def _calendars_through(groups: list[Group], untils: list[date]) -> dict[date, dict[int, seq.Calendar]]:
