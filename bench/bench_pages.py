@@ -160,7 +160,7 @@ def main() -> None:
         from facilitator.groups.models import Meeting
         from facilitator.web import remembered_pages
 
-        with app.app_context():  # the attendance a facilitator saves again and again: the demo meeting's
+        with app.app_context():  # the attendance saved again and again: a row of the latest held meeting
             saved = db.session.scalar(select(Attendance.id).join(Meeting, Meeting.id == Attendance.meeting_id)
                                       .where(Meeting.status == "held").order_by(Meeting.date.desc()).limit(1))
 

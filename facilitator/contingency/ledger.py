@@ -313,7 +313,7 @@ class Panel:
 
 def panel_for(person: Participant, today: date) -> Panel | None:
     """The CM panel of a participant (None when the program never ran CM): three queries at most, none
-    when this process built it before at the same data revision."""
+    when this process built it before and the tables a ledger is read from have not changed since."""
     protocols = protocols_of(person.program_id)
     if not protocols:
         return None
