@@ -7,7 +7,7 @@ or on SQLite in a temporary folder: .venv/bin/python bench/bench_load.py
 gunicorn runs with the deployment's gunicorn.conf.py (--workers, --threads and --worker-class override
 it). One sign-in per account (argon2 costs about 0.3 s of server CPU a sign-in), its cookies shared by
 that account's clients like tabs of one browser; then each client loops on one kept-alive connection:
-today, a meeting page, a save of that meeting's attendance (every third loop), a participant, a
+today, a meeting page, a save of that meeting's attendance changing one person's minutes (every third loop), a participant, a
 worksheet PDF printed before the walk (served from the document cache), the dashboard (the clients
 signed in as the director), and the bare /health as the floor. Prints requests/s, p50, p95 and p99 per page, each page's p50 as
 a multiple of /health's p50 in the same run, errors (any 5xx, a refused request or a timeout), the
@@ -186,6 +186,18 @@ SHEETS: dict[str, str] = {}
 FOLLOWED = "redirects followed"
 
 
+def corrected(fields: list[tuple[str, str]], turn: int) -> list[tuple[str, str]]:
+    """The attendance form with one person's minutes changed by one, a different person each turn: a save
+    changes a line, as a facilitator's save does (a form saved again unchanged would change no row)."""
+    minutes = [n for n, (name, _) in enumerate(fields) if re.fullmatch(r"rows-\d+-minutes", name)]
+    if not minutes:
+        return fields
+    n = minutes[turn % len(minutes)]
+    name, value = fields[n]
+    number = int(value or 0)
+    return [*fields[:n], (name, str(number - 1 if number > 0 else number + 1)), *fields[n + 1:]]
+
+
 def walk(client: Client, director: bool, meeting: str, run: dict, barrier: threading.Barrier) -> None:
     """Wait for everyone, then walk the day's pages until run["stop"]."""
     barrier.wait()
@@ -203,7 +215,8 @@ def walk_signed_in(client: Client, director: bool, meeting: str, run: dict) -> N
         if loop % 3 == 0 and 'id="attendance-form"' in html:
             action = re.search(r'action="([^"]+/attendance)"', html).group(1)
             # 409: another client saved the same meeting a moment before (the page says so); not an error.
-            client.request("save attendance", action, form_fields(html, "attendance-form"), ok=(200, 409))
+            client.request("save attendance", action, corrected(form_fields(html, "attendance-form"), loop // 3),
+                           ok=(200, 409))
         people = re.findall(r'href="(/participants/\d+)"', html) or re.findall(r'href="(/participants/\d+)"', today)
         if people:
             client.request("participant", people[loop % len(people)])

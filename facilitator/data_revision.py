@@ -13,12 +13,19 @@ Each changed table also gets a new number of its own (table_revision). A memo en
 tables it reads is keyed by their numbers, not the whole state's, and so outlives changes elsewhere:
 module titles and a person's incentives survive the attendance saved all day. Under test, every
 such entry is checked to read nothing beyond the tables it names.
+
+Attendance rows are each one person's, and a change to one also gets a number for that person
+(person_revision). A read of a few people's rows, inside people_rows() or a memo entry given `people`,
+is then of their numbers, not the table's: under test such a read is checked to filter on them. A
+whole page (web.remembered_pages) notes everything its build read, tables and people, and is kept
+until one of those changes: a person's page outlives the attendance saved all day for others.
 """
 
 from __future__ import annotations
 
 import secrets
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Iterator
+from contextlib import contextmanager
 from typing import Any, TypeVar
 
 from flask import Flask, current_app, g, has_app_context, has_request_context, request
@@ -30,11 +37,12 @@ from sqlalchemy.sql.util import find_tables
 
 from .extensions import db
 from .kept import MISSING, Kept
+from .read_checks import filtered_to
 
 T = TypeVar("T")
 
 # Written on read paths or not data anything is derived from: a change here keeps the number.
-UNTRACKED = frozenset({"data_revision", "table_revision", "audit_event", "sign_in_attempt"})
+UNTRACKED = frozenset({"data_revision", "table_revision", "person_revision", "audit_event", "sign_in_attempt"})
 CHANGED = "facilitator_data_changed"  # session.info: the tracked tables this transaction wrote
 MEMO_SIZE = 512
 WHOLE = "*"  # in the numbers a request reads: the whole state's
@@ -43,6 +51,11 @@ WHOLE = "*"  # in the numbers a request reads: the whole state's
 # meeting's attendance version and update time move on every save of its attendance; its calendar
 # (date, status, module) stays the same.
 SIDE_COLUMNS = {"meeting": frozenset({"attendance_version", "updated_at"})}
+# Tables whose every row is one participant's, by the column naming them. A changed row also sets its
+# person's number ("attendance/12"); a change that does not say whose rows (a bulk statement) sets the
+# number of everyone's ("attendance/*"), which every read of people's rows includes.
+PER_PERSON = {"attendance": "participant_id"}
+ANYONE = "*"
 # Requests that never use a remembered figure: no numbers read for them.
 UNREMEMBERED_ENDPOINTS = frozenset({"static", "web.health"})
 
@@ -63,6 +76,16 @@ class TableRevision(db.Model):
     __tablename__ = "table_revision"
 
     name: Mapped[str] = mapped_column(String(64), primary_key=True)
+    number: Mapped[int] = mapped_column(BigInteger, nullable=False)
+
+
+class PersonRevision(db.Model):
+    """The number naming the committed state of one person's rows of a PER_PERSON table (no row: 0)."""
+
+    __tablename__ = "person_revision"
+
+    name: Mapped[str] = mapped_column(String(64), primary_key=True)
+    participant_id: Mapped[int] = mapped_column(Integer, primary_key=True)
     number: Mapped[int] = mapped_column(BigInteger, nullable=False)
 
 
@@ -98,13 +121,25 @@ def _numbers() -> dict[str, int] | None:
 _MEMO = Kept(MEMO_SIZE)
 
 
-def remembered(kind: str, key: tuple, compute: Callable[[], T], reads: tuple[str, ...] = ()) -> T:
+def remembered(kind: str, key: tuple, compute: Callable[[], T], reads: tuple[str, ...] = (),
+               people: Iterable[int] | None = None) -> T:
     """compute(), or what it returned before at this revision for the same kind and key.
 
     The value must be plain data (no ORM objects: they belong to one session) and must depend only
     on the database and the key. With `reads` (table names), it must depend only on those tables and
-    the key, and is reused until one of them changes; without, until anything changes."""
-    _note_read(reads or (WHOLE,))
+    the key, and is reused until one of them changes; without, until anything changes. With `people`,
+    it reads only their rows of a PER_PERSON table in `reads` (checked under test), and a page using
+    it depends on their rows, not the table."""
+    if people is not None:
+        people = frozenset(people)
+        _note_read(_of_people(reads, people))
+        inner = compute
+
+        def compute() -> T:
+            with people_rows(people):
+                return inner()
+    else:
+        _note_read(reads or (WHOLE,))
     numbers = _numbers()
     if numbers is None:
         return compute()
@@ -127,15 +162,107 @@ def _checked(kind: str, reads: tuple[str, ...], compute: Callable[[], T]) -> T:
         value = compute()
     finally:
         read = frames.pop()
-    beyond = read - set(reads)
+    beyond = {name.split("/")[0] for name in read} - set(reads)  # a person's rows are of their table
     if beyond:
         raise AssertionError(f"The memo entry {kind!r} read {sorted(beyond)}, which its reads= does not name")
     return value
 
 
 def _note_read(names: Iterable[str]) -> None:
-    for frame in g.get("data_revision_reads", ()) if has_request_context() else ():
+    frames = g.get("data_revision_reads", ()) if has_request_context() else ()
+    if not frames:
+        return
+    names = set(names) - UNTRACKED  # no number: a page shows them live (who opened a record), or not at all
+    people = [name for name in names if "/" in name]
+    if people and g.get("data_revision_pages"):
+        _people_numbers(people)  # before the rows they stand for are read (see _numbers_first)
+    for frame in frames:
         frame.update(names)
+
+
+def _of_people(names: Iterable[str], people: frozenset[int]) -> set[str]:
+    # The names a read of these tables stands for when it is of these people's rows only.
+    out = set()
+    for name in names:
+        if name in PER_PERSON:
+            out |= {f"{name}/{pid}" for pid in people} | {f"{name}/{ANYONE}"}
+        else:
+            out.add(name)
+    return out
+
+
+@contextmanager
+def people_rows(people: Iterable[int]) -> Iterator[None]:
+    """Inside, every read of a PER_PERSON table (attendance) is of these people's rows only: a page that
+    reads them is kept until one of their rows changes. Under test each such read must filter on them."""
+    if not has_request_context():
+        yield
+        return
+    scopes = g.setdefault("data_revision_people", [])
+    scopes.append(frozenset(people))
+    try:
+        yield
+    finally:
+        scopes.pop()
+
+
+class Reads:
+    """What a page's build read: table names, "table.bookkeeping", "table/person" and "*"."""
+
+    def __init__(self, names: set[str]) -> None:
+        self.names = names
+        self.complete = True  # False: the numbers changed while it was read (this request committed)
+
+
+@contextmanager
+def noting() -> Iterator[Reads]:
+    """Note every table, bookkeeping and person's rows read inside, and the tables of the rows already
+    loaded (the signed-in user, the group of the address), which the build may use as they are."""
+    loaded = {getattr(getattr(type(obj), "__table__", None), "name", None) for obj in db.session.identity_map.values()}
+    reads = Reads({name for name in loaded if name and name not in UNTRACKED})
+    before = g.get("data_revision")
+    frames = g.setdefault("data_revision_reads", [])
+    frames.append(reads.names)
+    g.data_revision_pages = g.get("data_revision_pages", 0) + 1
+    try:
+        yield reads
+    finally:
+        frames.pop()
+        g.data_revision_pages -= 1
+        reads.complete = before is not None and g.get("data_revision") is before
+
+
+def stamp(names: Iterable[str]) -> tuple | None:
+    """The current numbers of these names, in their order (None: nothing may be reused now)."""
+    numbers = _numbers()
+    if numbers is None:
+        return None
+    names = tuple(names)
+    people = _people_numbers([name for name in names if "/" in name])
+    return tuple(people[name] if "/" in name else numbers.get(name, numbers[WHOLE]) for name in names)
+
+
+def _people_numbers(names: list[str]) -> dict[str, int]:
+    # Numbers of "table/person" names, read once per request; "table/*" is a table_revision row.
+    known = g.setdefault("data_revision_people_numbers", {})
+    missing = [name for name in names if name not in known]
+    if not missing:
+        return known
+    numbers = g.get("data_revision") or {}
+    wanted: dict[str, set[int]] = {}
+    for name in missing:
+        table, _, who = name.partition("/")
+        if who == ANYONE:
+            known[name] = numbers.get(name, 0)
+        else:
+            wanted.setdefault(table, set()).add(int(who))
+    for table, ids in wanted.items():
+        # A plain connection: not a read of the page's data, so not noted by the page.
+        found = dict(db.session.connection().execute(
+            select(PersonRevision.participant_id, PersonRevision.number)
+            .where(PersonRevision.name == table, PersonRevision.participant_id.in_(sorted(ids)))).all())
+        known.update({f"{table}/{pid}": found.get(pid, 0) for pid in ids})
+    return known
 
 
 def forget() -> None:
@@ -161,11 +288,16 @@ def _after_flush(session: Session, _context: Any) -> None:
     dirty = set(session.dirty)
     for obj in (*session.new, *session.dirty, *session.deleted):
         name = getattr(getattr(obj, "__table__", None), "name", None)
-        if obj in dirty and name in SIDE_COLUMNS:
+        if obj in dirty and (name in SIDE_COLUMNS or name in PER_PERSON):
             changed = {attr.key for attr in inspect(obj).attrs if attr.history.has_changes()}
             if not changed or _changed_side(session, name, changed):
                 continue  # nothing stored changed, or only side columns
         _changed(session, name)
+        if name in PER_PERSON:
+            history = inspect(obj).attrs[PER_PERSON[name]].history  # whose row it was, and is
+            people = {*history.added, *history.unchanged, *history.deleted}
+            for pid in people if people and None not in people else (ANYONE,):
+                _changed(session, f"{name}/{pid}")
 
 
 def _on_execute(state: Any) -> None:
@@ -176,11 +308,19 @@ def _on_execute(state: Any) -> None:
         if not (name in SIDE_COLUMNS and values and _changed_side(
                 state.session, name, {getattr(key, "key", key) for key in values})):
             _changed(state.session, name)
+            if name in PER_PERSON:  # a statement does not say whose rows it changed
+                _changed(state.session, f"{name}/{ANYONE}")
     elif state.is_select and has_request_context() and g.get("data_revision_reads"):
         if isinstance(statement, TextClause):
             _note_read((WHOLE,))
             return
         tables = {t.name for t in find_tables(statement, include_joins=True, include_crud=True)}
+        people = g.get("data_revision_people")
+        if people and tables & PER_PERSON.keys():
+            if current_app.testing:
+                for table in tables & PER_PERSON.keys():
+                    filtered_to(statement, state.parameters, table, PER_PERSON[table], people[-1])
+            tables = _of_people(tables, people[-1])
         _note_read(tables | (_side_columns_read(statement) if tables & SIDE_COLUMNS.keys() else set()))
 
 
@@ -204,12 +344,22 @@ def _before_commit(session: Session) -> None:
         session.execute(update(DataRevision).where(DataRevision.id == 1).values(number=new_number()))
         # In name order: two commits touching the same tables lock their rows in the same order.
         dialect = postgresql if session.get_bind().dialect.name == "postgresql" else sqlite
-        upsert = dialect.insert(TableRevision).values([{"name": name, "number": new_number()}
-                                                       for name in sorted(changed)])
+        tables = sorted(name for name in changed if "/" not in name or name.endswith("/" + ANYONE))
+        upsert = dialect.insert(TableRevision).values([{"name": name, "number": new_number()} for name in tables])
         session.execute(upsert.on_conflict_do_update(index_elements=[TableRevision.name],
                                                      set_={"number": upsert.excluded.number}))
+        people = sorted((table, int(who)) for table, _, who in (name.partition("/") for name in changed)
+                        if who and who != ANYONE)
+        if people:
+            upsert = dialect.insert(PersonRevision).values(
+                [{"name": table, "participant_id": pid, "number": new_number()} for table, pid in people])
+            session.execute(upsert.on_conflict_do_update(
+                index_elements=[PersonRevision.name, PersonRevision.participant_id],
+                set_={"number": upsert.excluded.number}))
         if has_app_context():
-            g.pop("data_revision", None)  # a request that goes on reading after its commit reads the new one
+            # A request that goes on reading after its commit reads the new numbers.
+            g.pop("data_revision", None)
+            g.pop("data_revision_people_numbers", None)
 
 
 def _after_transaction_end(session: Session, transaction: Any) -> None:

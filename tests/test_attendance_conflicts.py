@@ -115,3 +115,31 @@ def test_two_saves_from_the_same_version_let_exactly_one_through(session, setup)
         services.save_attendance(group, planned, [services.AttendanceLine(people[0].id, "absent", 0)], "", {},
                                  second, version=0)
     assert _stored(session, group) == before
+
+
+def test_a_save_that_leaves_the_lines_as_they_were_keeps_their_recorder_and_is_still_named_as_the_last_save(
+        session, setup):
+    group, people, (first_client, _first), (second_client, second) = setup
+    url = _url(group)
+    assert browser_post(first_client, url, url + "/attendance", _lines(people, {}), html=first_client.get(url).text
+                        ).status_code == 302
+
+    def recorders():
+        session.expire_all()
+        return {row.participant_id: (row.recorded_by_id, row.recorded_at) for row in session.scalars(
+            select(Attendance).join(Meeting).where(Meeting.group_id == group.id))}
+
+    before = recorders()
+    stale_page = first_client.get(url).text  # the first facilitator's page, opened before the second saves
+
+    # The second facilitator adds the group note; every person's line is as it was.
+    saved = browser_post(second_client, url, url + "/attendance", {**_lines(people, {}), "note": "Second look."},
+                         html=second_client.get(url).text)
+    assert saved.status_code == 302
+    assert recorders() == before, "unchanged lines keep who recorded them, and when"
+
+    refused = browser_post(first_client, url, url + "/attendance", _lines(people, {"Cy": ("absent", 0, "")}),
+                           html=stale_page)
+    assert refused.status_code == 409
+    assert f"{second.display_name} saved attendance for this meeting at" in refused.text, \
+        "the last save is named, though it changed no one's line"

@@ -86,7 +86,7 @@ def alerts_for(program: Program, plans: dict[int, ParticipantProgress], today: d
     recent = data_revision.remembered(
         "recent attendance", (key, today),
         lambda: _recent_attendance(active, today - timedelta(days=60), today - timedelta(days=14)),
-        reads=("attendance", "meeting", "attendance_status"))
+        reads=("attendance", "meeting", "attendance_status"), people=active)
     # Tests and make-ups do not change when attendance is saved: these outlive a save.
     positives = data_revision.remembered("untested positives", key, lambda: _untested_positives(active),
                                          reads=("drug_test", "relapse_analysis"))

@@ -320,7 +320,8 @@ def panel_for(person: Participant, today: date) -> Panel | None:
     # What the ledger reads: attendance only when a protocol rewards it (then a save changes the panel).
     reads = LEDGER_READS + (ATTENDANCE_READS if _rewards_attendance(protocols) else ())
     return data_revision.remembered("incentives panel", (person.program_id, person.id, today),
-                                    lambda: _panel(person.program_id, person.id, protocols, today), reads=reads)
+                                    lambda: _panel(person.program_id, person.id, protocols, today), reads=reads,
+                                    people=(person.id,))
 
 
 def _panel(program_id: int, participant_id: int, protocols: list[cm.Protocol], today: date) -> Panel | None:

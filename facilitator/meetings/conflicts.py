@@ -10,6 +10,7 @@ from zoneinfo import ZoneInfo
 from sqlalchemy import select
 
 from ..attendance.models import Attendance, status_label
+from ..audit.models import AuditEvent
 from ..auth.models import User
 from ..extensions import db
 from ..groups.models import Group, Meeting
@@ -74,10 +75,20 @@ def conflict(group: Group, row: Meeting, lines: list[AttendanceLine], note: str)
             stored_minutes(status, line.minutes) if status and line else None,
             # a blank note keeps the stored one (see services._upsert), so it is no difference
             (line.note.strip() or (now.note if now else "")) if line else ""))
-    latest = db.session.execute(
-        select(User.display_name, Attendance.recorded_at).join(User, User.id == Attendance.recorded_by_id)
-        .where(Attendance.meeting_id == row.id).order_by(Attendance.recorded_at.desc()).limit(1)).first()
+    latest = _last_save(row)
     zone = ZoneInfo(group.program.timezone)
     return Conflict(latest[0] if latest else None,
                     latest[1].replace(tzinfo=UTC).astimezone(zone) if latest else None,
                     tuple(people), row.note, note.strip())
+
+
+def _last_save(row: Meeting) -> tuple[str, datetime] | None:
+    """Who saved the meeting's attendance last, and when (UTC): the audit trail's latest save, since a
+    save that leaves a person's line as it was does not touch their row; else the latest row change."""
+    found = db.session.execute(
+        select(User.display_name, AuditEvent.at).join(User, User.id == AuditEvent.user_id)
+        .where(AuditEvent.action == "attendance.save", AuditEvent.entity == "meeting", AuditEvent.entity_id == row.id)
+        .order_by(AuditEvent.at.desc(), AuditEvent.id.desc()).limit(1)).first()
+    return found or db.session.execute(
+        select(User.display_name, Attendance.recorded_at).join(User, User.id == Attendance.recorded_by_id)
+        .where(Attendance.meeting_id == row.id).order_by(Attendance.recorded_at.desc()).limit(1)).first()

@@ -258,9 +258,13 @@ def _upsert(row: Meeting, participant_id: int, status: AttendanceStatus, minutes
         except IntegrityError:  # another facilitator saved this person a moment ago: update theirs
             existing = db.session.scalar(select(Attendance).where(
                 Attendance.meeting_id == row.id, Attendance.participant_id == participant_id))
-    existing.status_id, existing.minutes, existing.recorded_by_id = status.id, minutes, user.id
-    existing.note = note or existing.note
-    existing.recorded_at = utcnow()
+    note = note or existing.note  # a blank note keeps the stored one
+    if (existing.status_id, existing.minutes, existing.note) == (status.id, minutes, note):
+        # Unchanged: the row keeps who recorded it and when, and nothing derived from it is read again
+        # (progress, alerts). The audit trail has every save, this one included.
+        return
+    existing.status_id, existing.minutes, existing.note = status.id, minutes, note
+    existing.recorded_by_id, existing.recorded_at = user.id, utcnow()
 
 
 def cancel_meeting(group: Group, planned: seq.Meeting, reason: str, user: User) -> Meeting:

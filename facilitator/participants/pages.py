@@ -484,7 +484,8 @@ def participant_page(person: Participant, today: date, *, for_staff: bool = True
     plan = progress_for([person], today, groups=groups.values(), calendars=calendars)[person.id]
     titles = _titles({plan.group.version_id} if plan.group else set())
     share = version_structure(plan.group.version_id).credit_share if plan.group else 0.75
-    absences = _absences(person.id, groups, titles, share)
+    with data_revision.people_rows([person.id]):  # their attendance only: the page outlives saves for others
+        absences = _absences(person.id, groups, titles, share)
     makeups = _makeups(person.id, groups)
     explicit = _explicit_credits(person.id)
     tracks = _grid(plan, today, groups, titles, makeups, absences, explicit)

@@ -194,7 +194,8 @@ def progress_for(participants: list[Participant], as_of: date, groups: Iterable[
     program = db.session.get(Program, participants[0].program_id)
     # Three entries: a save of attendance leaves the statuses' flags and the credits remembered.
     key = tuple(ids)
-    stamps = data_revision.remembered("attendance stamps", key, lambda: _attendance_stamps(ids), reads=("attendance",))
+    stamps = data_revision.remembered("attendance stamps", key, lambda: _attendance_stamps(ids), reads=("attendance",),
+                                      people=ids)
     flags = data_revision.remembered("status flags", (program.id,), lambda: _status_flags(program.id),
                                      reads=("attendance_status",))
     credits = data_revision.remembered("explicit credits", key, lambda: _explicit_credits(ids),
@@ -222,7 +223,8 @@ def progress_for(participants: list[Participant], as_of: date, groups: Iterable[
         inputs[person.id] = (key, stay, calendar, counted, rules, token)
         found[person.id] = _cached(key)
     missing = [pid for pid, progress in found.items() if progress is None]
-    attendance = _attendance_rows(missing) if missing else {}
+    with data_revision.people_rows(missing):  # their rows only: a page of theirs outlives saves for others
+        attendance = _attendance_rows(missing) if missing else {}
     for pid in missing:
         key, stay, calendar, counted, rules, token = inputs[pid]
         rows = attendance.get(pid, ())

@@ -6,9 +6,11 @@ those are the same as for a page this process rendered before, its title and mai
 
     return remembered_page("today", build)   # build() renders the page as before
 
-The key holds the data revision (facilitator.data_revision: any committed change to the program
-data makes a new one), the user, the language, today and the full path, so a page is never shown
-stale and never shown to anyone else. Around the kept part everything is rendered for this request
+The key holds the user, the language, today and the full path, so a page is never shown to anyone
+else. Its build notes what it read (facilitator.data_revision.noting: each table, and only some
+people's attendance where the build says so), with the numbers those had; the page is reused while
+they all still have them, so it is never shown stale, and a person's page outlives the attendance
+saved for others. Around the kept part everything is rendered for this request
 as usual: the header, flashed messages (a page with messages waiting is not reused), the session
 timer and the footer. Also per request:
 
@@ -21,7 +23,7 @@ timer and the footer. Also per request:
 from __future__ import annotations
 
 from collections.abc import Callable, Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import Any
 
 from flask import g, render_template, request, session
@@ -43,12 +45,15 @@ SHELL = "_remembered_page.html"
 @dataclass(frozen=True)
 class KeptPage:
     """What is reused of a page: its title, the inside of <main>, the CSRF token it was rendered with,
-    and the audit events it recorded (without their time and address)."""
+    and the audit events it recorded (without their time and address); what it was built from, and
+    those names' numbers then."""
 
     title: str
     main: str
     token: str
     events: tuple[Mapping[str, Any], ...]
+    reads: tuple[str, ...] = ()
+    stamp: tuple | None = None
 
 
 _KEPT = Kept(PAGES_KEPT)
@@ -63,13 +68,16 @@ def remembered_page(kind: str, build: Callable[[], str],
     if key is None:
         return build()
     found = _KEPT.get(key)
-    if found is not MISSING:
+    if found is not MISSING and data_revision.stamp(found.reads) == found.stamp:
         return _serve(found, live or {})
     before = len(audit.pending_events())
-    html = build()
+    with data_revision.noting() as reads:
+        html = build()
     kept = _kept(html, audit.pending_events()[before:])
-    if kept is not None and data_revision.current() == key[1]:  # built from the state the key names
-        _KEPT.put(key, kept)
+    names = tuple(sorted(reads.names))
+    stamp = data_revision.stamp(names) if reads.complete else None  # the numbers read before the data
+    if kept is not None and stamp is not None:
+        _KEPT.put(key, replace(kept, reads=names, stamp=stamp))
     return html
 
 
@@ -82,12 +90,11 @@ def _key(kind: str) -> tuple | None:
     # Only a plain GET by a signed-in person with no messages waiting, at a known data revision.
     if request.method != "GET" or session.get("_flashes") or not current_user.is_authenticated:
         return None
-    number = data_revision.current()
-    if number is None:
+    if data_revision.current() is None:
         return None
     program = current_user.program
-    return (kind, number, current_user.id, current_language(),
-            clock.today(program.timezone if program else None), request.full_path)
+    return (kind, current_user.id, current_language(), clock.today(program.timezone if program else None),
+            request.full_path)
 
 
 def _kept(html: str, events: list[dict[str, Any]]) -> KeptPage | None:
