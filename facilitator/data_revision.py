@@ -132,7 +132,7 @@ def remembered(kind: str, key: tuple, compute: Callable[[], T], reads: tuple[str
     it depends on their rows, not the table."""
     if people is not None:
         people = frozenset(people)
-        _note_read(_of_people(reads, people))
+        _note_read(_of_people(reads or (WHOLE,), people))
         inner = compute
 
         def compute() -> T:
