@@ -24,20 +24,21 @@ until one of those changes: a person's page outlives the attendance saved all da
 from __future__ import annotations
 
 import secrets
+import weakref
 from collections.abc import Callable, Iterable, Iterator
 from contextlib import contextmanager
 from typing import Any, TypeVar
 
 from flask import Flask, current_app, g, has_app_context, has_request_context, request
-from sqlalchemy import BigInteger, Column, Integer, Select, String, TextClause, event, inspect, literal, select, update
+from sqlalchemy import BigInteger, Integer, String, event, inspect, literal, select, update
 from sqlalchemy.dialects import postgresql, sqlite
+from sqlalchemy.engine import Engine
 from sqlalchemy.orm import Mapped, Session, mapped_column
-from sqlalchemy.sql import visitors
 from sqlalchemy.sql.util import find_tables
 
 from .extensions import db
 from .kept import MISSING, Kept
-from .read_checks import filtered_to
+from .read_checks import filtered_to, statement_reads
 
 T = TypeVar("T")
 
@@ -310,31 +311,35 @@ def _on_execute(state: Any) -> None:
             _changed(state.session, name)
             if name in PER_PERSON:  # a statement does not say whose rows it changed
                 _changed(state.session, f"{name}/{ANYONE}")
-    elif state.is_select and has_request_context() and g.get("data_revision_reads"):
-        if isinstance(statement, TextClause):
-            _note_read((WHOLE,))
-            return
+    elif (state.is_select and has_request_context() and current_app.testing and g.get("data_revision_people")
+          and g.get("data_revision_reads")):
+        # Under test: a read inside people_rows() filters on those people (the values are only known here).
+        people = g.data_revision_people[-1]
         tables = {t.name for t in find_tables(statement, include_joins=True, include_crud=True)}
-        people = g.get("data_revision_people")
-        if people and tables & PER_PERSON.keys():
-            if current_app.testing:
-                for table in tables & PER_PERSON.keys():
-                    filtered_to(statement, state.parameters, table, PER_PERSON[table], people[-1])
-            tables = _of_people(tables, people[-1])
-        _note_read(tables | (_side_columns_read(statement) if tables & SIDE_COLUMNS.keys() else set()))
+        for table in tables & PER_PERSON.keys():
+            filtered_to(statement, state.parameters, table, PER_PERSON[table], people)
 
 
-def _side_columns_read(statement: Any) -> set[str]:
-    # "table.bookkeeping" for each table whose bookkeeping the statement reads, by name or in a whole row.
-    found = set()
-    for element in visitors.iterate(statement):
-        columns = [element] if isinstance(element, Column) else (
-            [base for c in element.selected_columns for base in c.base_columns] if isinstance(element, Select) else [])
-        for column in columns:
-            table = getattr(column, "table", None)
-            if isinstance(column, Column) and table is not None and column.name in SIDE_COLUMNS.get(table.name, ()):
-                found.add(f"{table.name}.bookkeeping")
-    return found
+# What each compiled SELECT reads. SQLAlchemy compiles a statement once per shape and reuses the compiled
+# form, so walking a statement's structure is paid once per shape, not on every execution.
+_READ_BY_COMPILED: weakref.WeakKeyDictionary = weakref.WeakKeyDictionary()
+
+
+def _before_cursor_execute(_connection: Any, _cursor: Any, _sql: str, _parameters: Any, context: Any,
+                           _executemany: bool) -> None:
+    # Note the tables (and bookkeeping, and people's rows) a SELECT run inside noting() or a checked memo reads.
+    if context is None or context.is_crud or context.compiled is None or not has_request_context():
+        return
+    if not g.get("data_revision_reads"):
+        return
+    compiled = context.compiled
+    names = _READ_BY_COMPILED.get(compiled)
+    if names is None:
+        names = _READ_BY_COMPILED[compiled] = statement_reads(compiled.statement, SIDE_COLUMNS, WHOLE)
+    people = g.get("data_revision_people")
+    if people and names & PER_PERSON.keys():
+        names = _of_people(names, people[-1])
+    _note_read(names)
 
 
 def _before_commit(session: Session) -> None:
@@ -384,3 +389,5 @@ def init_app(app: Flask) -> None:
         event.listen(Session, "do_orm_execute", _on_execute)
         event.listen(Session, "before_commit", _before_commit)
         event.listen(Session, "after_transaction_end", _after_transaction_end)
+    if not event.contains(Engine, "before_cursor_execute", _before_cursor_execute):
+        event.listen(Engine, "before_cursor_execute", _before_cursor_execute)

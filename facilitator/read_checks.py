@@ -1,13 +1,34 @@
-"""What a statement reads, checked under test: data_revision keeps a page of a few people while others'
-rows change only if every read of a per-person table inside people_rows() filters on those people."""
+"""What a statement reads: the tables and bookkeeping columns (data_revision notes them for a kept page),
+and, checked under test, whom: data_revision keeps a page of a few people while others' rows change only if
+every read of a per-person table inside people_rows() filters on those people."""
 
 from __future__ import annotations
 
 from typing import Any
 
-from sqlalchemy import Select, Table
+from sqlalchemy import Column, Select, Table, TextClause
 from sqlalchemy.sql import operators, visitors
 from sqlalchemy.sql.expression import BinaryExpression, BindParameter, BooleanClauseList, Join
+from sqlalchemy.sql.util import find_tables
+
+
+def statement_reads(statement: Any, side_columns: dict[str, frozenset[str]], whole: str) -> frozenset[str]:
+    """The tables a statement reads, with "table.bookkeeping" where it reads a table's side columns (by
+    name or in a whole row); `whole` alone for text SQL, which cannot be looked into."""
+    if statement is None or isinstance(statement, TextClause):
+        return frozenset((whole,))
+    tables = {t.name for t in find_tables(statement, include_joins=True, include_crud=True)}
+    if not tables & side_columns.keys():
+        return frozenset(tables)
+    found = set()
+    for element in visitors.iterate(statement):
+        columns = [element] if isinstance(element, Column) else (
+            [base for c in element.selected_columns for base in c.base_columns] if isinstance(element, Select) else [])
+        for column in columns:
+            table = getattr(column, "table", None)
+            if isinstance(column, Column) and table is not None and column.name in side_columns.get(table.name, ()):
+                found.add(f"{table.name}.bookkeeping")
+    return frozenset(tables | found)
 
 
 def filtered_to(statement: Any, params: Any, table: str, column: str, people: frozenset[int]) -> None:
