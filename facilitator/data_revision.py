@@ -258,17 +258,37 @@ def _people_numbers(names: list[str]) -> dict[str, int]:
         else:
             wanted.setdefault(table, set()).add(int(who))
     for table, ids in wanted.items():
-        # A plain connection: not a read of the page's data, so not noted by the page.
-        found = dict(db.session.connection().execute(
-            select(PersonRevision.participant_id, PersonRevision.number)
-            .where(PersonRevision.name == table, PersonRevision.participant_id.in_(sorted(ids)))).all())
-        known.update({f"{table}/{pid}": found.get(pid, 0) for pid in ids})
+        known.update({f"{table}/{pid}": number for pid, number in _numbers_of_people(table, ids, numbers.get(table)).items()})
     return known
+
+
+# Per table: the people's numbers this process has read, and the table's number they were read at (in the
+# same statement, so of one state). While a request reads that table number first thing, none of them has
+# changed since: they are used without asking the database again.
+_PEOPLE_SEEN: dict[str, tuple[int, dict[int, int]]] = {}
+
+
+def _numbers_of_people(table: str, ids: set[int], table_number: int | None) -> dict[int, int]:
+    seen_at, seen = _PEOPLE_SEEN.get(table, (None, {}))
+    if table_number is not None and seen_at == table_number and ids <= seen.keys():
+        return {pid: seen[pid] for pid in ids}
+    # A plain connection: not a read of the page's data, so not noted by the page.
+    rows = db.session.connection().execute(
+        select(PersonRevision.participant_id, PersonRevision.number)
+        .where(PersonRevision.name == table, PersonRevision.participant_id.in_(sorted(ids)))
+        .union_all(select(literal(0), TableRevision.number).where(TableRevision.name == table))).all()
+    read_at = next((number for pid, number in rows if pid == 0), None)
+    found = {pid: number for pid, number in rows if pid != 0}
+    found.update({pid: 0 for pid in ids - found.keys()})  # no row: never changed since the revisions began
+    if read_at is not None:
+        _PEOPLE_SEEN[table] = (read_at, {**seen, **found} if seen_at == read_at else found)
+    return found
 
 
 def forget() -> None:
     """Empty this process's memo (benchmarks measuring a cold start)."""
     _MEMO.clear()
+    _PEOPLE_SEEN.clear()
 
 
 def _changed(session: Session, table_name: str | None) -> None:

@@ -7,7 +7,8 @@ from __future__ import annotations
 from datetime import date
 
 import pytest
-from sqlalchemy import select, update
+from sqlalchemy import event, select, update
+from sqlalchemy.engine import Engine
 
 from facilitator import data_revision
 from facilitator.attendance.models import Attendance
@@ -92,3 +93,27 @@ def test_under_test_a_read_of_some_peoples_rows_must_filter_on_them(app, session
             with pytest.raises(AssertionError, match="does not filter its rows on participant_id"):
                 session.execute(select(Attendance.minutes).where(Attendance.participant_id.in_([ana, ben]))).all()
     assert f"attendance/{ana}" in reads.names and "attendance" not in reads.names
+
+
+def test_a_kept_page_asks_for_its_peoples_numbers_only_after_their_table_changed(client, session, group_of_two):
+    group_id, ana, _ben, built = group_of_two
+    _save(client, group_id, 90, 90)
+    asked: list[str] = []
+
+    def count(_conn, _cursor, statement, *_args) -> None:
+        if "person_revision" in statement and statement.lstrip().upper().startswith("SELECT"):
+            asked.append(statement)
+
+    event.listen(Engine, "before_cursor_execute", count)
+    try:
+        for _ in range(2):
+            session.expunge_all()
+            assert client.get(f"/participants/{ana}").status_code == 200
+        assert built == [ana] and len(asked) == 1, "the second view reuses the page and the numbers read for it"
+        _save(client, group_id, 90, 80)  # Ben's line: attendance changed, Ana's rows did not
+        session.expunge_all()
+        asked.clear()
+        assert client.get(f"/participants/{ana}").status_code == 200
+        assert built == [ana] and len(asked) == 1, "after a change to the table, her number is asked for again"
+    finally:
+        event.remove(Engine, "before_cursor_execute", count)
