@@ -277,6 +277,7 @@ def _numbers_of_people(table: str, ids: set[int], table_number: int | None) -> d
         select(PersonRevision.participant_id, PersonRevision.number)
         .where(PersonRevision.name == table, PersonRevision.participant_id.in_(sorted(ids)))
         .union_all(select(literal(0), TableRevision.number).where(TableRevision.name == table))).all()
+    # The row marked 0 (no participant has that id) is the table's number, of the same state as the others.
     read_at = next((number for pid, number in rows if pid == 0), None)
     found = {pid: number for pid, number in rows if pid != 0}
     found.update({pid: 0 for pid in ids - found.keys()})  # no row: never changed since the revisions began
