@@ -108,7 +108,7 @@ def _numbers() -> dict[str, int] | None:
         return None
     numbers = g.get("data_revision")
     if numbers is None:
-        rows = db.session.execute(
+        rows = db.session.connection().execute(  # Core, not the ORM: plain rows, less work
             select(literal(WHOLE, String()), DataRevision.number).where(DataRevision.id == 1)
             .union_all(select(TableRevision.name, TableRevision.number))).all()
         numbers = g.data_revision = dict(rows)

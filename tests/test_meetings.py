@@ -134,6 +134,20 @@ def test_bad_attendance_input_is_explained_and_changes_nothing(client, session, 
     assert _rows(session, group) == 0
 
 
+def test_the_forms_own_messages_follow_the_readers_language(client, session, setup):
+    _, group, people, user = setup
+    login(client, user.email)
+    user.language = "es"
+    session.flush()
+    for _turn in range(2):  # the second from the catalog the process has read
+        response = _post_attendance(client, group, people, minutes={people[0].id: "ninety"})
+        assert response.status_code == 422 and "No es un valor entero válido." in response.text
+    user.language = "en"
+    session.flush()
+    assert "Not a valid integer value." in _post_attendance(client, group, people, minutes={people[0].id: "ninety"}).text
+    assert _rows(session, group) == 0
+
+
 def test_someone_not_on_the_roster_is_refused(client, session, setup, make_participant):
     program, group, people, user = setup
     stranger = make_participant(program)  # same program, not in this group

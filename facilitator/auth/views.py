@@ -8,7 +8,6 @@ from flask import Blueprint, current_app, flash, jsonify, redirect, render_templ
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from flask_login import current_user, login_required
-from sqlalchemy.orm import joinedload
 
 from .. import clock, db_setup
 from ..audit import services as audit
@@ -16,7 +15,7 @@ from ..extensions import db, limiter, login_manager
 from . import mfa, security
 from .forms import LoginForm, SecondFactorForm
 from .models import User
-from .services import find_by_email
+from .services import find_by_email, signed_in_user
 
 bp = Blueprint("auth", __name__)
 bp.before_app_request(security.guard)
@@ -34,11 +33,10 @@ def _session_timer():
 
 @login_manager.user_loader
 def load_user(user_id: str) -> User | None:
-    """Load the signed-in user for Flask-Login, with their program (every page reads its settings) in
-    the same query."""
+    """Load the signed-in user for Flask-Login, with their program (every page reads its settings)."""
     if not user_id.isdigit():
         return None
-    return db.session.get(User, int(user_id), options=[joinedload(User.program)])
+    return signed_in_user(int(user_id))
 
 
 def _safe_next(target: str | None) -> str:

@@ -9,11 +9,11 @@ from typing import Any
 
 from flask_babel import lazy_gettext as _l
 from flask_wtf.file import FileField
-from wtforms import BooleanField, FieldList, Form, FormField, SelectChoice, SelectField, StringField, TextAreaField
+from wtforms import BooleanField, FieldList, FormField, SelectChoice, SelectField, StringField, TextAreaField
 from wtforms.validators import Length
 
 from ..domain.curriculum import FIELD_TYPES
-from ..web.forms import AppForm
+from ..web.forms import AppForm, RowForm
 from .editing import ModuleInput
 from .models import Module, Worksheet
 from .worksheets import TYPE_SETTINGS, FieldInput
@@ -78,14 +78,14 @@ class NewModuleForm(AppForm):
     minutes = StringField(_l("Minutes"), render_kw=NUMBER)
 
 
-class OutlineStepForm(Form):
+class OutlineStepForm(RowForm):
     """One timed step of the guide's outline (the outer form carries the CSRF token)."""
 
     minutes = StringField(_l("Minutes"), render_kw=NUMBER)
     activity = TextAreaField(_l("What happens"), render_kw={"rows": 3})
 
 
-class ConsiderationForm(Form):
+class ConsiderationForm(RowForm):
     """A situation a facilitator may meet and what to do."""
 
     when = TextAreaField(_l("If this happens"), render_kw={"rows": 2})
@@ -139,7 +139,7 @@ class NewWorksheetForm(AppForm):
     title = StringField(_l("Title of the new worksheet"), validators=[Length(max=400)])
 
 
-class FieldRowForm(Form):
+class FieldRowForm(RowForm):
     """One field of a worksheet: its type, label and the settings of that type (no JSON)."""
 
     type = SelectField(_l("Type"), choices=TYPE_CHOICES, validate_choice=False, render_kw={"class": "cu-type"})

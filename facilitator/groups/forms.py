@@ -11,12 +11,12 @@ from datetime import date, datetime
 
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
-from wtforms import BooleanField, FieldList, Form, FormField, SelectChoice, SelectField, StringField, SubmitField
+from wtforms import BooleanField, FieldList, FormField, SelectChoice, SelectField, StringField, SubmitField
 from wtforms.validators import Length
 
 from ..domain import curriculum as dom
 from ..domain.curriculum import WEEKDAYS
-from ..web.forms import AppForm
+from ..web.forms import AppForm, RowForm
 from .editing import GroupSettings
 from .services import rotating_tracks
 
@@ -55,7 +55,7 @@ def parse_time(raw: str | None) -> str | None:
     return None
 
 
-class SlotForm(Form):
+class SlotForm(RowForm):
     """One row of the weekly pattern (the outer form carries the CSRF token)."""
 
     weekday = SelectField(_l("Day"), choices=DAY_CHOICES, validate_choice=False)

@@ -7,7 +7,6 @@ from flask_babel import lazy_gettext as _l
 from wtforms import (
     BooleanField,
     FieldList,
-    Form,
     FormField,
     HiddenField,
     IntegerField,
@@ -19,13 +18,13 @@ from wtforms import (
 from wtforms.validators import DataRequired, InputRequired, Length, NumberRange, Optional
 from wtforms.widgets import HiddenInput
 
-from ..web.forms import AppForm
+from ..web.forms import AppForm, RowForm
 from .services import FIDELITY_ITEMS, MAX_EXTRA_MINUTES
 
 OUT_OF_DATE = _l("This page is out of date. Reload it and enter the attendance again.")
 
 
-class AttendanceRowForm(Form):
+class AttendanceRowForm(RowForm):
     """One person's line: status, minutes, a short note (no CSRF of its own: the outer form has it)."""
 
     participant_id = HiddenField(validators=[DataRequired()])

@@ -13,13 +13,13 @@ from datetime import date
 
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
-from wtforms import FieldList, Form, FormField, SelectChoice, SelectField, StringField, SubmitField, TextAreaField
+from wtforms import FieldList, FormField, SelectChoice, SelectField, StringField, SubmitField, TextAreaField
 from wtforms.validators import Length
 
 from ..domain import curriculum as dom
 from ..domain.curriculum import WEEKDAYS
 from ..groups.forms import parse_date, parse_time
-from ..web.forms import AppForm
+from ..web.forms import AppForm, RowForm
 from ..web.i18n import curriculum_text
 from .services import DAY_NAMES, MAX_SLOTS, Admission
 
@@ -30,7 +30,7 @@ MAX_ROWS = MAX_SLOTS + 5  # a few blank rows beyond the most meetings a pattern 
 MAX_TEXT = 20_000  # characters in a list field: 200 admissions with a few absences each fit easily
 
 
-class SlotRow(Form):
+class SlotRow(RowForm):
     """One meeting of the weekly pattern (the outer form carries the CSRF token)."""
 
     weekday = SelectField(_l("Day"), choices=DAY_CHOICES, validate_choice=False)

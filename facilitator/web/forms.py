@@ -11,15 +11,20 @@ from __future__ import annotations
 
 import re
 from collections.abc import Iterator
+from functools import lru_cache
 from typing import Any
 
+from babel import support
 from flask import Flask, abort, request
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
-from wtforms import Field, FieldList, FormField
+from wtforms import Field, FieldList, Form, FormField
+from wtforms.i18n import messages_path
 from wtforms.validators import StopValidation
 from wtforms.widgets import TextArea
+
+from .i18n import current_language
 
 # Unicode category Cc (U+0000-001F, U+007F-009F) and lone surrogates (category Cs), which no
 # database encoding can store.
@@ -61,8 +66,25 @@ def _leaf_fields(fields: Any) -> Iterator[Field]:
             yield field
 
 
+@lru_cache(maxsize=8)
+def _wtforms_catalog(language: str) -> support.Translations:
+    return support.Translations.load(messages_path(), [language], domain="wtforms")
+
+
+class _InRequestLanguage:
+    """WTForms' own messages ("Not a valid integer value.") in the request's language, from a catalog each
+    process reads once per language (Flask-WTF reads the file again on every request, and a plain
+    WTForms form, such as a row of a list, is not translated at all)."""
+
+    def get_translations(self, form: Any) -> Any:
+        """The catalog of the request's language."""
+        return _wtforms_catalog(current_language())
+
+
 class AppForm(FlaskForm):
     """The base of every form of the app: CSRF (FlaskForm), and no control characters in any field."""
+
+    Meta = _InRequestLanguage
 
     def validate(self, extra_validators: Any = None) -> bool:
         """Validate with the control-character rule first on every field, rows added after binding included."""
@@ -71,6 +93,13 @@ class AppForm(FlaskForm):
                 # A new list: an unbound field's validators are shared by every instance of the form.
                 field.validators = [refuse_control_characters, *field.validators]
         return super().validate(extra_validators)
+
+
+class RowForm(Form):
+    """A form nested in an AppForm, one row of a list: checked with it (no CSRF of its own), and WTForms'
+    own messages in the request's language as in every form."""
+
+    Meta = _InRequestLanguage
 
 
 def _json_strings(value: Any, name: str = "") -> Iterator[tuple[str, str]]:
