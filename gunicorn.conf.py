@@ -14,14 +14,15 @@ bind = os.environ.get("GUNICORN_BIND", "127.0.0.1:8000")  # behind the reverse p
 # PostgreSQL allows by default (a thread uses one connection at a time: at most workers x threads).
 # Pages are CPU work (5-20 ms each) with short waits on the database, and the GIL runs one page at a
 # time per process: processes beyond the cores only take turns on them, and each keeps its own copy of
-# what pages remember (calendars, progress), so each is colder. Measured with bench/bench_load.py, 50
-# clients on 2 cores: 2 workers x 4 threads served 78-82 requests/s, 3 x 6 71, 4 x 4 61, 5 x 4 55.
-# WEB_CONCURRENCY is the conventional override.
+# what pages remember (calendars, progress), so each is colder. WEB_CONCURRENCY is the conventional override.
 workers = int(os.environ.get("WEB_CONCURRENCY", min(max(multiprocessing.cpu_count(), 2), 8)))
-# Threads cover the waits (database, a document being rendered by the worker, slow clients the
-# proxy has not buffered).
+# Two threads a process: one page runs while the other waits on the database, a rendered document or
+# a slow client the proxy has not buffered. More requests in flight than that cost more CPU a request,
+# not less: measured with bench/bench_load.py, 50 clients on 2 cores, PostgreSQL, one after another on
+# 2026-12-07 (requests/s answered, server CPU a request): 2 workers x 2 threads 143-158 (9.7-10.5 ms),
+# 2 x 1 151 (10.1 ms), 2 x 3 117 (13.1 ms), 3 x 2 114 (13.7 ms), 2 x 4 102-111 (13.2-14.6 ms).
 worker_class = "gthread"
-threads = int(os.environ.get("GUNICORN_THREADS", 4))
+threads = int(os.environ.get("GUNICORN_THREADS", 2))
 
 # A page answers in well under a second; 60 s only cuts off a stuck request (long documents are
 # rendered by `facilitator worker`, not in a web process). graceful_timeout lets requests in flight
