@@ -23,6 +23,7 @@ import html
 import http.client
 import os
 import re
+import runpy
 import shutil
 import signal
 import socket
@@ -456,11 +457,16 @@ def print_table(title: str, results: dict, elapsed: float) -> None:
         print(f"    error: {page} {status} {path}")
 
 
+def _configured_threads() -> int:
+    """The threads a process that gunicorn.conf.py gives (GUNICORN_THREADS, else its default)."""
+    return int(runpy.run_path(str(ROOT / "gunicorn.conf.py"))["threads"])
+
+
 def report(results: dict, elapsed: float, args, sign_ins: list[float], before: tuple, after: tuple,
            cpu: list[float], database_measured: bool, settings: str, warmup_errors: list) -> None:
     """Print the load run's figures, and the CPU that the server, the database and this client used."""
     database = "PostgreSQL" if args.database_url else "SQLite"
-    threads = f", {args.threads} threads" if args.threads else ""
+    threads = f" x {args.threads or _configured_threads()} threads"
     print(f"{args.clients} clients, {args.seconds:.0f} s, {settings}{threads}, {database}, "
           f"{os.cpu_count()} CPUs; load average {before[0]:.2f} before, {after[0]:.2f} after")
     if sign_ins:

@@ -142,6 +142,7 @@ def test_the_forms_own_messages_follow_the_readers_language(client, session, set
     for _turn in range(2):  # the second from the catalog the process has read
         response = _post_attendance(client, group, people, minutes={people[0].id: "ninety"})
         assert response.status_code == 422 and "No es un valor entero válido." in response.text
+        assert "no pueden ser negativos" not in response.text  # nothing about the empty value it left
     user.language = "en"
     session.flush()
     assert "Not a valid integer value." in _post_attendance(client, group, people, minutes={people[0].id: "ninety"}).text

@@ -55,6 +55,16 @@ def refuse_control_characters(form: Any, field: Field) -> None:
                                field=field.label.text or field.name))
 
 
+def stop_after_unreadable_input(form: Any, field: Field) -> None:
+    """A validator: a typed value that could not be read (not a number, not a date) already has its
+    message; stop there, so the rules after it say nothing about the empty value it left."""
+    if field.process_errors and any(str(value).strip() for value in field.raw_data or ()):
+        raise StopValidation()
+
+
+FIRST_RULES = (refuse_control_characters, stop_after_unreadable_input)
+
+
 def _leaf_fields(fields: Any) -> Iterator[Field]:
     """Every field of a form, through nested forms (FormField) and lists of rows (FieldList)."""
     for field in fields:
@@ -87,11 +97,12 @@ class AppForm(FlaskForm):
     Meta = _InRequestLanguage
 
     def validate(self, extra_validators: Any = None) -> bool:
-        """Validate with the control-character rule first on every field, rows added after binding included."""
+        """Validate with the control-character rule and the unreadable-input stop first on every field,
+        rows added after binding included."""
         for field in _leaf_fields(self):
             if refuse_control_characters not in field.validators:
                 # A new list: an unbound field's validators are shared by every instance of the form.
-                field.validators = [refuse_control_characters, *field.validators]
+                field.validators = [*FIRST_RULES, *field.validators]
         return super().validate(extra_validators)
 
 
