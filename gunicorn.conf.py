@@ -17,10 +17,12 @@ bind = os.environ.get("GUNICORN_BIND", "127.0.0.1:8000")  # behind the reverse p
 # what pages remember (calendars, progress), so each is colder. WEB_CONCURRENCY is the conventional override.
 workers = int(os.environ.get("WEB_CONCURRENCY", min(max(multiprocessing.cpu_count(), 2), 8)))
 # Two threads a process: one page runs while the other waits on the database, a rendered document or
-# a slow client the proxy has not buffered. More requests in flight than that cost more CPU a request,
-# not less: measured with bench/bench_load.py, 50 clients on 2 cores, PostgreSQL, one after another on
-# 2026-12-07 (requests/s answered, server CPU a request): 2 workers x 2 threads 143-158 (9.7-10.5 ms),
-# 2 x 1 151 (10.1 ms), 2 x 3 117 (13.1 ms), 3 x 2 114 (13.7 ms), 2 x 4 102-111 (13.2-14.6 ms).
+# a slow client the proxy has not buffered. More requests in flight did not buy more throughput on 2
+# cores: measured with bench/bench_load.py, 50 clients, PostgreSQL, runs alternating on 2026-12-07
+# (requests/s answered, server CPU a request). In one series, 2 workers x 2 threads 143-158 (9.7-10.5 ms)
+# against 2 x 4 102-111 (13.2-14.6 ms); 2 x 1 151, 2 x 3 117, 3 x 2 114. In a later series, on a machine
+# that had become faster, 2 x 2 141-173 against 2 x 4 120-164, within the runs' wander. Fewer threads
+# also mean fewer database connections.
 worker_class = "gthread"
 threads = int(os.environ.get("GUNICORN_THREADS", 2))
 
